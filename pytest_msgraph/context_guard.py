@@ -1,0 +1,54 @@
+"""Snapshot MindSpore's global context and put it back after each test.
+
+The snapshot reads the context's parameters directly (about 0.2 ms): the public
+``get_context`` logs a warning for every backend-specific key it is asked about.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+# Keys that cannot change once the runtime is initialised; a test never gets them restored.
+_FIXED = frozenset({"device_target", "device_id"})
+# Python-side attributes of the context object that set_context also writes.
+_PY_ATTRS = ("jit_config", "ascend_config", "gpu_config", "aoe_config")
+
+
+class ContextGuard:
+    def __init__(self, ms: Any) -> None:
+        from mindspore import context as ms_context
+
+        self._ms = ms
+        self._ctx = ms_context._context()
+        params = ms_context.ms_ctx_param.__members__
+        self._params = {name: p for name, p in params.items() if not name.startswith("_") and name not in _FIXED}
+        self.baseline = self.snapshot()
+
+    def snapshot(self) -> dict[str, Any]:
+        state = {name: self._ctx.get_param(p) for name, p in self._params.items()}
+        for attr in _PY_ATTRS:
+            state[attr] = copy.deepcopy(getattr(self._ctx, attr, None))
+        return state
+
+    def mode(self) -> int:
+        return self._ctx.get_mode()
+
+    def set_mode(self, mode: int) -> None:
+        if self._ctx.get_mode() != mode:
+            self._ms.set_context(mode=int(mode))
+
+    def changed_keys(self, expected: dict[str, Any]) -> list[str]:
+        now = self.snapshot()
+        return sorted(k for k in expected if now.get(k) != expected[k])
+
+    def restore(self, target: dict[str, Any]) -> list[str]:
+        """Put back every key that differs from ``target``; return those keys."""
+        changed = self.changed_keys(target)
+        for key in changed:
+            if key == "mode":
+                self._ms.set_context(mode=target["mode"])
+            elif key in _PY_ATTRS:
+                setattr(self._ctx, key, copy.deepcopy(target[key]))
+            else:
+                self._ctx.set_param(self._params[key], target[key])
+        return changed

@@ -1,0 +1,21 @@
+"""Facts about the run's environment, read without importing MindSpore."""
+from __future__ import annotations
+
+import platform
+import sys
+from importlib import metadata
+
+
+def mindspore_version() -> str:
+    try:
+        return metadata.version("mindspore")
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def python_version() -> str:
+    return platform.python_version()
+
+
+def platform_name() -> str:
+    return f"{sys.platform}-{platform.machine()}"

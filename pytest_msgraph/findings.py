@@ -1,0 +1,86 @@
+"""What a check reports: one Finding per problem, gathered per test in a TestRun."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Optional
+
+ERROR = "error"
+WARN = "warn"
+OFF = "off"
+POLICIES = (ERROR, WARN, OFF)
+
+
+@dataclasses.dataclass
+class Finding:
+    """One problem a check found in one test.
+
+    ``severity`` is the check's policy for that test (``error`` or ``warn``);
+    ``details`` holds check-specific, JSON-serialisable data.
+    """
+
+    check: str
+    severity: str
+    nodeid: str
+    mode: Optional[str]
+    device: Optional[str]
+    message: str
+    cell: Optional[str] = None
+    details: dict = dataclasses.field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        extra = data.pop("details")
+        if data["cell"] is None:
+            del data["cell"]
+        # Details go flat into the JSON record, but never overwrite the frame's own keys.
+        for key, value in extra.items():
+            data.setdefault(key, value)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Finding":
+        own = {f.name for f in dataclasses.fields(cls)} - {"details"}
+        kwargs = {k: data.get(k) for k in own}
+        kwargs["details"] = {k: v for k, v in data.items() if k not in own}
+        return cls(**kwargs)
+
+
+class TestRun:
+    """The per-test handle a check receives: who is running, and where findings go."""
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    def __init__(self, nodeid: str, mode: Optional[str], device: Optional[str], item: Any = None):
+        self.nodeid = nodeid
+        self.mode = mode
+        self.device = device
+        self.item = item
+        self.findings: list[Finding] = []
+        self.examined: dict[str, int] = {}
+        self._check_name = ""
+        self._severity = WARN
+
+    def bind(self, check_name: str, severity: str) -> "TestRun":
+        """Select the check whose findings and counts the following calls record."""
+        self._check_name = check_name
+        self._severity = severity
+        return self
+
+    def emit(self, message: str, *, cell: Optional[str] = None, **details: Any) -> Finding:
+        """Record a finding for the bound check."""
+        finding = Finding(
+            check=self._check_name,
+            severity=self._severity,
+            nodeid=self.nodeid,
+            mode=self.mode,
+            device=self.device,
+            message=message,
+            cell=cell,
+            details=details,
+        )
+        self.findings.append(finding)
+        return finding
+
+    def count(self, n: int = 1) -> None:
+        """Say that the bound check examined ``n`` more things (shown in the summary)."""
+        self.examined[self._check_name] = self.examined.get(self._check_name, 0) + n

@@ -1,0 +1,130 @@
+"""What the plugin does around each test: mode, seed, checks, policies, isolation."""
+from __future__ import annotations
+
+import dataclasses
+import sys
+import warnings
+from typing import Any, Optional
+
+import pytest
+
+from .check_runner import failure_message
+from .checks import Check
+from .compile_errors import is_compile_error, rewrite_report
+from .findings import ERROR, TestRun
+from .markers import allowed_checks, variant_mode
+from .modes import Mode
+from .results import REPORT_ATTR
+from .state import PluginState
+from .warning import MsGraphWarning
+
+
+@dataclasses.dataclass
+class ItemState:
+    run: TestRun
+    checks: list[Check]
+    started_from: dict
+    published: int = 0  # findings already warned about / handed to the finding hook
+    reported: int = 0  # findings already put on a report
+
+
+ITEM_KEY = pytest.StashKey[ItemState]()
+
+
+def setup(item: pytest.Item, state: PluginState) -> None:
+    if state.ms is None and "mindspore" in sys.modules and not state.is_controller:
+        state.activate()  # a test module imported MindSpore lazily: isolate it too
+    if state.ms is None:
+        return
+    variant = variant_mode(item)
+    started_from = state.ms.begin_test(item.nodeid, variant)
+    mode = variant if variant is not None else state.ms.current_mode()
+    run = TestRun(item.nodeid, mode.name, state.ms.device, item)
+    item.stash[ITEM_KEY] = ItemState(run, state.runner.for_test(allowed_checks(item)), started_from)
+
+
+def call(item: pytest.Item, state: PluginState):
+    """Generator body of the pytest_runtest_call wrapper."""
+    ist = item.stash.get(ITEM_KEY, None)
+    if ist is None:
+        return (yield)
+    state.runner.notify(ist.checks, "test_started", ist.run)
+    try:
+        result = yield
+    except BaseException:
+        _finish_call(item, state, ist)
+        raise
+    _finish_call(item, state, ist)
+    _fail_on_errors(ist)
+    return result
+
+
+def _finish_call(item: pytest.Item, state: PluginState, ist: ItemState) -> None:
+    if variant_mode(item) is None:
+        # An unmarked test may switch modes itself; report the mode it ran in.
+        ist.run.mode = state.ms.current_mode().name
+    state.runner.notify(ist.checks, "test_finished", ist.run)
+    _publish(state, ist)
+
+
+def teardown(item: pytest.Item, state: PluginState):
+    """Generator body of the pytest_runtest_teardown wrapper: runs after fixtures finalise."""
+    result = yield
+    ist = item.stash.get(ITEM_KEY, None)
+    if ist is None:
+        return result
+    ist.run.context_changes = state.ms.end_test(ist.started_from)
+    state.runner.notify(ist.checks, "test_torn_down", ist.run)
+    _publish(state, ist)
+    _fail_on_errors(ist)
+    return result
+
+
+def _publish(state: PluginState, ist: ItemState) -> None:
+    item = ist.run.item
+    for finding in ist.run.findings[ist.published:]:
+        state.config.hook.pytest_msgraph_finding(finding=finding, config=state.config)
+        if finding.severity != ERROR:
+            # Point the warning at the test, not at the plugin that raised it.
+            path, lineno, _ = item.location
+            warnings.warn_explicit(
+                MsGraphWarning(f"[{finding.check}] {finding.message}"),
+                MsGraphWarning,
+                filename=str(item.path),
+                lineno=(lineno or 0) + 1,
+            )
+
+
+def _fail_on_errors(ist: ItemState) -> None:
+    new = ist.run.findings[ist.published:]
+    ist.published = len(ist.run.findings)
+    if any(f.severity == ERROR for f in new):
+        pytest.fail(failure_message(new), pytrace=False)
+
+
+def annotate_report(item: pytest.Item, call_info: Any, report: Any, state: PluginState) -> None:
+    """Put the test's mode, device, new findings and counts on the report, for every process."""
+    ist = item.stash.get(ITEM_KEY, None)
+    if ist is None:
+        variant = variant_mode(item)
+        data = {"mode": variant.name if variant else None, "device": state.device}
+    else:
+        run = ist.run
+        # Each finding and count travels on exactly one report.
+        data = {
+            "mode": run.mode,
+            "device": run.device,
+            "findings": [f.to_dict() for f in run.findings[ist.reported:]],
+            "examined": dict(run.examined),
+        }
+        ist.reported = len(run.findings)
+        run.examined.clear()
+    setattr(report, REPORT_ATTR, data)
+    if (
+        report.failed
+        and call_info.excinfo is not None
+        and data["mode"] == Mode.GRAPH_MODE.name
+        and is_compile_error(call_info.excinfo.value)
+    ):
+        om_dir = state.ms.om_dir(item.nodeid) if state.ms is not None else None
+        rewrite_report(report, call_info.excinfo.value, om_dir)

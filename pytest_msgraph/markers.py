@@ -1,0 +1,107 @@
+"""The plugin's markers: declared, validated at collection, and read by the other modules."""
+from __future__ import annotations
+
+import os
+from typing import Optional
+
+import pytest
+
+from .checks import CheckRegistry
+from .modes import ALL_MODES, Mode
+from .settings import Settings
+
+# The private argument through which both_modes parametrizes a test.
+MODE_PARAM = "_msgraph_mode"
+
+MARKERS = (
+    "both_modes: run the test once in GRAPH_MODE and once in PYNATIVE_MODE (pytest-msgraph).",
+    "ms_allow(*checks): turn the named pytest-msgraph checks off for this test.",
+)
+
+
+def register(config: pytest.Config) -> None:
+    for line in MARKERS:
+        config.addinivalue_line("markers", line)
+
+
+def _collection_error(metafunc: pytest.Metafunc, message: str) -> None:
+    pytest.fail(f"{metafunc.definition.nodeid}: {message}", pytrace=False)
+
+
+def _parametrized_names(metafunc: pytest.Metafunc) -> set[str]:
+    names: set[str] = set()
+    for marker in metafunc.definition.iter_markers("parametrize"):
+        argnames = marker.args[0] if marker.args else marker.kwargs.get("argnames", "")
+        if isinstance(argnames, str):
+            argnames = argnames.split(",")
+        names.update(name.strip() for name in argnames)
+    return names
+
+
+def validate_allow(metafunc: pytest.Metafunc, registry: CheckRegistry) -> None:
+    for marker in metafunc.definition.iter_markers("ms_allow"):
+        if marker.kwargs or not marker.args or not all(isinstance(a, str) for a in marker.args):
+            _collection_error(
+                metafunc,
+                "@pytest.mark.ms_allow takes check names as strings, e.g. "
+                f"@pytest.mark.ms_allow(\"double_forward\"); known checks: {', '.join(registry.names())}.",
+            )
+        unknown = [name for name in marker.args if name not in registry]
+        if unknown:
+            _collection_error(
+                metafunc,
+                f"@pytest.mark.ms_allow names unknown check(s) {', '.join(map(repr, unknown))}; "
+                f"known checks: {', '.join(registry.names())}.",
+            )
+
+
+def generate_mode_variants(metafunc: pytest.Metafunc, settings: Settings) -> None:
+    """Split a both_modes test (or every test, with --ms-both-modes=all) into one item per mode."""
+    marker = metafunc.definition.get_closest_marker("both_modes")
+    if marker is not None and (marker.args or marker.kwargs):
+        _collection_error(
+            metafunc,
+            "@pytest.mark.both_modes takes no arguments; choose modes for the run with "
+            "--ms-modes=GRAPH_MODE,PYNATIVE_MODE, or skip one mode inside the test using the ms_mode fixture.",
+        )
+    if marker is None and settings.both_modes != "all":
+        return
+    if "mode" in _parametrized_names(metafunc):
+        if marker is not None:
+            _collection_error(
+                metafunc,
+                "the test parametrizes 'mode' itself and also carries @pytest.mark.both_modes, "
+                "which would run every mode twice; remove the 'mode' parametrization and the "
+                "set_context(mode=...) call, and read the mode from the ms_mode fixture if needed.",
+            )
+        return  # --ms-both-modes=all leaves tests that choose their modes alone
+    params = [pytest.param(mode, id=mode.name, marks=_skip_marks(mode, settings)) for mode in ALL_MODES]
+    metafunc.fixturenames.append(MODE_PARAM)
+    metafunc.parametrize(MODE_PARAM, params)
+
+
+def _skip_marks(mode: Mode, settings: Settings) -> list:
+    if mode not in settings.modes:
+        chosen = ",".join(m.name for m in settings.modes)
+        return [pytest.mark.skip(reason=f"msgraph: {mode.name} not selected (--ms-modes={chosen})")]
+    if mode is Mode.GRAPH_MODE and os.environ.get("MS_JIT") == "0":
+        return [pytest.mark.skip(
+            reason="msgraph: MS_JIT=0 is set, so MindSpore would run this GRAPH_MODE variant eagerly "
+            "and prove nothing about graph mode; unset MS_JIT to run it"
+        )]
+    return []
+
+
+def variant_mode(item: pytest.Item) -> Optional[Mode]:
+    """The mode a both_modes variant runs in; None for a test that is not split."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
+        return None
+    return callspec.params.get(MODE_PARAM)
+
+
+def allowed_checks(item: pytest.Item) -> set[str]:
+    names: set[str] = set()
+    for marker in item.iter_markers("ms_allow"):
+        names.update(marker.args)
+    return names

@@ -1,0 +1,137 @@
+"""pytest-msgraph's entry module: options, markers, fixtures, and one line per hook.
+
+Each hook hands off to the module that owns the behaviour. Nothing here imports
+MindSpore: it is loaded only when a session needs it (see state.PluginState.activate).
+"""
+from __future__ import annotations
+
+import pytest
+
+from . import builtin_checks, hookspecs, lifecycle, markers, settings
+from .environment import mindspore_version
+from .modes import Mode
+from .report_json import build_report, write_report
+from .state import STATE_KEY, PluginState
+from .summary import summary_lines
+
+
+def _state(config: pytest.Config) -> PluginState:
+    return config.stash[STATE_KEY]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    settings.add_options(parser)
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    markers.register(config)
+    config.pluginmanager.register(builtin_checks, "msgraph-builtin-checks")
+    state = config.stash[STATE_KEY] = PluginState.from_config(config)
+    config.pluginmanager.register(_ReportListener(state), "msgraph-results")
+
+
+class _ReportListener:
+    """pytest_runtest_logreport gets no config, so this small plugin object holds the state."""
+
+    def __init__(self, state: PluginState) -> None:
+        self.state = state
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        # Under xdist the controller receives every worker's reports: count them once, there.
+        if not self.state.is_worker:
+            self.state.results.add_report(report)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    state = _state(config)
+    s = state.settings
+    device = state.device or "MindSpore's default"
+    return (
+        f"msgraph: mindspore {mindspore_version()}, device {device}, "
+        f"modes {','.join(m.name for m in s.modes)} (both_modes: {s.both_modes}), seed {s.seed}"
+    )
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    state = _state(session.config)
+    if state.settings.explicit:
+        state.activate()
+
+
+@pytest.hookimpl(tryfirst=True)  # first, so the mode id leads: test_f[GRAPH_MODE-3]
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    state = _state(metafunc.config)
+    markers.validate_allow(metafunc, state.registry)
+    markers.generate_mode_variants(metafunc, state.settings)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
+    reason = _state(config).device_skip_reason
+    if reason:
+        for item in items:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    state = _state(session.config)
+    if not state.is_controller and state.needs_mindspore(session.items):
+        state.activate()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    lifecycle.setup(item, _state(item.config))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    return (yield from lifecycle.call(item, _state(item.config)))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item):
+    return (yield from lifecycle.teardown(item, _state(item.config)))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    lifecycle.annotate_report(item, call, report, _state(item.config))
+    return report
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    if error:
+        _state(node.config).results.crashed_workers.append(f"{node.gateway.id}: {error}")
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    state = _state(config)
+    if not state.results.tests or state.is_worker:
+        return
+    if state.ms is None and not state.results.mode_counts():
+        return  # a session that never touched MindSpore gets no section
+    terminalreporter.section("msgraph")
+    for line in summary_lines(state.results, state.runner, state.device, state.settings.seed):
+        terminalreporter.line(line)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    state = _state(session.config)
+    path = state.settings.report_path
+    if path and not state.is_worker:
+        write_report(path, build_report(state.results, state.device, state.settings.seed))
+
+
+@pytest.fixture
+def ms_mode(request: pytest.FixtureRequest) -> Mode:
+    """The MindSpore mode this test runs in (``Mode.GRAPH_MODE == ms.GRAPH_MODE``)."""
+    ist = request.node.stash.get(lifecycle.ITEM_KEY, None)
+    if ist is not None:
+        return Mode[ist.run.mode]
+    return markers.variant_mode(request.node) or Mode.PYNATIVE_MODE

@@ -1,0 +1,115 @@
+"""Command-line options and ini keys: declared, read and validated in one place."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Optional
+
+import pytest
+
+from .checks import parse_policy_entries
+from .modes import ALL_MODES, Mode, parse_mode_list
+
+DEVICES = ("CPU", "GPU", "Ascend")
+DEFAULT_SEED = 0
+BOTH_MODES_SCOPES = ("marked", "all")
+UNAVAILABLE_ACTIONS = ("error", "skip")
+
+# (option, ini key, help). The ini key is the option's name with '_' for '-'.
+_OPTIONS = (
+    ("--ms-device", "ms_device", "MindSpore backend for this run: CPU, GPU or Ascend (any case)."),
+    ("--ms-device-unavailable", "ms_device_unavailable",
+     "What to do when --ms-device is not usable here: error (default) or skip every test."),
+    ("--ms-modes", "ms_modes",
+     "Comma-separated modes whose variants run (GRAPH_MODE,PYNATIVE_MODE); the others are skipped."),
+    ("--ms-both-modes", "ms_both_modes",
+     "Which tests run in both modes: marked (default, @pytest.mark.both_modes) or all."),
+    ("--ms-seed", "ms_seed", f"Seed for random, numpy and MindSpore before every test (default {DEFAULT_SEED})."),
+    ("--ms-report", "ms_report", "Write a JSON report of tests and findings to this path."),
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    device: Optional[str]
+    device_unavailable: str
+    modes: tuple
+    both_modes: str
+    seed: int
+    report_path: Optional[str]
+    check_policies: dict
+    # True when any ms option or ini key was given: MindSpore is then loaded at session start.
+    explicit: bool
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("msgraph", "MindSpore graph-mode compliance (pytest-msgraph)")
+    for option, ini, help_text in _OPTIONS:
+        group.addoption(option, dest=ini, default=None, help=help_text)
+        parser.addini(ini, help_text, default=None)
+    group.addoption(
+        "--ms-check", dest="ms_checks", action="append", default=[], metavar="NAME=POLICY",
+        help="Policy for one check: error, warn or off (repeatable).",
+    )
+    parser.addini("ms_checks", "Check policies, one NAME=POLICY per line.", type="linelist", default=[])
+
+
+def _raw(config: pytest.Config, key: str) -> Optional[str]:
+    """The option's value, else the ini value, else None; and whether either was given."""
+    value = getattr(config.option, key, None)
+    if value is None:
+        value = config.getini(key)
+    if value in (None, ""):
+        return None
+    return str(value).strip()
+
+
+def _choice(value: str, choices: tuple, what: str) -> str:
+    for choice in choices:
+        if value.lower() == choice.lower():
+            return choice
+    raise pytest.UsageError(
+        f"msgraph: {what} {value!r} is not valid; valid choices: {', '.join(choices)}."
+    )
+
+
+def read_settings(config: pytest.Config) -> Settings:
+    """Validate every ms option and ini key; any bad value is a UsageError naming it."""
+    raw = {ini: _raw(config, ini) for _, ini, _ in _OPTIONS}
+    device = raw["ms_device"]
+    if device is not None:
+        device = _choice(device, DEVICES, "--ms-device / ms_device")
+    unavailable = _choice(raw["ms_device_unavailable"] or "error", UNAVAILABLE_ACTIONS,
+                          "--ms-device-unavailable / ms_device_unavailable")
+    both = _choice(raw["ms_both_modes"] or "marked", BOTH_MODES_SCOPES, "--ms-both-modes / ms_both_modes")
+    modes: tuple[Mode, ...] = ALL_MODES
+    if raw["ms_modes"] is not None:
+        try:
+            modes = parse_mode_list(raw["ms_modes"])
+        except ValueError as exc:
+            raise pytest.UsageError(f"msgraph: --ms-modes / ms_modes: {exc}.") from None
+    seed = DEFAULT_SEED
+    if raw["ms_seed"] is not None:
+        try:
+            seed = int(raw["ms_seed"])
+        except ValueError:
+            raise pytest.UsageError(
+                f"msgraph: --ms-seed / ms_seed {raw['ms_seed']!r} is not valid; give a whole number such as 0 or 1234."
+            ) from None
+        if not 0 <= seed < 2**32:
+            raise pytest.UsageError(f"msgraph: --ms-seed {seed} is out of range; valid seeds are 0 to {2**32 - 1}.")
+    try:
+        ini_policies = parse_policy_entries(config.getini("ms_checks"), "ms_checks")
+        cli_policies = parse_policy_entries(config.option.ms_checks, "--ms-check")
+    except ValueError as exc:
+        raise pytest.UsageError(f"msgraph: {exc}.") from None
+    explicit = any(v is not None for v in raw.values()) or bool(ini_policies or cli_policies)
+    return Settings(
+        device=device,
+        device_unavailable=unavailable,
+        modes=modes,
+        both_modes=both,
+        seed=seed,
+        report_path=raw["ms_report"],
+        check_policies={"ini": ini_policies, "cli": cli_policies},
+        explicit=explicit,
+    )

@@ -1,0 +1,98 @@
+"""The plugin's per-session state, kept in ``config.stash``."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import pytest
+
+from .check_runner import CheckRunner
+from .checks import CheckRegistry, resolve_policies
+from .device import DeviceUnavailable, ensure_available
+from .mindspore_session import MindSporeSession
+from .results import Results
+from .settings import Settings, read_settings
+
+STATE_KEY = pytest.StashKey["PluginState"]()
+
+
+class PluginState:
+    def __init__(self, config: pytest.Config, settings: Settings, registry: CheckRegistry) -> None:
+        self.config = config
+        self.settings = settings
+        self.registry = registry
+        try:
+            policies = resolve_policies(
+                registry, settings.check_policies["ini"], settings.check_policies["cli"]
+            )
+        except ValueError as exc:
+            raise pytest.UsageError(f"msgraph: --ms-check / ms_checks: {exc}.") from None
+        self.runner = CheckRunner(registry, policies)
+        self.results = Results()
+        self.ms: Optional[MindSporeSession] = None
+        # Set when --ms-device names a backend this install lacks and the user chose to skip.
+        self.device_skip_reason: Optional[str] = None
+
+    @classmethod
+    def from_config(cls, config: pytest.Config) -> "PluginState":
+        settings = read_settings(config)
+        registry = CheckRegistry()
+        try:
+            config.hook.pytest_msgraph_register_checks(registry=registry, config=config)
+        except ValueError as exc:
+            raise pytest.UsageError(f"msgraph: {exc}.") from None
+        return cls(config, settings, registry)
+
+    @property
+    def is_worker(self) -> bool:
+        return hasattr(self.config, "workerinput")
+
+    @property
+    def is_controller(self) -> bool:
+        """The xdist controller: it collects reports but runs no test."""
+        return self.config.pluginmanager.has_plugin("dsession")
+
+    def needs_mindspore(self, items=()) -> bool:
+        return (
+            self.settings.explicit
+            or "mindspore" in sys.modules
+            or any(
+                item.get_closest_marker("both_modes") or "ms_mode" in getattr(item, "fixturenames", ())
+                for item in items
+            )
+        )
+
+    def activate(self) -> None:
+        """Import MindSpore, choose the device and snapshot the context, once."""
+        if self.ms is not None or self.device_skip_reason is not None:
+            return
+        try:
+            if self.is_controller:
+                # The controller runs no test: it only rejects a bad device once,
+                # before any worker starts.
+                self._validate_device()
+                return
+            self.ms = MindSporeSession.load(self.settings.device, self.settings.seed, self._om_root())
+        except DeviceUnavailable as exc:
+            if self.settings.device_unavailable != "skip":
+                raise pytest.UsageError(f"msgraph: {exc}") from None
+            self.device_skip_reason = f"msgraph: {exc}"
+            return
+        self.runner.start_session(self.ms.ms)
+
+    def _validate_device(self) -> None:
+        if self.settings.device is not None:
+            import mindspore
+
+            ensure_available(mindspore, self.settings.device)
+
+    def _om_root(self) -> Optional[Path]:
+        factory = getattr(self.config, "_tmp_path_factory", None)
+        if factory is None:
+            return None
+        return factory.getbasetemp() / "msgraph-compile"
+
+    @property
+    def device(self) -> Optional[str]:
+        return self.ms.device if self.ms is not None else self.settings.device

@@ -1,0 +1,47 @@
+"""The ``msgraph`` section of the terminal summary."""
+from __future__ import annotations
+
+from typing import Optional
+
+from .check_runner import CheckRunner
+from .environment import mindspore_version
+from .results import Results
+
+
+def summary_lines(results: Results, runner: CheckRunner, device: Optional[str], seed: int) -> list[str]:
+    tests = results.sorted_tests()
+    if device is None:
+        device = next((t["device"] for t in tests if t["device"]), "unknown")
+    lines = [f"mindspore {mindspore_version()}, device {device}, seed {seed}"]
+    counts = results.mode_counts()
+    if counts:
+        lines.append("tests: " + ", ".join(f"{n} in {mode}" for mode, n in sorted(counts.items())))
+    by_check: dict[str, list[dict]] = {}
+    for finding in results.sorted_findings():
+        by_check.setdefault(finding["check"], []).append(finding)
+    for check in runner.registry:
+        policy = runner.policies[check.name]
+        if policy == "off":
+            lines.append(f"{check.name} [off]: not run")
+            continue
+        if check.name in runner.inactive:
+            lines.append(f"{check.name} [{policy}]: inactive ({runner.inactive[check.name]})")
+            continue
+        found = by_check.pop(check.name, [])
+        examined = results.examined.get(check.name, 0)
+        lines.append(f"{check.name} [{policy}]: {len(found)} finding(s); examined {examined} {check.unit}")
+        lines.extend(_finding_lines(found))
+    for name, found in sorted(by_check.items()):  # checks registered only on workers
+        lines.append(f"{name}: {len(found)} finding(s)")
+        lines.extend(_finding_lines(found))
+    for worker in results.crashed_workers:
+        lines.append(f"worker crashed: {worker} (its other results are kept above)")
+    return lines
+
+
+def _finding_lines(findings: list[dict]) -> list[str]:
+    lines = []
+    for f in findings:
+        where = f" [{f['cell']}]" if f.get("cell") else ""
+        lines.append(f"  {f['severity'].upper()} {f['nodeid']}{where}: {f['message']}")
+    return lines
