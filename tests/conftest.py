@@ -1,0 +1,77 @@
+"""Shared helpers: run pytest with the plugin in a fresh interpreter, as users do.
+
+MindSpore does not survive being imported twice in one process, so every
+end-to-end test goes through ``pytester.runpytest_subprocess``.
+"""
+import json
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+
+class Run:
+    """A finished inner pytest run, with its JSON report when one was asked for."""
+
+    def __init__(self, result, report_path):
+        self.result = result
+        self.report = json.loads(report_path.read_text()) if report_path.exists() else None
+
+    @property
+    def ret(self):
+        return self.result.ret
+
+    def stdout(self):
+        return self.result.stdout.str()
+
+    def stderr(self):
+        return self.result.stderr.str()
+
+    def outcomes(self):
+        """{nodeid: outcome} from the JSON report."""
+        return {t["nodeid"]: t["outcome"] for t in self.report["tests"]}
+
+    def findings(self, check=None):
+        return [f for f in self.report["findings"] if check is None or f["check"] == check]
+
+
+@pytest.fixture
+def run_pytest(pytester):
+    """Run pytest in a subprocess in the pytester directory, always writing a JSON report."""
+
+    def run(*args, report=True):
+        report_path = pytester.path / "msgraph-report.json"
+        extra = ["-p", "no:cacheprovider"]
+        if report:
+            extra.append(f"--ms-report={report_path}")
+        result = pytester.runpytest_subprocess(*extra, *args)
+        return Run(result, report_path)
+
+    return run
+
+
+# A small network used by several inner test files.
+NET_SOURCE = '''
+import numpy as np
+import pytest
+import mindspore as ms
+from mindspore import nn, ops, Tensor
+
+
+class Net(nn.Cell):
+    def __init__(self):
+        super().__init__()
+        self.dense = nn.Dense(3, 2)
+
+    def construct(self, x):
+        return self.dense(x)
+
+
+def ones(*shape):
+    return Tensor(np.ones(shape, np.float32))
+'''
+
+
+@pytest.fixture
+def net_source():
+    return NET_SOURCE

@@ -1,0 +1,171 @@
+"""@pytest.mark.both_modes, --ms-modes, --ms-both-modes, ms_mode, seeding, MS_JIT."""
+
+
+def test_marked_test_becomes_one_item_per_mode_with_mode_first_in_the_id(pytester, run_pytest, net_source):
+    pytester.makepyfile(net_source + '''
+@pytest.mark.both_modes
+@pytest.mark.parametrize("n", [1, 3])
+def test_f(n):
+    assert Net()(ones(n, 3)).shape == (n, 2)
+''')
+    run = run_pytest("-v")
+    assert run.outcomes() == {
+        "test_marked_test_becomes_one_item_per_mode_with_mode_first_in_the_id.py::test_f[GRAPH_MODE-1]": "passed",
+        "test_marked_test_becomes_one_item_per_mode_with_mode_first_in_the_id.py::test_f[GRAPH_MODE-3]": "passed",
+        "test_marked_test_becomes_one_item_per_mode_with_mode_first_in_the_id.py::test_f[PYNATIVE_MODE-1]": "passed",
+        "test_marked_test_becomes_one_item_per_mode_with_mode_first_in_the_id.py::test_f[PYNATIVE_MODE-3]": "passed",
+    }
+    modes = {t["nodeid"].split("[")[1].split("-")[0]: t["mode"] for t in run.report["tests"]}
+    assert modes == {"GRAPH_MODE": "GRAPH_MODE", "PYNATIVE_MODE": "PYNATIVE_MODE"}
+
+
+def test_mode_is_active_in_fixtures_test_and_teardown_and_ms_mode_matches(pytester, run_pytest):
+    pytester.makepyfile('''
+import pytest
+import mindspore as ms
+
+seen = []
+
+@pytest.fixture
+def cell_fixture(ms_mode):
+    seen.append(("setup", ms.get_context("mode"), int(ms_mode)))
+    yield
+    seen.append(("teardown", ms.get_context("mode"), int(ms_mode)))
+
+class TestInClass:
+    @pytest.mark.both_modes
+    def test_f(self, cell_fixture, ms_mode):
+        assert ms.get_context("mode") == ms_mode
+        assert str(ms_mode) in ("GRAPH_MODE", "PYNATIVE_MODE")
+
+def test_check_seen():
+    assert seen == [("setup", 0, 0), ("teardown", 0, 0), ("setup", 1, 1), ("teardown", 1, 1)]
+    assert ms.get_context("mode") == ms.PYNATIVE_MODE
+''')
+    run = run_pytest("-p", "no:randomly")
+    assert run.ret == 0, run.stdout()
+    assert sorted(run.outcomes().values()) == ["passed"] * 3
+
+
+def test_k_selects_one_mode(pytester, run_pytest, net_source):
+    pytester.makepyfile(net_source + '''
+@pytest.mark.both_modes
+def test_f():
+    pass
+''')
+    run = run_pytest("-k", "GRAPH_MODE")
+    assert [t["nodeid"].rsplit("::")[-1] for t in run.report["tests"]] == ["test_f[GRAPH_MODE]"]
+
+
+def test_ms_modes_skips_other_variants_with_the_reason(pytester, run_pytest, net_source):
+    pytester.makepyfile(net_source + '''
+@pytest.mark.both_modes
+def test_f():
+    pass
+''')
+    run = run_pytest("--ms-modes=pynative", "-rs")
+    assert sorted(run.outcomes().values()) == ["passed", "skipped"]
+    run.result.stdout.fnmatch_lines(["*GRAPH_MODE not selected (--ms-modes=PYNATIVE_MODE)*"])
+
+
+def test_ms_modes_rejects_unknown_mode(pytester, run_pytest):
+    pytester.makepyfile("def test_f(): pass")
+    run = run_pytest("--ms-modes=graph,eager", report=False)
+    assert run.ret == 4
+    assert "unknown mode 'eager'; valid modes: GRAPH_MODE, PYNATIVE_MODE" in run.stderr()
+    assert "Traceback" not in run.stderr() + run.stdout()
+
+
+def test_both_modes_all_splits_unmarked_tests_from_option_and_ini(pytester, run_pytest, net_source):
+    pytester.makepyfile(net_source + '''
+def test_plain():
+    Net()(ones(1, 3))
+
+@pytest.mark.parametrize("mode", [ms.GRAPH_MODE])
+def test_chooses_its_own_mode(mode):
+    ms.set_context(mode=mode)
+''')
+    run = run_pytest("--ms-both-modes=all")
+    assert sorted(t["nodeid"].split("::")[1] for t in run.report["tests"]) == [
+        "test_chooses_its_own_mode[0]", "test_plain[GRAPH_MODE]", "test_plain[PYNATIVE_MODE]",
+    ]
+    pytester.makeini("[pytest]\nms_both_modes = all\n")
+    run = run_pytest()
+    assert len(run.report["tests"]) == 3
+
+
+def test_both_modes_with_arguments_is_a_collection_error(pytester, run_pytest):
+    pytester.makepyfile('''
+import pytest
+@pytest.mark.both_modes("GRAPH_MODE")
+def test_f():
+    pass
+''')
+    run = run_pytest(report=False)
+    assert run.ret == 2
+    run.result.stdout.fnmatch_lines(["*@pytest.mark.both_modes takes no arguments*--ms-modes*"])
+    assert "Traceback" not in run.stdout()
+
+
+def test_both_modes_on_a_test_that_parametrizes_mode_is_a_collection_error(pytester, run_pytest):
+    pytester.makepyfile('''
+import pytest
+@pytest.mark.both_modes
+@pytest.mark.parametrize("mode", [0, 1])
+def test_f(mode):
+    pass
+''')
+    run = run_pytest(report=False)
+    assert run.ret == 2
+    run.result.stdout.fnmatch_lines(["*parametrizes 'mode' itself and also carries @pytest.mark.both_modes*"])
+
+
+def test_both_variants_start_from_the_same_random_state(pytester, run_pytest):
+    pytester.makepyfile('''
+import random
+import numpy as np
+import pytest
+import mindspore as ms
+from mindspore import ops
+
+@pytest.mark.both_modes
+def test_draw(ms_mode, record_property):
+    values = (random.random(), float(np.random.rand()), float(ops.uniform((1,), ms.Tensor(0.0), ms.Tensor(1.0)).asnumpy()[0]))
+    record_property("values", repr(values))
+''')
+    pytester.runpytest_subprocess("-p", "no:cacheprovider", "--junitxml=j.xml", "--ms-seed=7")
+    xml = (pytester.path / "j.xml").read_text()
+    import re
+    values = re.findall(r'name="values" value="([^"]+)"', xml)
+    assert len(values) == 2 and values[0] == values[1], values
+    pytester.runpytest_subprocess("-p", "no:cacheprovider", "--junitxml=k.xml", "--ms-seed=8")
+    other = re.findall(r'name="values" value="([^"]+)"', (pytester.path / "k.xml").read_text())
+    assert other[0] != values[0]
+
+
+def test_seed_is_shown_in_the_header_and_validated(pytester, run_pytest):
+    pytester.makepyfile("import mindspore\ndef test_f(): pass")
+    run = run_pytest("--ms-seed=123")
+    run.result.stdout.fnmatch_lines(["msgraph: mindspore *, modes GRAPH_MODE,PYNATIVE_MODE (both_modes: marked), seed 123"])
+    assert run.report["seed"] == 123
+    bad = run_pytest("--ms-seed=abc", report=False)
+    assert bad.ret == 4
+    assert "--ms-seed / ms_seed 'abc' is not valid" in bad.stderr()
+
+
+def test_ms_jit_0_skips_graph_variants_with_the_reason(pytester, run_pytest, monkeypatch):
+    monkeypatch.setenv("MS_JIT", "0")
+    pytester.makepyfile('''
+import pytest
+import mindspore
+
+@pytest.mark.both_modes
+def test_f():
+    pass
+''')
+    run = run_pytest("-rs")
+    assert run.outcomes() == {
+        "test_ms_jit_0_skips_graph_variants_with_the_reason.py::test_f[GRAPH_MODE]": "skipped",
+        "test_ms_jit_0_skips_graph_variants_with_the_reason.py::test_f[PYNATIVE_MODE]": "passed",
+    }
+    run.result.stdout.fnmatch_lines(["*MS_JIT=0 is set*GRAPH_MODE variant eagerly*"])

@@ -1,0 +1,52 @@
+"""--ms-device: choice, validation, unavailable devices, header."""
+
+
+def test_device_is_case_insensitive_and_shown_in_header_and_report(pytester, run_pytest):
+    pytester.makepyfile("def test_f(): pass")
+    run = run_pytest("--ms-device=cpu")
+    assert run.ret == 0
+    run.result.stdout.fnmatch_lines(["msgraph: mindspore 2.*, device CPU, modes GRAPH_MODE,PYNATIVE_MODE*seed 0"])
+    assert run.report["device"] == "CPU"
+    assert run.report["tests"][0]["device"] == "CPU"
+
+
+def test_device_from_ini(pytester, run_pytest):
+    pytester.makeini("[pytest]\nms_device = CPU\n")
+    pytester.makepyfile("def test_f(): pass")
+    run = run_pytest()
+    run.result.stdout.fnmatch_lines(["msgraph: *device CPU*"])
+
+
+def test_unknown_device_is_a_usage_error_naming_the_choices(pytester, run_pytest):
+    pytester.makepyfile("def test_f(): pass")
+    run = run_pytest("--ms-device=TPU", report=False)
+    assert run.ret == 4
+    assert "msgraph: --ms-device / ms_device 'TPU' is not valid; valid choices: CPU, GPU, Ascend." in run.stderr()
+    assert "Traceback" not in run.stderr() + run.stdout()
+
+
+def test_unavailable_device_is_a_clear_error(pytester, run_pytest):
+    pytester.makepyfile("def test_f(): pass")
+    run = run_pytest("--ms-device=GPU", report=False)
+    assert run.ret == 4
+    err = run.stderr()
+    assert "--ms-device=GPU is not available with this MindSpore" in err
+    assert "available: CPU" in err
+    assert "--ms-device-unavailable=skip" in err
+    assert "Traceback" not in err + run.stdout()
+
+
+def test_unavailable_device_can_skip_every_test(pytester, run_pytest):
+    pytester.makepyfile("import pytest\ndef test_f(): pass\n@pytest.mark.both_modes\ndef test_g(): pass")
+    run = run_pytest("--ms-device=Ascend", "--ms-device-unavailable=skip", "-rs")
+    assert run.ret == 0
+    assert set(run.outcomes().values()) == {"skipped"}
+    assert len(run.outcomes()) == 3
+    run.result.stdout.fnmatch_lines(["*--ms-device=Ascend is not available*"])
+
+
+def test_bad_unavailable_action_is_a_usage_error(pytester, run_pytest):
+    pytester.makepyfile("def test_f(): pass")
+    run = run_pytest("--ms-device-unavailable=ignore", report=False)
+    assert run.ret == 4
+    assert "'ignore' is not valid; valid choices: error, skip." in run.stderr()

@@ -1,0 +1,176 @@
+"""The findings frame: a check added from a conftest, policies, ms_allow, crashes, summary."""
+import pytest
+
+# A conftest that registers a check through the plugin's hook. It flags tests whose
+# name contains "bad" and crashes in tests whose name contains "crash".
+CHECK_CONFTEST = '''
+from pytest_msgraph import Check
+
+
+class NameCheck(Check):
+    name = "name_check"
+    description = "flags tests named bad"
+    default_policy = "error"
+    unit = "names"
+
+    def test_finished(self, run):
+        run.count()
+        if "crash" in run.item.name:
+            raise ZeroDivisionError("boom")
+        if "bad" in run.item.name:
+            run.emit(f"test name is bad in {run.mode}", cell="Net.dense", hint="rename it")
+
+
+def pytest_msgraph_register_checks(registry, config):
+    registry.add(NameCheck())
+
+
+FINDINGS = []
+
+
+def pytest_msgraph_finding(finding, config):
+    FINDINGS.append(finding.check)
+'''
+
+TESTS = '''
+import pytest
+import mindspore
+
+def test_good():
+    pass
+
+def test_bad():
+    pass
+
+@pytest.mark.ms_allow("name_check")
+def test_bad_but_allowed():
+    pass
+'''
+
+
+@pytest.fixture
+def suite(pytester):
+    pytester.makeconftest(CHECK_CONFTEST)
+    pytester.makepyfile(TESTS)
+    return pytester
+
+
+def test_error_policy_fails_the_test_with_the_finding(suite, run_pytest):
+    run = run_pytest()
+    assert run.ret == 1
+    assert run.outcomes() == {
+        "test_error_policy_fails_the_test_with_the_finding.py::test_good": "passed",
+        "test_error_policy_fails_the_test_with_the_finding.py::test_bad": "failed",
+        "test_error_policy_fails_the_test_with_the_finding.py::test_bad_but_allowed": "passed",
+    }
+    [finding] = run.findings("name_check")
+    assert finding == {
+        "check": "name_check",
+        "severity": "error",
+        "nodeid": "test_error_policy_fails_the_test_with_the_finding.py::test_bad",
+        "mode": "PYNATIVE_MODE",
+        "device": "CPU",
+        "message": "test name is bad in PYNATIVE_MODE",
+        "cell": "Net.dense",
+        "hint": "rename it",
+    }
+    run.result.stdout.fnmatch_lines([
+        "*msgraph: 1 finding(s) with policy 'error':",
+        "[[]name_check[]] test name is bad in PYNATIVE_MODE",
+    ])
+    # ms_allow turned the check off for one test: examined 2 names, not 3.
+    run.result.stdout.fnmatch_lines([
+        "*= msgraph =*",
+        "name_check [[]error[]]: 1 finding(s); examined 2 names",
+        "  ERROR *::test_bad [[]Net.dense[]]: test name is bad in PYNATIVE_MODE",
+    ])
+
+
+def test_warn_policy_emits_msgraph_warning_and_passes(suite, run_pytest):
+    run = run_pytest("--ms-check", "name_check=warn")
+    assert run.ret == 0
+    assert run.findings("name_check")[0]["severity"] == "warn"
+    run.result.stdout.fnmatch_lines(["*MsGraphWarning: [[]name_check[]] test name is bad in PYNATIVE_MODE"])
+
+
+def test_warning_can_be_turned_into_an_error_with_w(suite, run_pytest):
+    run = run_pytest("--ms-check", "name_check=warn", "-W", "error::pytest_msgraph.MsGraphWarning")
+    assert run.outcomes()["test_warning_can_be_turned_into_an_error_with_w.py::test_bad"] == "failed"
+
+
+def test_off_policy_does_not_run_the_check_and_ini_is_read(suite, run_pytest):
+    suite.makeini("[pytest]\nms_checks =\n    name_check=off\n")
+    run = run_pytest()
+    assert run.ret == 0
+    assert run.findings() == []
+    assert "name_check" not in run.report["examined"]
+    run.result.stdout.fnmatch_lines(["name_check [[]off[]]: not run"])
+    # The command line wins over the ini file.
+    run = run_pytest("--ms-check=name_check=error")
+    assert run.ret == 1
+
+
+def test_unknown_check_or_policy_is_a_usage_error(suite, run_pytest):
+    run = run_pytest("--ms-check", "name_chek=warn", report=False)
+    assert run.ret == 4
+    assert "unknown check 'name_chek'; known checks: context_leak, name_check" in run.stderr()
+    run = run_pytest("--ms-check", "name_check=loud", report=False)
+    assert run.ret == 4
+    assert "'name_check=loud' is not NAME=POLICY; POLICY is one of error, warn, off" in run.stderr()
+    assert "Traceback" not in run.stderr()
+
+
+def test_ms_allow_with_an_unknown_check_is_a_collection_error(pytester, run_pytest):
+    pytester.makepyfile('''
+import pytest
+@pytest.mark.ms_allow("double_forwrd")
+def test_f():
+    pass
+''')
+    run = run_pytest(report=False)
+    assert run.ret == 2
+    run.result.stdout.fnmatch_lines(["*ms_allow names unknown check(s) 'double_forwrd'; known checks: context_leak*"])
+
+
+def test_a_crashing_check_is_that_checks_failure_and_other_results_survive(pytester, run_pytest):
+    pytester.makeconftest(CHECK_CONFTEST)
+    pytester.makepyfile('''
+import mindspore
+def test_crash():
+    pass
+def test_bad():
+    pass
+def test_good():
+    pass
+''')
+    run = run_pytest()
+    outcomes = {k.split("::")[1]: v for k, v in run.outcomes().items()}
+    assert outcomes == {"test_crash": "failed", "test_bad": "failed", "test_good": "passed"}
+    crash = [f for f in run.findings("name_check") if f.get("crashed")]
+    assert len(crash) == 1
+    assert "check 'name_check' crashed in test_finished (ZeroDivisionError: boom" in crash[0]["message"]
+    assert "--ms-check name_check=off" in crash[0]["message"]
+    assert len(run.findings("name_check")) == 2
+    assert run.report["examined"]["context_leak"] == 3
+
+
+def test_finding_hook_is_called(suite, run_pytest):
+    suite.makepyfile(test_zz_after='''
+from conftest import FINDINGS
+def test_zz():
+    assert FINDINGS == ["name_check"]
+''')
+    run = run_pytest("-p", "no:randomly", "--ms-check=name_check=warn")
+    assert run.outcomes()["test_zz_after.py::test_zz"] == "passed"
+
+
+def test_registering_a_check_twice_is_a_usage_error(pytester, run_pytest):
+    pytester.makeconftest(CHECK_CONFTEST + '''
+def pytest_msgraph_register_checks(registry, config):
+    registry.add(NameCheck())
+    registry.add(NameCheck())
+''')
+    pytester.makepyfile("def test_f(): pass")
+    run = run_pytest(report=False)
+    assert run.ret == 4
+    assert "a check named 'name_check' is registered twice" in run.stderr()

@@ -1,0 +1,112 @@
+"""Context isolation, the context_leak check, and graph compile failures."""
+import os
+
+
+def test_a_test_that_leaks_graph_mode_does_not_change_the_next_test(pytester, run_pytest):
+    pytester.makepyfile('''
+import mindspore as ms
+
+def test_leaks():
+    ms.set_context(mode=ms.GRAPH_MODE, jit_config={"jit_level": "O1"}, max_call_depth=77)
+
+def test_next():
+    assert ms.get_context("mode") == ms.PYNATIVE_MODE
+    assert ms.get_context("max_call_depth") == 1000
+    assert ms.get_context("jit_level") == ""
+    assert ms.get_context("jit_config") == {}
+''')
+    run = run_pytest("-p", "no:randomly")
+    assert run.outcomes() == {
+        "test_a_test_that_leaks_graph_mode_does_not_change_the_next_test.py::test_leaks": "passed",
+        "test_a_test_that_leaks_graph_mode_does_not_change_the_next_test.py::test_next": "passed",
+    }
+    [leak] = run.findings("context_leak")
+    assert leak["nodeid"].endswith("::test_leaks")
+    assert leak["severity"] == "warn"
+    assert "mode=GRAPH_MODE (was PYNATIVE_MODE)" in leak["message"]
+    assert "max_call_depth=77 (was 1000)" in leak["message"]
+    assert "use @pytest.mark.both_modes" in leak["message"]
+    assert run.report["examined"]["context_leak"] == 2
+    run.result.stdout.fnmatch_lines(["*MsGraphWarning: [[]context_leak[]] test left the MindSpore context changed*"])
+
+
+def test_a_fixture_that_restores_what_it_changed_is_not_a_leak(pytester, run_pytest):
+    pytester.makepyfile('''
+import pytest
+import mindspore as ms
+
+@pytest.fixture
+def strict_syntax():
+    ms.set_context(jit_syntax_level=ms.STRICT)
+    yield
+    ms.set_context(jit_syntax_level=ms.LAX)
+
+@pytest.mark.both_modes
+def test_uses_it(strict_syntax):
+    assert ms.get_context("jit_syntax_level") == ms.STRICT
+''')
+    run = run_pytest()
+    assert set(run.outcomes().values()) == {"passed"}
+    assert run.findings() == []
+
+
+def test_graph_compile_failure_puts_mindsporemessage_first_and_artifacts_in_tmp(pytester, run_pytest, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "400")  # keep the short summary line whole
+    pytester.makepyfile('''
+import numpy as np
+import pytest
+import mindspore as ms
+from mindspore import nn
+
+class TryCell(nn.Cell):
+    def construct(self, x):
+        try:
+            y = x + 1
+        except Exception:
+            y = x
+        return y
+
+@pytest.mark.both_modes
+def test_try():
+    TryCell()(ms.Tensor(np.ones(2, np.float32)))
+''')
+    run = run_pytest("-rf")
+    assert run.outcomes() == {
+        "test_graph_compile_failure_puts_mindsporemessage_first_and_artifacts_in_tmp.py::test_try[GRAPH_MODE]": "failed",
+        "test_graph_compile_failure_puts_mindsporemessage_first_and_artifacts_in_tmp.py::test_try[PYNATIVE_MODE]": "passed",
+    }
+    out = run.stdout()
+    header = out.index("msgraph: GRAPH_MODE compile failed: RuntimeError: Unsupported statement 'Try'.")
+    assert header < out.index("def test_try():"), "the message must come before the traceback"
+    assert "test_graph_compile_failure_puts_mindsporemessage_first_and_artifacts_in_tmp.py:8~11, 8~17: try:" in out
+    run.result.stdout.fnmatch_lines([
+        "*compiler report: *msgraph-compile*rank_0/om/analyze_fail.ir",
+        "FAILED *test_try[[]GRAPH_MODE[]] - GRAPH_MODE compile failed: RuntimeError: Unsupported statement 'Try'.*",
+    ])
+    assert not (pytester.path / "rank_0").exists()
+
+
+def test_users_own_ms_om_path_is_respected(pytester, run_pytest, monkeypatch):
+    target = pytester.path / "my-ir"
+    monkeypatch.setenv("MS_OM_PATH", str(target))
+    pytester.makepyfile('''
+import numpy as np
+import mindspore as ms
+from mindspore import nn
+
+class TryCell(nn.Cell):
+    def construct(self, x):
+        try:
+            y = x + 1
+        except Exception:
+            y = x
+        return y
+
+def test_try():
+    ms.set_context(mode=ms.GRAPH_MODE)
+    TryCell()(ms.Tensor(np.ones(2, np.float32)))
+''')
+    run = run_pytest()
+    assert list(run.outcomes().values()) == ["failed"]
+    assert (target / "rank_0" / "om" / "analyze_fail.ir").exists()
+    assert os.environ["MS_OM_PATH"] == str(target)
