@@ -49,7 +49,7 @@ class _ReportListener:
 def pytest_report_header(config: pytest.Config) -> str:
     state = _state(config)
     s = state.settings
-    device = state.device or "MindSpore's default"
+    device = state.device or "default"
     return (
         f"msgraph: mindspore {mindspore_version()}, device {device}, "
         f"modes {','.join(m.name for m in s.modes)} (both_modes: {s.both_modes}), seed {s.seed}"

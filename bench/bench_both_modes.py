@@ -1,0 +1,121 @@
+"""Time pytest-msgraph's own cost.
+
+1. The same 12-item suite (a small CNN with BatchNorm, trained a few steps per
+   test) written MindSpore's usual way -- parametrize('mode', ...) plus
+   set_context, plugin off -- against @pytest.mark.both_modes with the plugin on.
+   Runs alternate; the median wall time of each is compared.
+2. The plugin's load cost on a suite that never imports MindSpore.
+
+Usage: python bench/bench_both_modes.py [--runs 5]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+NETWORK = '''
+import numpy as np
+import pytest
+import mindspore as ms
+from mindspore import nn
+
+
+class SmallCNN(nn.Cell):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, pad_mode="pad", padding=1)
+        self.bn = nn.BatchNorm2d(8)
+        self.relu = nn.ReLU()
+        self.pool = nn.MaxPool2d(2, 2)
+        self.flatten = nn.Flatten()
+        self.fc = nn.Dense(8 * 8 * 8, 10)
+
+    def construct(self, x):
+        return self.fc(self.flatten(self.pool(self.relu(self.bn(self.conv(x))))))
+
+
+def train(steps, lr):
+    net = SmallCNN()
+    loss = nn.SoftmaxCrossEntropyWithLogits(sparse=True, reduction="mean")
+    step = nn.TrainOneStepCell(nn.WithLossCell(net, loss), nn.Momentum(net.trainable_params(), lr, 0.9))
+    step.set_train()
+    x = ms.Tensor(np.random.randn(16, 3, 16, 16).astype(np.float32))
+    y = ms.Tensor(np.random.randint(0, 10, (16,)).astype(np.int32))
+    return [float(step(x, y).asnumpy()) for _ in range(steps)]
+'''
+
+CASES = [(3, 0.01), (3, 0.05), (5, 0.01), (5, 0.05), (4, 0.02), (4, 0.03)]
+
+BASELINE = NETWORK + '''
+
+@pytest.mark.parametrize("mode", [ms.GRAPH_MODE, ms.PYNATIVE_MODE])
+@pytest.mark.parametrize("steps, lr", {cases})
+def test_train(mode, steps, lr):
+    ms.set_context(mode=mode)
+    losses = train(steps, lr)
+    assert all(np.isfinite(losses))
+'''.format(cases=CASES)
+
+WITH_PLUGIN = NETWORK + '''
+
+@pytest.mark.both_modes
+@pytest.mark.parametrize("steps, lr", {cases})
+def test_train(steps, lr):
+    losses = train(steps, lr)
+    assert all(np.isfinite(losses))
+'''.format(cases=CASES)
+
+NO_MINDSPORE = '''
+import pytest
+
+@pytest.mark.parametrize("i", range(50))
+def test_plain(i):
+    assert i + 1 > i
+'''
+
+
+def timed(args: list[str], cwd: Path) -> float:
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+                          cwd=cwd, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        sys.exit(f"benchmark run failed ({args}):\n{done.stdout}\n{done.stderr}")
+    return elapsed
+
+
+def compare(name_a: str, args_a: list, name_b: str, args_b: list, cwd: Path, runs: int) -> None:
+    times = {name_a: [], name_b: []}
+    for _ in range(runs):  # alternate, so drift in machine load hits both sides alike
+        times[name_a].append(timed(args_a, cwd))
+        times[name_b].append(timed(args_b, cwd))
+    med_a, med_b = statistics.median(times[name_a]), statistics.median(times[name_b])
+    for name, values in times.items():
+        print(f"  {name:<28} median {statistics.median(values):7.3f} s   runs {' '.join(f'{v:.3f}' for v in values)}")
+    print(f"  ratio {name_b} / {name_a}: {med_b / med_a:.3f}   difference {med_b - med_a:+.3f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5)
+    runs = parser.parse_args().runs
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "test_baseline.py").write_text(BASELINE)
+        (root / "test_plugin.py").write_text(WITH_PLUGIN)
+        (root / "test_nomindspore.py").write_text(NO_MINDSPORE)
+        print(f"1. 12-item CNN+BatchNorm suite, {runs} alternating runs each")
+        compare("parametrize+set_context", ["-p", "no:msgraph", "test_baseline.py"],
+                "both_modes (plugin on)", ["test_plugin.py"], root, runs)
+        print(f"2. 50 tests that never import MindSpore, {runs} alternating runs each")
+        compare("plugin off (-p no:msgraph)", ["-p", "no:msgraph", "test_nomindspore.py"],
+                "plugin on", ["test_nomindspore.py"], root, runs)
+
+
+if __name__ == "__main__":
+    main()

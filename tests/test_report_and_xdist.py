@@ -1,0 +1,131 @@
+"""--ms-report JSON content, outcomes, and the same results under pytest-xdist."""
+import json
+
+import pytest
+
+SUITE = '''
+import numpy as np
+import pytest
+import mindspore as ms
+from mindspore import nn, Tensor
+
+
+@pytest.mark.both_modes
+@pytest.mark.parametrize("n", [1, 2])
+def test_dense(n):
+    assert nn.Dense(3, 2)(Tensor(np.ones((n, 3), np.float32))).shape == (n, 2)
+
+
+def test_fails():
+    assert False
+
+
+def test_skipped():
+    pytest.skip("not today")
+
+
+@pytest.mark.xfail(reason="known", strict=True)
+def test_xfailed():
+    assert False
+
+
+@pytest.mark.xfail(reason="fixed already")
+def test_xpassed():
+    pass
+
+
+@pytest.fixture
+def broken():
+    raise RuntimeError("fixture broke")
+
+
+def test_error(broken):
+    pass
+
+
+def test_leaks():
+    ms.set_context(mode=ms.GRAPH_MODE)
+'''
+
+
+def _without_durations(report):
+    report = json.loads(json.dumps(report))
+    for test in report["tests"]:
+        test.pop("duration")
+    return report
+
+
+def test_report_has_schema_outcomes_and_modes(pytester, run_pytest):
+    pytester.makepyfile(test_suite=SUITE)
+    run = run_pytest()
+    report = run.report
+    assert report["version"] == 1
+    assert report["mindspore"].startswith("2.")
+    assert report["device"] == "CPU"
+    assert report["seed"] == 0
+    assert set(report["environment"]) == {"python", "platform"}
+    assert run.outcomes() == {
+        "test_suite.py::test_dense[GRAPH_MODE-1]": "passed",
+        "test_suite.py::test_dense[GRAPH_MODE-2]": "passed",
+        "test_suite.py::test_dense[PYNATIVE_MODE-1]": "passed",
+        "test_suite.py::test_dense[PYNATIVE_MODE-2]": "passed",
+        "test_suite.py::test_fails": "failed",
+        "test_suite.py::test_skipped": "skipped",
+        "test_suite.py::test_xfailed": "xfailed",
+        "test_suite.py::test_xpassed": "xpassed",
+        "test_suite.py::test_error": "error",
+        "test_suite.py::test_leaks": "passed",
+    }
+    for test in report["tests"]:
+        assert set(test) == {"nodeid", "outcome", "mode", "device", "duration"}
+        assert test["duration"] >= 0
+        expected = "GRAPH_MODE" if "GRAPH_MODE" in test["nodeid"] or test["nodeid"].endswith("leaks") else "PYNATIVE_MODE"
+        assert test["mode"] == expected, test
+    [finding] = report["findings"]
+    assert set(finding) >= {"check", "severity", "nodeid", "mode", "device", "message"}
+    assert not list(pytester.path.glob(".msgraph-report.json.*")), "no temporary file left behind"
+
+
+def test_report_path_directories_are_created(pytester, run_pytest):
+    pytester.makepyfile("def test_f(): pass")
+    pytester.runpytest_subprocess("--ms-report=out/deep/r.json")
+    assert json.loads((pytester.path / "out/deep/r.json").read_text())["tests"][0]["outcome"] == "passed"
+
+
+def test_xdist_gives_the_same_report_and_summary_as_a_serial_run(pytester, run_pytest):
+    pytest.importorskip("xdist")
+    pytester.makepyfile(test_suite=SUITE)
+    serial = run_pytest()
+    parallel = run_pytest("-n", "2")
+    assert _without_durations(parallel.report) == _without_durations(serial.report)
+
+    def section(run):
+        out = run.stdout().splitlines()
+        start = next(i for i, line in enumerate(out) if "= msgraph =" in line)
+        return [line for line in out[start + 1:] if not line.startswith("=")][:4]
+
+    assert section(parallel) == section(serial)
+
+
+def test_a_crashed_worker_is_named_and_other_results_are_kept(pytester, run_pytest):
+    pytest.importorskip("xdist")
+    pytester.makepyfile('''
+import os
+import mindspore
+
+def test_crash():
+    os._exit(3)
+
+def test_ok_1():
+    pass
+
+def test_ok_2():
+    pass
+''')
+    run = run_pytest("-n", "2")
+    outcomes = run.outcomes()
+    assert outcomes["test_a_crashed_worker_is_named_and_other_results_are_kept.py::test_crash"] == "failed"
+    assert outcomes["test_a_crashed_worker_is_named_and_other_results_are_kept.py::test_ok_1"] == "passed"
+    assert outcomes["test_a_crashed_worker_is_named_and_other_results_are_kept.py::test_ok_2"] == "passed"
+    assert len(run.report["crashed_workers"]) == 1
+    run.result.stdout.fnmatch_lines(["worker crashed: gw*"])
