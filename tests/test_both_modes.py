@@ -169,3 +169,22 @@ def test_f():
         "test_ms_jit_0_skips_graph_variants_with_the_reason.py::test_f[PYNATIVE_MODE]": "passed",
     }
     run.result.stdout.fnmatch_lines(["*MS_JIT=0 is set*GRAPH_MODE variant eagerly*"])
+
+
+def test_bad_both_modes_scope_is_a_usage_error(pytester, run_pytest):
+    pytester.makepyfile("def test_f(): pass")
+    run = run_pytest("--ms-both-modes=some", report=False)
+    assert run.ret == 4
+    assert "--ms-both-modes / ms_both_modes 'some' is not valid; valid choices: marked, all." in run.stderr()
+
+
+def test_ms_allow_without_check_names_is_a_collection_error(pytester, run_pytest):
+    pytester.makepyfile('''
+import pytest
+@pytest.mark.ms_allow
+def test_f():
+    pass
+''')
+    run = run_pytest(report=False)
+    assert run.ret == 2
+    run.result.stdout.fnmatch_lines(["*@pytest.mark.ms_allow takes check names as strings*known checks: context_leak*"])
