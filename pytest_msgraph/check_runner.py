@@ -36,7 +36,7 @@ class CheckRunner:
     def notify(self, checks: list[Check], method: str, run: TestRun) -> None:
         """Call ``method`` on each check; a crash becomes that check's finding."""
         for check in list(checks):
-            run.bind(check.name, self.policies[check.name])
+            run.bind(check.name, self.policies[check.name], check.unit)
             try:
                 getattr(check, method)(run)
             except Exception as exc:
@@ -51,9 +51,11 @@ class CheckRunner:
 
 
 def failure_message(findings: list[Finding]) -> str:
+    # The first line is what pytest's short summary shows: make it the first finding.
     errors = [f for f in findings if f.severity == ERROR]
-    lines = [f"msgraph: {len(errors)} finding(s) with policy 'error':"]
-    for f in errors:
-        lines.append(f"[{f.check}] {f.message}")
-    lines.append("(change a check's policy with --ms-check NAME=warn|off, or @pytest.mark.ms_allow(\"NAME\"))")
+    lines = [f"[{f.check}] {f.message}" for f in errors]
+    lines.append(
+        f"(msgraph: {len(errors)} finding(s) with policy 'error'; change a check's policy with "
+        "--ms-check NAME=warn|off, or turn it off for one test with @pytest.mark.ms_allow(\"NAME\"))"
+    )
     return "\n".join(lines)

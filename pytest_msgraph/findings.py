@@ -56,14 +56,16 @@ class TestRun:
         self.device = device
         self.item = item
         self.findings: list[Finding] = []
-        self.examined: dict[str, int] = {}
+        self.examined: dict[str, dict[str, int]] = {}
         self._check_name = ""
         self._severity = WARN
+        self._unit = "items"
 
-    def bind(self, check_name: str, severity: str) -> "TestRun":
+    def bind(self, check_name: str, severity: str, unit: str = "items") -> "TestRun":
         """Select the check whose findings and counts the following calls record."""
         self._check_name = check_name
         self._severity = severity
+        self._unit = unit
         return self
 
     def emit(self, message: str, *, cell: Optional[str] = None, **details: Any) -> Finding:
@@ -81,6 +83,8 @@ class TestRun:
         self.findings.append(finding)
         return finding
 
-    def count(self, n: int = 1) -> None:
-        """Say that the bound check examined ``n`` more things (shown in the summary)."""
-        self.examined[self._check_name] = self.examined.get(self._check_name, 0) + n
+    def count(self, n: int = 1, unit: Optional[str] = None) -> None:
+        """Say that the bound check examined ``n`` more things (default: the check's unit)."""
+        per_unit = self.examined.setdefault(self._check_name, {})
+        key = unit or self._unit
+        per_unit[key] = per_unit.get(key, 0) + n

@@ -80,6 +80,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     state = _state(session.config)
     if not state.is_controller and state.needs_mindspore(session.items):
         state.activate()
+    state.warn_inactive_checks()
 
 
 @pytest.hookimpl(tryfirst=True)

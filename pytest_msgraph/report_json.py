@@ -27,7 +27,7 @@ def build_report(results: Results, device: Optional[str], seed: int) -> dict[str
         "environment": {"python": python_version(), "platform": platform_name()},
         "tests": tests,
         "findings": results.sorted_findings(),
-        "examined": dict(sorted(results.examined.items())),
+        "examined": {check: dict(sorted(units.items())) for check, units in sorted(results.examined.items())},
         "crashed_workers": list(results.crashed_workers),
     }
 

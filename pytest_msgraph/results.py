@@ -27,7 +27,7 @@ class Results:
     def __init__(self) -> None:
         self.tests: dict[str, dict[str, Any]] = {}
         self.findings: list[dict[str, Any]] = []
-        self.examined: dict[str, int] = {}
+        self.examined: dict[str, dict[str, int]] = {}
         self.crashed_workers: list[str] = []
 
     def add_report(self, report: Any) -> None:
@@ -46,8 +46,10 @@ class Results:
         record["mode"] = data.get("mode") or record["mode"]
         record["device"] = data.get("device") or record["device"]
         self.findings.extend(data.get("findings", ()))
-        for check, n in data.get("examined", {}).items():
-            self.examined[check] = self.examined.get(check, 0) + n
+        for check, counts in data.get("examined", {}).items():
+            merged = self.examined.setdefault(check, {})
+            for unit, n in counts.items():
+                merged[unit] = merged.get(unit, 0) + n
 
     def sorted_tests(self) -> list[dict[str, Any]]:
         records = []

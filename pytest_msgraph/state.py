@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 from typing import Optional
 
@@ -13,6 +14,7 @@ from .device import DeviceUnavailable, ensure_available
 from .mindspore_session import MindSporeSession
 from .results import Results
 from .settings import Settings, read_settings
+from .warning import MsGraphWarning
 
 STATE_KEY = pytest.StashKey["PluginState"]()
 
@@ -33,6 +35,7 @@ class PluginState:
         self.ms: Optional[MindSporeSession] = None
         # Set when --ms-device names a backend this install lacks and the user chose to skip.
         self.device_skip_reason: Optional[str] = None
+        self._warned_inactive: set[str] = set()
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> "PluginState":
@@ -80,6 +83,13 @@ class PluginState:
             self.device_skip_reason = f"msgraph: {exc}"
             return
         self.runner.start_session(self.ms.ms)
+
+    def warn_inactive_checks(self) -> None:
+        """One warning per check that could not start (e.g. a MindSpore internal is missing)."""
+        for name, reason in self.runner.inactive.items():
+            if name not in self._warned_inactive:
+                self._warned_inactive.add(name)
+                warnings.warn(MsGraphWarning(f"msgraph: check {name!r} is inactive for this session: {reason}"))
 
     def _validate_device(self) -> None:
         if self.settings.device is not None:

@@ -28,8 +28,9 @@ def summary_lines(results: Results, runner: CheckRunner, device: Optional[str], 
             lines.append(f"{check.name} [{policy}]: inactive ({runner.inactive[check.name]})")
             continue
         found = by_check.pop(check.name, [])
-        examined = results.examined.get(check.name, 0)
-        lines.append(f"{check.name} [{policy}]: {len(found)} finding(s); examined {examined} {check.unit}")
+        counts = results.examined.get(check.name) or {check.unit: 0}
+        examined = ", ".join(f"{n} {unit}" for unit, n in counts.items())
+        lines.append(f"{check.name} [{policy}]: {len(found)} finding(s); examined {examined}")
         lines.extend(_finding_lines(found))
     for name, found in sorted(by_check.items()):  # checks registered only on workers
         lines.append(f"{name}: {len(found)} finding(s)")

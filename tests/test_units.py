@@ -77,7 +77,8 @@ def test_finding_round_trips_through_a_flat_dict():
     assert data["check"] == "alpha" and data["count"] == 2 and data["cell"] == "net.bn"
     assert Finding.from_dict(data).details == {"count": 2}
     run.count(3)
-    assert run.examined == {"alpha": 3}
+    run.count(2, unit="cells")
+    assert run.examined == {"alpha": {"items": 3, "cells": 2}}
 
 
 @pytest.mark.parametrize("when, outcome, wasxfail, expected", [
@@ -99,7 +100,7 @@ def test_results_keep_a_failure_over_a_later_teardown_error_and_sum_durations():
     results = Results()
     for report in (
         _Report("a", "setup", "passed", msgraph={"mode": "GRAPH_MODE", "device": "CPU"}),
-        _Report("a", "call", "failed", msgraph={"mode": "GRAPH_MODE", "findings": [{"check": "c", "nodeid": "a", "message": "m"}], "examined": {"c": 2}}),
+        _Report("a", "call", "failed", msgraph={"mode": "GRAPH_MODE", "findings": [{"check": "c", "nodeid": "a", "message": "m"}], "examined": {"c": {"steps": 2}}}),
         _Report("a", "teardown", "failed"),
         _Report("b", "setup", "passed"),
         _Report("b", "call", "passed"),
@@ -110,7 +111,7 @@ def test_results_keep_a_failure_over_a_later_teardown_error_and_sum_durations():
     assert tests["a"]["outcome"] == "failed" and tests["b"]["outcome"] == "error"
     assert tests["a"]["duration"] == 1.5
     assert tests["a"]["mode"] == "GRAPH_MODE" and tests["a"]["device"] == "CPU"
-    assert results.examined == {"c": 2}
+    assert results.examined == {"c": {"steps": 2}}
     assert results.mode_counts() == {"GRAPH_MODE": 1}
 
 

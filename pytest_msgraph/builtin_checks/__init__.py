@@ -1,6 +1,10 @@
 """The checks that ship with pytest-msgraph, registered through the plugin's own hook."""
+from .bn_update_count import BnUpdateCountCheck
 from .context_leak import ContextLeakCheck
+from .double_forward import DoubleForwardCheck
 
 
 def pytest_msgraph_register_checks(registry, config):
+    registry.add(DoubleForwardCheck())
+    registry.add(BnUpdateCountCheck())
     registry.add(ContextLeakCheck())

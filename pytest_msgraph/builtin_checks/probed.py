@@ -1,0 +1,41 @@
+"""What the grad-watching checks share: one set of probes per process, started per test."""
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from ..checks import Check
+from ..findings import TestRun
+from ..mindspore_probes import Probes
+
+
+@functools.lru_cache(maxsize=1)
+def shared_probes(ms: Any) -> Probes:
+    # The patches are process-wide by nature, so the probes are one object per process.
+    return Probes(ms)
+
+
+class ProbedCheck(Check):
+    """A check that listens to the probes during each test's call phase."""
+
+    def session_started(self, mindspore: Any) -> None:
+        self.ms = mindspore
+        self.probes = shared_probes(mindspore)  # ProbeUnavailable makes the check inactive
+
+    def test_started(self, run: TestRun) -> None:
+        self.reset()
+        self.probes.listen(self)
+
+    def test_finished(self, run: TestRun) -> None:
+        self.probes.stop(self)
+        self.report(run)
+
+    def reset(self) -> None:
+        """Forget the previous test."""
+
+    def report(self, run: TestRun) -> None:
+        """Emit this test's findings and counts."""
+
+
+def describe_cell(cell: Any) -> str:
+    return type(cell).__name__

@@ -1,0 +1,243 @@
+"""Turn MindSpore's Python-level calls into events the checks listen to.
+
+Three places are patched, once per session, and only while a check listens:
+
+* ``nn.Cell.__call__``: a *plain forward* is the outermost Cell call made outside
+  any grad; sub-cell calls pass straight through. In GRAPH_MODE only the outermost
+  call reaches Python at all.
+* ``_pynative_func_grad_forward`` (in ``ops.composite.base`` and, imported by name,
+  in ``ops.function.grad.grad_func``): every PYNATIVE_MODE grad API goes through it
+  to run, or skip, the forward. Cells that run inside it are counted on the
+  GradCall, which also names the first one re-run on the very inputs of a plain
+  call just before (a forward run twice).
+* ``_JitExecutor.__call__``: in GRAPH_MODE a grad function is a ``@jit``
+  ``after_grad`` closure; its executor is reached only when Python code calls it,
+  never from inside a compiled graph, so the graph parser never sees our code.
+"""
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import os
+import sys
+import weakref
+from typing import Any, Callable, Optional
+
+PYNATIVE = "PYNATIVE_MODE"
+GRAPH = "GRAPH_MODE"
+_OWN_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+class ProbeUnavailable(Exception):
+    """A MindSpore internal the probes rely on is missing (another MindSpore version)."""
+
+
+@dataclasses.dataclass
+class GradCall:
+    fn: Any  # the differentiated Cell or function
+    args: tuple
+    api: str  # "ops.GradOperation", "grad", "value_and_grad", "ops.vjp"
+    mode: str
+    location: str  # "file.py:12" of the user's call
+    nested: bool  # made inside a plain Cell call (a train-step cell), not by the test itself
+    # PYNATIVE_MODE only: the cell whose forward the grad re-ran on the very inputs of a
+    # plain call just before (the first such cell, the outermost), and how often each
+    # cell ran inside the grad: {id(cell): [cell, runs]}.
+    replayed: Any = None
+    runs: dict = dataclasses.field(default_factory=dict)
+
+    def runs_of(self, cell: Any) -> int:
+        entry = self.runs.get(id(cell))
+        return entry[1] if entry is not None and entry[0] is cell else 0
+
+
+def ref_to(value: Any) -> Any:
+    try:
+        return weakref.ref(value)
+    except TypeError:  # ints, strings, None: compared by identity as they are
+        return value
+
+
+def same_objects(refs: tuple, args: tuple) -> bool:
+    """True when ``args`` are the very objects recorded in ``refs`` (a dead reference never matches)."""
+    if len(refs) != len(args) or not args:
+        return False
+    for ref, arg in zip(refs, args):
+        target = ref() if isinstance(ref, weakref.ref) else ref
+        if target is not arg:
+            return False
+    return True
+
+
+def _api_name(grad_op: Any) -> str:
+    kind = type(grad_op).__name__
+    if kind == "GradOperation":
+        return "ops.GradOperation"
+    if kind == "_Grad":
+        return "value_and_grad" if getattr(grad_op, "get_value", False) else "grad"
+    return kind
+
+
+class Probes:
+    def __init__(self, ms: Any) -> None:
+        self._listeners: list = []
+        self._depth = 0  # nesting of plain Cell calls
+        self._grad: Optional[GradCall] = None  # the PYNATIVE_MODE grad whose forward is running
+        # id(cell) -> (weak cell, weak args) of the last plain call at depth 0 or 1: the
+        # network a test calls, or the network a train-step cell calls. Weak references,
+        # so the probes keep no activation alive and a reused id cannot match.
+        self._recent: dict = {}
+        self._ms_dir = os.path.dirname(os.path.abspath(ms.__file__))
+        self._context = importlib.import_module("mindspore.context")
+        try:
+            self._cell_cls = ms.nn.Cell
+            self._base = importlib.import_module("mindspore.ops.composite.base")
+            self._grad_func = importlib.import_module("mindspore.ops.function.grad.grad_func")
+            self._api = importlib.import_module("mindspore.graph.api")
+            self._orig_cell_call = self._cell_cls.__call__
+            self._orig_grad_forward = self._base._pynative_func_grad_forward
+            self._orig_jit_call = self._api._JitExecutor.__call__
+        except (ImportError, AttributeError) as exc:
+            raise ProbeUnavailable(
+                f"MindSpore {getattr(ms, '__version__', '?')} lacks an internal this check relies on ({exc})"
+            ) from None
+        self._installed = False
+
+    # -- listeners ---------------------------------------------------------
+    def listen(self, listener: Any) -> None:
+        self._install()
+        if listener not in self._listeners:
+            self._listeners.append(listener)
+
+    def stop(self, listener: Any) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+        if not self._listeners:
+            self._depth, self._grad = 0, None
+            self._recent.clear()
+
+    def _emit(self, event: str, *args: Any) -> None:
+        for listener in list(self._listeners):
+            handler = getattr(listener, event, None)
+            if handler is not None:
+                handler(*args)
+
+    # -- patches -------------------------------------------------------------
+    def _install(self) -> None:
+        if self._installed:
+            return
+        probes = self
+        orig_cell_call, orig_grad_forward, orig_jit_call = (
+            self._orig_cell_call, self._orig_grad_forward, self._orig_jit_call)
+
+        def cell_call(cell, *args, **kwargs):
+            if not probes._listeners:
+                return orig_cell_call(cell, *args, **kwargs)
+            grad = probes._grad
+            if grad is not None:
+                probes._ran_in_grad(grad, cell, args)
+                return orig_cell_call(cell, *args, **kwargs)
+            depth = probes._depth
+            if depth > 1:  # deep inside a plain forward: the hot path, kept bare
+                return orig_cell_call(cell, *args, **kwargs)
+            probes._recent[id(cell)] = (weakref.ref(cell), tuple(map(ref_to, args)))
+            if depth == 0:
+                probes._emit("forward_started", cell, args)
+            probes._depth = depth + 1
+            try:
+                return orig_cell_call(cell, *args, **kwargs)
+            finally:
+                probes._depth = depth
+                if depth == 0:
+                    probes._emit("forward_finished", cell, args)
+
+        def grad_forward(fn, *args, **kwargs):
+            if not probes._listeners or probes._grad is not None:
+                return orig_grad_forward(fn, *args, **kwargs)
+            call = GradCall(fn, args, probes._pynative_api(), PYNATIVE, probes._user_location(),
+                            nested=probes._depth > 0)
+            probes._emit("grad_started", call)
+            probes._grad = call
+            try:
+                return orig_grad_forward(fn, *args, **kwargs)
+            finally:
+                probes._grad = None
+                probes._emit("grad_finished", call)
+
+        def jit_call(executor, *args, **kwargs):
+            target = probes._graph_grad_target(executor) if probes._listeners else None
+            if target is None:
+                return orig_jit_call(executor, *args, **kwargs)
+            fn, grad_op = target
+            call = GradCall(fn, args, _api_name(grad_op), GRAPH, probes._user_location(),
+                            nested=probes._depth > 0)
+            probes._emit("grad_started", call)
+            try:
+                return orig_jit_call(executor, *args, **kwargs)
+            finally:
+                probes._emit("grad_finished", call)
+
+        self._cell_cls.__call__ = cell_call
+        self._base._pynative_func_grad_forward = grad_forward
+        if getattr(self._grad_func, "_pynative_func_grad_forward", None) is orig_grad_forward:
+            self._grad_func._pynative_func_grad_forward = grad_forward
+        self._api._JitExecutor.__call__ = jit_call
+        self._installed = True
+
+    # -- helpers -------------------------------------------------------------
+    def _ran_in_grad(self, call: GradCall, cell: Any, args: tuple) -> None:
+        entry = call.runs.setdefault(id(cell), [cell, 0])
+        entry[1] += 1
+        if call.replayed is None:
+            recent = self._recent.get(id(cell))
+            if recent is not None and recent[0]() is cell and same_objects(recent[1], args):
+                call.replayed = cell
+
+    def _graph_grad_target(self, executor: Any) -> Optional[tuple]:
+        """(differentiated fn, grad op) when the jit function is a grad's after_grad closure."""
+        func = getattr(executor, "fn", None)
+        code = getattr(func, "__code__", None)
+        if code is None or code.co_name != "after_grad" or self._context._get_mode() != 0:
+            return None
+        cells = dict(zip(code.co_freevars, func.__closure__ or ()))
+        try:
+            return cells["fn"].cell_contents, cells["grad_"].cell_contents
+        except (KeyError, ValueError):
+            return None
+
+    def _pynative_api(self) -> str:
+        """Which grad API called _pynative_func_grad_forward, from the grad op in its caller's frame."""
+        frame = sys._getframe(2)
+        while frame is not None and self._is_internal(frame):
+            grad_op = frame.f_locals.get("self")
+            if grad_op is not None and type(grad_op).__name__ in ("GradOperation", "_Grad"):
+                return _api_name(grad_op)
+            if frame.f_code.co_name in ("vjp", "jvp"):
+                return f"ops.{frame.f_code.co_name}"
+            frame = frame.f_back
+        return "grad"
+
+    def _is_internal(self, frame: Any) -> bool:
+        filename = frame.f_code.co_filename
+        return filename.startswith(self._ms_dir) or filename.startswith(_OWN_DIR)
+
+    def _user_location(self) -> str:
+        frame = sys._getframe(2)
+        while frame is not None and self._is_internal(frame):
+            frame = frame.f_back
+        if frame is None:
+            return "?"
+        return f"{os.path.relpath(frame.f_code.co_filename)}:{frame.f_lineno}"
+
+
+def cell_path(root: Any, target: Any) -> Optional[str]:
+    """The attribute path of ``target`` inside ``root`` ('' for root itself), or None."""
+    if root is target:
+        return ""
+    cells_and_names: Optional[Callable] = getattr(root, "cells_and_names", None)
+    if cells_and_names is None:
+        return None
+    for name, cell in cells_and_names():
+        if cell is target:
+            return name
+    return None
