@@ -17,6 +17,11 @@ DEFAULT_DECAY = 0.9
 _MAX_UPDATES = 64
 
 
+def snapshot(bns: list) -> dict:
+    """{path: copy of moving_mean} for [(path, BatchNorm cell)]; a copy, as the device buffer moves on."""
+    return {path: np.array(bn.moving_mean.asnumpy(), copy=True) for path, bn in bns}
+
+
 def decay_from_momentum(momentum) -> float:
     """MindSpore's BatchNorm keeps ``1 - decay`` in ``.momentum`` (0.1 for the default 0.9)."""
     try:

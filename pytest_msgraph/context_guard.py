@@ -6,7 +6,7 @@ The snapshot reads the context's parameters directly (about 0.2 ms): the public
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, Optional
 
 # Keys that cannot change once the runtime is initialised; a test never gets them restored.
 _FIXED = frozenset({"device_target", "device_id"})
@@ -37,13 +37,13 @@ class ContextGuard:
         if self._ctx.get_mode() != mode:
             self._ms.set_context(mode=int(mode))
 
-    def changed_keys(self, expected: dict[str, Any]) -> list[str]:
-        now = self.snapshot()
-        return sorted(k for k in expected if now.get(k) != expected[k])
+    def restore(self, target: dict[str, Any], current: Optional[dict[str, Any]] = None) -> list[str]:
+        """Put back every key that differs from ``target``; return those keys.
 
-    def restore(self, target: dict[str, Any]) -> list[str]:
-        """Put back every key that differs from ``target``; return those keys."""
-        changed = self.changed_keys(target)
+        ``current`` is a snapshot the caller just took, to save taking another.
+        """
+        now = current if current is not None else self.snapshot()
+        changed = sorted(k for k in target if now.get(k) != target[k])
         for key in changed:
             if key == "mode":
                 self._ms.set_context(mode=target["mode"])

@@ -103,6 +103,10 @@ class Probes:
             ) from None
         self._installed = False
 
+    def mode(self) -> str:
+        """The current mode, read without get_context (which costs ~0.1 ms a call)."""
+        return GRAPH if self._context._get_mode() == 0 else PYNATIVE
+
     # -- listeners ---------------------------------------------------------
     def listen(self, listener: Any) -> None:
         self._install()

@@ -66,5 +66,5 @@ class MindSporeSession:
         """Restore the session-start context; return {key: (at start, at end)} the test left changed."""
         now = self.guard.snapshot()
         leaked = {k: (started_from[k], now[k]) for k in started_from if now.get(k) != started_from[k]}
-        self.guard.restore(self.guard.baseline)
+        self.guard.restore(self.guard.baseline, now)
         return leaked

@@ -13,11 +13,9 @@ network on the same inputs just before it. The step must update each BatchNorm's
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from typing import Any, Optional
 
-import numpy as np
-
-from ..bn_arithmetic import decay_from_momentum, updates_in_grad
 from ..findings import TestRun
 from ..mindspore_probes import GRAPH, PYNATIVE, GradCall, ref_to, same_objects
 from .probed import ProbedCheck, describe_cell
@@ -47,10 +45,6 @@ def _in_training(bn: Any) -> bool:
     return bool(bn.training) if use_batch is None else bool(use_batch)
 
 
-def _snapshot(bns: list) -> dict:
-    return {path: np.array(bn.moving_mean.asnumpy(), copy=True) for path, bn in bns}
-
-
 @dataclasses.dataclass
 class _PlainForward:
     cell: Any
@@ -68,6 +62,8 @@ class BnUpdateCountCheck(ProbedCheck):
 
     def session_started(self, mindspore: Any) -> None:
         super().session_started(mindspore)
+        # numpy is imported here, not at plugin load: a session without MindSpore never pays for it.
+        self.math = importlib.import_module("pytest_msgraph.bn_arithmetic")
         self._parameter = mindspore.Parameter
         self._train_step_type = mindspore.nn.TrainOneStepCell
 
@@ -90,7 +86,7 @@ class BnUpdateCountCheck(ProbedCheck):
 
     # -- probe events ----------------------------------------------------------
     def forward_started(self, cell: Any, args: tuple) -> None:
-        if self.ms.get_context("mode") != self.ms.GRAPH_MODE:
+        if self.probes.mode() != GRAPH:
             return
         bns = self._batchnorms(cell)
         if not bns:
@@ -100,12 +96,12 @@ class BnUpdateCountCheck(ProbedCheck):
             self.steps += 1
             self.once += len(bns)
             return
-        self._open[id(cell)] = _PlainForward(cell, tuple(map(ref_to, args)), bns, _snapshot(bns))
+        self._open[id(cell)] = _PlainForward(cell, tuple(map(ref_to, args)), bns, self.math.snapshot(bns))
 
     def forward_finished(self, cell: Any, args: tuple) -> None:
         plain = self._open.pop(id(cell), None)
         if plain is not None:
-            plain.after = _snapshot(plain.bns)
+            plain.after = self.math.snapshot(plain.bns)
             self._plain = plain
 
     def grad_started(self, call: GradCall) -> None:
@@ -115,7 +111,7 @@ class BnUpdateCountCheck(ProbedCheck):
         # The grad takes the plain call's inputs first (a loss cell or function adds labels after).
         if same_objects(plain.args, tuple(call.args[: len(plain.args)])):
             self._plain = None  # one grad per plain forward
-            self._paired[id(call)] = (plain, _snapshot(plain.bns))
+            self._paired[id(call)] = (plain, self.math.snapshot(plain.bns))
 
     def grad_finished(self, call: GradCall) -> None:
         if call.mode == PYNATIVE:
@@ -154,12 +150,12 @@ class BnUpdateCountCheck(ProbedCheck):
                 self.once += len(bns)
             return
         plain, before_grad = paired
-        after_grad = _snapshot(plain.bns)
+        after_grad = self.math.snapshot(plain.bns)
         self.steps += 1
         counts = {}
         for path, bn in plain.bns:
-            decay = decay_from_momentum(getattr(bn, "momentum", None))
-            counts[path] = 1 + updates_in_grad(plain.before[path], before_grad[path], after_grad[path], decay)
+            decay = self.math.decay_from_momentum(getattr(bn, "momentum", None))
+            counts[path] = 1 + self.math.updates_in_grad(plain.before[path], before_grad[path], after_grad[path], decay)
         self._record(call, plain.cell, counts)
 
     def _record(self, call: GradCall, owner: Any, counts: dict) -> None:
