@@ -1,15 +1,23 @@
 """Time the double_forward and bn_update_count checks on a PyNative training loop.
 
-A small CNN with BatchNorm trained 60 steps per test with nn.TrainOneStepCell, and
-60 steps with ms.value_and_grad plus an optimizer, in PYNATIVE_MODE: both checks
-on (the plugin's defaults) against the plugin off. Runs alternate; medians compared.
+A small CNN with BatchNorm trained 60 steps with nn.TrainOneStepCell, and 60 steps
+with ms.value_and_grad plus an optimizer, in PYNATIVE_MODE.
+
+1. In one process, loops with both checks on alternate with the same loops with the
+   checks turned off by @pytest.mark.ms_allow: the cleanest comparison, since both
+   sides share the process, the warm-up and any drift in machine load.
+2. Whole runs with the plugin on against the plugin off (-p no:msgraph), alternating.
 
 Usage: python bench/bench_grad_checks.py [--runs 5]
 """
 from __future__ import annotations
 
 import argparse
+import statistics
+import subprocess
+import sys
 import tempfile
+import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 from bench_both_modes import NETWORK, compare
@@ -18,19 +26,26 @@ STEPS = 60
 
 SUITE = NETWORK + '''
 
+CHECKS_OFF = pytest.mark.ms_allow("double_forward", "bn_update_count")
+PAIRS = [p for rep in range({runs}) for p in (pytest.param(rep, id=f"on-{{rep}}"),
+                                              pytest.param(rep, id=f"off-{{rep}}", marks=CHECKS_OFF))]
+
+
 def data():
     x = ms.Tensor(np.random.randn(16, 3, 16, 16).astype(np.float32))
     y = ms.Tensor(np.random.randint(0, 10, (16,)).astype(np.int32))
     return x, y
 
 
-def test_train_one_step_cell():
+@pytest.mark.parametrize("rep", PAIRS)
+def test_train_one_step_cell(rep):
     ms.set_context(mode=ms.PYNATIVE_MODE)
     losses = train({steps}, 0.01)
     assert all(np.isfinite(losses))
 
 
-def test_value_and_grad_loop():
+@pytest.mark.parametrize("rep", PAIRS)
+def test_value_and_grad_loop(rep):
     ms.set_context(mode=ms.PYNATIVE_MODE)
     net = SmallCNN()
     net.set_train()
@@ -46,7 +61,21 @@ def test_value_and_grad_loop():
         loss, grads = grad_fn(x, y)
         optimizer(grads)
     assert np.isfinite(loss.asnumpy())
-'''.format(steps=STEPS)
+'''
+
+
+def in_process(root: Path) -> None:
+    xml = root / "pairs.xml"
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--ms-check=context_leak=off",
+                    f"--junitxml={xml}", "test_loop.py"], cwd=root, capture_output=True, check=True)
+    times: dict = {}
+    for case in ElementTree.parse(xml).iter("testcase"):
+        name = case.get("name")  # test_train_one_step_cell[on-3]
+        test, side = name.split("[")[0], name.split("[")[1].split("-")[0]
+        times.setdefault((test, side), []).append(float(case.get("time")))
+    for test in sorted({t for t, _ in times}):
+        on, off = statistics.median(times[(test, "on")]), statistics.median(times[(test, "off")])
+        print(f"  {test:<28} checks on {on:6.3f} s   off {off:6.3f} s   ratio {on / off:.3f}")
 
 
 def main() -> None:
@@ -55,8 +84,10 @@ def main() -> None:
     runs = parser.parse_args().runs
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        (root / "test_loop.py").write_text(SUITE)
-        print(f"PyNative training loops, {STEPS} steps x 2 tests, {runs} alternating runs each")
+        (root / "test_loop.py").write_text(SUITE.format(runs=runs, steps=STEPS))
+        print(f"1. {STEPS}-step PyNative loops, checks on and off alternating in one process, {runs} pairs (median)")
+        in_process(root)
+        print(f"2. the same suite, plugin on against plugin off, {runs} alternating runs each (time in tests)")
         compare("plugin off", ["-p", "no:msgraph", "test_loop.py"],
                 "both checks on", ["test_loop.py", "--ms-check=context_leak=off"], root, runs)
 

@@ -18,3 +18,16 @@ def test_examples_pass_and_every_graph_mode_bug_is_caught(pytester, run_pytest):
     assert outcomes["test_graph_limits.py::test_mindspore_random_op_draws_fresh_noise[GRAPH_MODE]"] == "passed"
     [leak] = run.findings("context_leak")
     assert leak["nodeid"] == "test_training_step.py::test_mindspore_style_mode_switch_leaks_context"
+    # The seed's MySampler: flagged without set_grad, clean with it and with its bprop.
+    assert outcomes["test_set_grad.py::test_sampler_forward_then_grad_without_set_grad"] == "xfailed"
+    assert outcomes["test_set_grad.py::test_sampler_forward_then_grad_with_set_grad"] == "passed"
+    assert outcomes["test_set_grad.py::test_sampler_custom_bprop_routes_the_gradient_back"] == "passed"
+    assert {f["nodeid"] for f in run.findings("double_forward")} == {
+        "test_set_grad.py::test_sampler_forward_then_grad_without_set_grad",
+        "test_batchnorm_steps.py::test_loss_then_separate_grad[PYNATIVE_MODE]",
+    }
+    assert {f["nodeid"] for f in run.findings("bn_update_count")} == {
+        "test_batchnorm_steps.py::test_loss_then_separate_grad[GRAPH_MODE]",
+        "test_batchnorm_steps.py::test_loss_then_separate_grad[PYNATIVE_MODE]",
+        "test_batchnorm_steps.py::test_set_grad_then_separate_grad[GRAPH_MODE]",
+    }
