@@ -50,6 +50,28 @@ class CheckRunner:
                 )
 
 
+    def compare(self, records_of) -> list[Finding]:
+        """Each enabled check's cross-test comparison; a crash becomes that check's finding."""
+        found: list[Finding] = []
+        for check in self.enabled():
+            records = records_of(check.name)
+            if not records:
+                continue
+            severity = self.policies[check.name]
+
+            def emit(message, *, nodeid, mode=None, cell=None, _check=check.name, _severity=severity, **details):
+                device = next((r.get("device") for r in records if r.get("device")), None)
+                found.append(Finding(_check, _severity, nodeid, mode, device, message, cell, details))
+
+            try:
+                check.compare(records, emit)
+            except Exception as exc:
+                found.append(Finding(check.name, severity, "(session)", None, None,
+                                     f"check {check.name!r} crashed in compare ({type(exc).__name__}: {exc}); "
+                                     "this is a failure of the check, not of any test.", None, {"crashed": True}))
+        return found
+
+
 def failure_message(findings: list[Finding]) -> str:
     # The first line is what pytest's short summary shows: make it the first finding.
     errors = [f for f in findings if f.severity == ERROR]

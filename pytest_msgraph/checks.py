@@ -33,6 +33,14 @@ class Check:
     def test_torn_down(self, run: TestRun) -> None:
         """The test's fixtures were torn down and the context restored."""
 
+    def compare(self, records: list, emit) -> None:
+        """End of session, where every test's ``run.record(...)`` payloads meet.
+
+        Runs once, on the xdist controller or the only process, without MindSpore.
+        ``records`` carry the payloads plus ``nodeid`` and ``mode``, sorted by nodeid.
+        Report with ``emit(message, nodeid=..., mode=None, cell=None, **details)``.
+        """
+
 
 class CheckRegistry:
     """The checks known to this session, in registration order."""

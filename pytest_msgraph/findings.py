@@ -57,6 +57,8 @@ class TestRun:
         self.item = item
         self.findings: list[Finding] = []
         self.examined: dict[str, dict[str, int]] = {}
+        # Per check, JSON-serialisable data compared across tests at the end of the session.
+        self.records: dict[str, list] = {}
         self._check_name = ""
         self._severity = WARN
         self._unit = "items"
@@ -82,6 +84,10 @@ class TestRun:
         )
         self.findings.append(finding)
         return finding
+
+    def record(self, payload: dict, check: Optional[str] = None) -> None:
+        """Keep ``payload`` for the check's ``compare`` at the end of the session (on the xdist controller)."""
+        self.records.setdefault(check or self._check_name, []).append(payload)
 
     def count(self, n: int = 1, unit: Optional[str] = None) -> None:
         """Say that the bound check examined ``n`` more things (default: the check's unit)."""

@@ -116,9 +116,11 @@ def annotate_report(item: pytest.Item, call_info: Any, report: Any, state: Plugi
             "device": run.device,
             "findings": [f.to_dict() for f in run.findings[ist.reported:]],
             "examined": dict(run.examined),
+            "records": dict(run.records),
         }
         ist.reported = len(run.findings)
         run.examined.clear()
+        run.records.clear()
     setattr(report, REPORT_ATTR, data)
     if (
         report.failed

@@ -148,12 +148,17 @@ class Probes:
             if depth == 0:
                 probes._emit("forward_started", cell, args)
             probes._depth = depth + 1
+            out = failed = None
             try:
-                return orig_cell_call(cell, *args, **kwargs)
+                out = orig_cell_call(cell, *args, **kwargs)
+                return out
+            except BaseException as exc:
+                failed = exc
+                raise
             finally:
                 probes._depth = depth
                 if depth == 0:
-                    probes._emit("forward_finished", cell, args)
+                    probes._emit("forward_finished", cell, args, out, failed)
 
         def grad_forward(fn, *args, **kwargs):
             if not probes._listeners or probes._grad is not None:

@@ -9,6 +9,7 @@ import pytest
 
 from . import builtin_checks, hookspecs, lifecycle, markers, settings
 from .environment import mindspore_version
+from .builtin_checks.dynamic_shape import ShapeRecorder
 from .modes import Mode
 from .report_json import build_report, write_report
 from .state import STATE_KEY, PluginState
@@ -124,8 +125,12 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     state = _state(session.config)
+    if state.is_worker:
+        return  # the controller compares and reports for the whole run
+    if state.compare_across_tests() and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
     path = state.settings.report_path
-    if path and not state.is_worker:
+    if path:
         write_report(path, build_report(state.results, state.device, state.settings.seed))
 
 
@@ -136,3 +141,11 @@ def ms_mode(request: pytest.FixtureRequest) -> Mode:
     if ist is not None:
         return Mode[ist.run.mode]
     return markers.variant_mode(request.node) or Mode.PYNATIVE_MODE
+
+
+@pytest.fixture
+def ms_shapes(request: pytest.FixtureRequest) -> ShapeRecorder:
+    """Record shapes of values no Cell returns, for the dynamic_shape check: ``ms_shapes.record("boxes", out, inputs)``."""
+    ist = request.node.stash.get(lifecycle.ITEM_KEY, None)
+    enabled = ist is not None and any(check.name == "dynamic_shape" for check in ist.checks)
+    return ShapeRecorder(ist.run if enabled else None)

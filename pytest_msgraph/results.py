@@ -29,6 +29,7 @@ class Results:
         self.findings: list[dict[str, Any]] = []
         self.examined: dict[str, dict[str, int]] = {}
         self.crashed_workers: list[str] = []
+        self.records: dict[str, list[dict[str, Any]]] = {}
 
     def add_report(self, report: Any) -> None:
         nodeid = report.nodeid
@@ -46,6 +47,10 @@ class Results:
         record["mode"] = data.get("mode") or record["mode"]
         record["device"] = data.get("device") or record["device"]
         self.findings.extend(data.get("findings", ()))
+        for check, payloads in data.get("records", {}).items():
+            self.records.setdefault(check, []).extend(
+                {"nodeid": nodeid, "mode": record["mode"], "device": record["device"], **payload} for payload in payloads
+            )
         for check, counts in data.get("examined", {}).items():
             merged = self.examined.setdefault(check, {})
             for unit, n in counts.items():
@@ -62,6 +67,10 @@ class Results:
 
     def sorted_findings(self) -> list[dict[str, Any]]:
         return sorted(self.findings, key=lambda f: (f["check"], f["nodeid"], f["message"]))
+
+    def sorted_records(self, check: str) -> list[dict[str, Any]]:
+        """A check's records in an order that does not depend on which worker ran what."""
+        return sorted(self.records.get(check, ()), key=lambda r: r["nodeid"])
 
     def mode_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}

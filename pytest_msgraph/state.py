@@ -84,6 +84,12 @@ class PluginState:
             return
         self.runner.start_session(self.ms.ms)
 
+    def compare_across_tests(self) -> bool:
+        """Run the checks' end-of-session comparisons; True if one found an error-policy problem."""
+        found = self.runner.compare(self.results.sorted_records)
+        self.results.findings.extend(f.to_dict() for f in found)
+        return any(f.severity == "error" for f in found)
+
     def warn_inactive_checks(self) -> None:
         """One warning per check that could not start (e.g. a MindSpore internal is missing)."""
         for name, reason in self.runner.inactive.items():

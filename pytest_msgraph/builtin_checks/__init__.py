@@ -2,9 +2,11 @@
 from .bn_update_count import BnUpdateCountCheck
 from .context_leak import ContextLeakCheck
 from .double_forward import DoubleForwardCheck
+from .dynamic_shape import DynamicShapeCheck
 
 
 def pytest_msgraph_register_checks(registry, config):
     registry.add(DoubleForwardCheck())
     registry.add(BnUpdateCountCheck())
+    registry.add(DynamicShapeCheck())
     registry.add(ContextLeakCheck())

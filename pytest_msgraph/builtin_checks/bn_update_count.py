@@ -98,7 +98,7 @@ class BnUpdateCountCheck(ProbedCheck):
             return
         self._open[id(cell)] = _PlainForward(cell, tuple(map(ref_to, args)), bns, self.math.snapshot(bns))
 
-    def forward_finished(self, cell: Any, args: tuple) -> None:
+    def forward_finished(self, cell: Any, args: tuple, out: Any, failed: Optional[BaseException]) -> None:
         plain = self._open.pop(id(cell), None)
         if plain is not None:
             plain.after = self.math.snapshot(plain.bns)
