@@ -54,17 +54,16 @@ def call(item: pytest.Item, state: PluginState):
     except BaseException:
         _finish_call(item, state, ist)
         raise
-    _finish_call(item, state, ist)
-    _fail_on_errors(ist)
+    _fail_on_errors(_finish_call(item, state, ist))
     return result
 
 
-def _finish_call(item: pytest.Item, state: PluginState, ist: ItemState) -> None:
+def _finish_call(item: pytest.Item, state: PluginState, ist: ItemState) -> list:
     if variant_mode(item) is None:
         # An unmarked test may switch modes itself; report the mode it ran in.
         ist.run.mode = state.ms.current_mode().name
     state.runner.notify(ist.checks, "test_finished", ist.run)
-    _publish(state, ist)
+    return _publish(state, ist)
 
 
 def teardown(item: pytest.Item, state: PluginState):
@@ -75,14 +74,20 @@ def teardown(item: pytest.Item, state: PluginState):
         return result
     ist.run.context_changes = state.ms.end_test(ist.started_from)
     state.runner.notify(ist.checks, "test_torn_down", ist.run)
-    _publish(state, ist)
-    _fail_on_errors(ist)
+    _fail_on_errors(_publish(state, ist))
     return result
 
 
-def _publish(state: PluginState, ist: ItemState) -> None:
+def _publish(state: PluginState, ist: ItemState) -> list:
+    """Hand new findings to the finding hook and warn for the warn-policy ones; return them.
+
+    They count as published before any warning goes out: under ``-W error`` a warning
+    raises, and the same finding must not be raised again at teardown.
+    """
     item = ist.run.item
-    for finding in ist.run.findings[ist.published:]:
+    new = ist.run.findings[ist.published:]
+    ist.published = len(ist.run.findings)
+    for finding in new:
         state.config.hook.pytest_msgraph_finding(finding=finding, config=state.config)
         if finding.severity != ERROR:
             # Point the warning at the test, not at the plugin that raised it.
@@ -93,11 +98,10 @@ def _publish(state: PluginState, ist: ItemState) -> None:
                 filename=str(item.path),
                 lineno=(lineno or 0) + 1,
             )
+    return new
 
 
-def _fail_on_errors(ist: ItemState) -> None:
-    new = ist.run.findings[ist.published:]
-    ist.published = len(ist.run.findings)
+def _fail_on_errors(new: list) -> None:
     if any(f.severity == ERROR for f in new):
         pytest.fail(failure_message(new), pytrace=False)
 

@@ -187,4 +187,4 @@ def test_f():
 ''')
     run = run_pytest(report=False)
     assert run.ret == 2
-    run.result.stdout.fnmatch_lines(["*@pytest.mark.ms_allow takes check names as strings*known checks: double_forward, bn_update_count, context_leak*"])
+    run.result.stdout.fnmatch_lines(["*@pytest.mark.ms_allow takes check names as strings*known checks: double_forward, bn_update_count, dynamic_shape, context_leak*"])

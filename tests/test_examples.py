@@ -31,3 +31,21 @@ def test_examples_pass_and_every_graph_mode_bug_is_caught(pytester, run_pytest):
         "test_batchnorm_steps.py::test_loss_then_separate_grad[PYNATIVE_MODE]",
         "test_batchnorm_steps.py::test_set_grad_then_separate_grad[GRAPH_MODE]",
     }
+    # The seed's dynamic-shape section: masked_select and the branch example are flagged
+    # (across seeds in both modes, and from the GRAPH_MODE graph); the masked fixes are not.
+    dynamic = run.findings("dynamic_shape")
+    cross = {(f["nodeid"], f["mode"]) for f in dynamic if f.get("variants")}
+    assert cross == {
+        ("test_dynamic_shapes.py::test_box_select_with_masked_select", "GRAPH_MODE"),
+        ("test_dynamic_shapes.py::test_box_select_with_masked_select", "PYNATIVE_MODE"),
+        ("test_dynamic_shapes.py::test_branches_of_different_shapes", "GRAPH_MODE"),
+        ("test_dynamic_shapes.py::test_branches_of_different_shapes", "PYNATIVE_MODE"),
+    }
+    graph_ops = {f["nodeid"]: [o["op"] for o in f["ops"]] for f in dynamic if f.get("ops")}
+    assert graph_ops["test_dynamic_shapes.py::test_box_select_with_masked_select[GRAPH_MODE-1]"] == ["MaskedSelect"]
+    assert graph_ops["test_dynamic_shapes.py::test_branches_of_different_shapes[GRAPH_MODE-1]"][0] == "MaskedSelect"
+    for seed in (1, 2, 3):
+        assert outcomes[f"test_dynamic_shapes.py::test_box_select_with_masked_select[GRAPH_MODE-{seed}]"] == "xfailed"
+        assert outcomes[f"test_dynamic_shapes.py::test_box_select_with_a_mask[GRAPH_MODE-{seed}]"] == "passed"
+        assert outcomes[f"test_dynamic_shapes.py::test_class_loss_sort_and_threshold[GRAPH_MODE-{seed}]"] == "passed"
+        assert outcomes[f"test_dynamic_shapes.py::test_branches_with_a_mask[GRAPH_MODE-{seed}]"] == "passed"

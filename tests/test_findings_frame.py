@@ -113,7 +113,7 @@ def test_off_policy_does_not_run_the_check_and_ini_is_read(suite, run_pytest):
 def test_unknown_check_or_policy_is_a_usage_error(suite, run_pytest):
     run = run_pytest("--ms-check", "name_chek=warn", report=False)
     assert run.ret == 4
-    assert "unknown check 'name_chek'; known checks: double_forward, bn_update_count, context_leak, name_check" in run.stderr()
+    assert "unknown check 'name_chek'; known checks: double_forward, bn_update_count, dynamic_shape, context_leak, name_check" in run.stderr()
     run = run_pytest("--ms-check", "name_check=loud", report=False)
     assert run.ret == 4
     assert "'name_check=loud' is not NAME=POLICY; POLICY is one of error, warn, off" in run.stderr()
@@ -129,7 +129,7 @@ def test_f():
 ''')
     run = run_pytest(report=False)
     assert run.ret == 2
-    run.result.stdout.fnmatch_lines(["*ms_allow names unknown check(s) 'double_forwrd'; known checks: double_forward, bn_update_count, context_leak*"])
+    run.result.stdout.fnmatch_lines(["*ms_allow names unknown check(s) 'double_forwrd'; known checks: double_forward, bn_update_count, dynamic_shape, context_leak*"])
 
 
 def test_a_crashing_check_is_that_checks_failure_and_other_results_survive(pytester, run_pytest):
