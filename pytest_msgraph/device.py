@@ -1,7 +1,7 @@
 """Which backends this MindSpore install can use, and choosing one for the session."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 from .settings import DEVICES
 
@@ -48,20 +48,30 @@ def ensure_available(ms: Any, device: str) -> None:
         )
 
 
-def select_device(ms: Any, device: str) -> None:
+def card_count(ms: Any, device: str) -> int:
+    """How many cards of ``device`` this host has (1 when MindSpore cannot say)."""
+    try:
+        import importlib
+
+        return int(importlib.import_module(f"mindspore.device_context.{device.lower()}").device_count())
+    except Exception:  # no count for this backend here: one card
+        return 1
+
+
+def select_device(ms: Any, device: str, device_id: Optional[int] = None) -> None:
     """Make ``device`` the session's backend; DeviceUnavailable says why not.
 
     Must run before any kernel: MindSpore refuses to change the device once its
     runtime is initialised.
     """
     ensure_available(ms, device)
-    if current_device(ms) == device:
+    if current_device(ms) == device and device_id is None:
         return  # set_device after an op ran raises even for the same target
     setter = getattr(ms, "set_device", None)
     if setter is not None:
-        setter(device)
+        setter(device, device_id)
     else:
-        ms.set_context(device_target=device)
+        ms.set_context(device_target=device, **({} if device_id is None else {"device_id": device_id}))
 
 
 def current_device(ms: Any) -> str:

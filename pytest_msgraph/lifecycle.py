@@ -11,6 +11,7 @@ import pytest
 from .check_runner import failure_message
 from .checks import Check
 from .compile_errors import is_compile_error, rewrite_report
+from .device_marks import skip_reason
 from .findings import ERROR, TestRun
 from .markers import allowed_checks, variant_mode
 from .modes import Mode
@@ -36,6 +37,10 @@ def setup(item: pytest.Item, state: PluginState) -> None:
         state.activate()  # a test module imported MindSpore lazily: isolate it too
     if state.ms is None:
         return
+    reason = skip_reason(item, state.ms.device, state.settings.platform_marks)
+    if reason:
+        # Reported at the test's own location, as a skip mark would be.
+        raise pytest.skip.Exception(reason, _use_item_location=True)
     variant = variant_mode(item)
     started_from = state.ms.begin_test(item.nodeid, variant)
     mode = variant if variant is not None else state.ms.current_mode()
@@ -111,13 +116,14 @@ def annotate_report(item: pytest.Item, call_info: Any, report: Any, state: Plugi
     ist = item.stash.get(ITEM_KEY, None)
     if ist is None:
         variant = variant_mode(item)
-        data = {"mode": variant.name if variant else None, "device": state.device}
+        data = {"mode": variant.name if variant else None, "device": state.device, "device_id": state.device_id}
     else:
         run = ist.run
         # Each finding and count travels on exactly one report.
         data = {
             "mode": run.mode,
             "device": run.device,
+            "device_id": state.ms.device_id,
             "findings": [f.to_dict() for f in run.findings[ist.reported:]],
             "examined": dict(run.examined),
             "records": dict(run.records),

@@ -7,6 +7,7 @@ from typing import Optional
 import pytest
 
 from .checks import CheckRegistry
+from .device_marks import PLATFORM_MARKS, canonical_devices
 from .modes import ALL_MODES, Mode
 from .settings import Settings
 
@@ -16,6 +17,8 @@ MODE_PARAM = "_msgraph_mode"
 MARKERS = (
     "both_modes: run the test once in GRAPH_MODE and once in PYNATIVE_MODE (pytest-msgraph).",
     "ms_allow(*checks): turn the named pytest-msgraph checks off for this test.",
+    "ms_device(*devices): run this test only on these devices (CPU, GPU, Ascend); skip it elsewhere.",
+    *(f"{name}: MindSpore platform mark; pytest-msgraph skips the test on other devices." for name in PLATFORM_MARKS),
 )
 
 
@@ -36,6 +39,14 @@ def _parametrized_names(metafunc: pytest.Metafunc) -> set[str]:
             argnames = argnames.split(",")
         names.update(name.strip() for name in argnames)
     return names
+
+
+def validate_device_marks(metafunc: pytest.Metafunc) -> None:
+    for marker in metafunc.definition.iter_markers("ms_device"):
+        try:
+            canonical_devices(marker.args)
+        except ValueError as exc:
+            _collection_error(metafunc, str(exc))
 
 
 def validate_allow(metafunc: pytest.Metafunc, registry: CheckRegistry) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from .context_guard import ContextGuard
-from .device import current_device, select_device
+from .device import card_count, current_device, select_device
 from .modes import Mode
 from .seeding import seed_everything
 
@@ -22,23 +22,34 @@ def _safe_name(nodeid: str) -> str:
 class MindSporeSession:
     """Holds the imported module, the context at session start and the chosen device."""
 
-    def __init__(self, ms: Any, seed: int, om_root: Optional[Path]) -> None:
+    def __init__(self, ms: Any, seed: int, om_root: Optional[Path], device_id: Optional[int] = None) -> None:
         self.ms = ms
         self.seed = seed
         self.version = getattr(ms, "__version__", "unknown")
         self.guard = ContextGuard(ms)
         self.device = current_device(ms)
+        self.device_id = device_id
         # A user who set MS_OM_PATH chose where compile artifacts go; keep their choice.
         self._om_root = None if os.environ.get(OM_PATH_VAR) else om_root
 
     @classmethod
-    def load(cls, device: Optional[str], seed: int, om_root: Optional[Path]) -> "MindSporeSession":
-        """Import MindSpore and select the device (DeviceUnavailable if it cannot)."""
+    def load(cls, settings: Any, worker_index: int, om_root: Optional[Path]) -> "MindSporeSession":
+        """Import MindSpore, select device, card and jit level (DeviceUnavailable if it cannot)."""
         import mindspore as ms
 
-        if device is not None:
-            select_device(ms, device)
-        return cls(ms, seed, om_root)
+        device = settings.device or current_device(ms)
+        device_id = None
+        if settings.device_id is not None and device != "CPU":  # one "card" on CPU: a no-op
+            if settings.device_id == "auto":
+                device_id = worker_index % max(card_count(ms, device), 1)
+            else:
+                device_id = int(settings.device_id)
+        if settings.device is not None or device_id is not None:
+            select_device(ms, device, device_id)
+        if settings.jit_level is not None:
+            # Part of the session-start context, so every test starts from it.
+            ms.set_context(jit_config={"jit_level": settings.jit_level})
+        return cls(ms, settings.seed, om_root, device_id)
 
     @property
     def baseline_mode(self) -> Mode:

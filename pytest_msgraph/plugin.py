@@ -51,9 +51,14 @@ def pytest_report_header(config: pytest.Config) -> str:
     state = _state(config)
     s = state.settings
     device = state.device or "default"
+    if state.ms is not None and state.ms.device_id is not None:
+        device += f":{state.ms.device_id}"
+    elif s.device_id is not None:
+        device += f" (device id {s.device_id})"
+    jit = f", jit level {s.jit_level}" if s.jit_level else ""
     return (
         f"msgraph: mindspore {mindspore_version()}, device {device}, "
-        f"modes {','.join(m.name for m in s.modes)} (both_modes: {s.both_modes}), seed {s.seed}"
+        f"modes {','.join(m.name for m in s.modes)} (both_modes: {s.both_modes}){jit}, seed {s.seed}"
     )
 
 
@@ -67,6 +72,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     state = _state(metafunc.config)
     markers.validate_allow(metafunc, state.registry)
+    markers.validate_device_marks(metafunc)
     markers.generate_mode_variants(metafunc, state.settings)
 
 
@@ -131,7 +137,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
     path = state.settings.report_path
     if path:
-        write_report(path, build_report(state.results, state.device, state.settings.seed))
+        write_report(path, build_report(state.results, state.device, state.settings.seed,
+                                        state.device_id, state.settings.jit_level))
 
 
 @pytest.fixture

@@ -15,7 +15,8 @@ from .warning import MsGraphWarning
 SCHEMA_VERSION = 1
 
 
-def build_report(results: Results, device: Optional[str], seed: int) -> dict[str, Any]:
+def build_report(results: Results, device: Optional[str], seed: int, device_id: Optional[int] = None,
+                 jit_level: Optional[str] = None) -> dict[str, Any]:
     tests = results.sorted_tests()
     if device is None:
         device = next((t["device"] for t in tests if t["device"]), None)
@@ -23,8 +24,11 @@ def build_report(results: Results, device: Optional[str], seed: int) -> dict[str
         "version": SCHEMA_VERSION,
         "mindspore": mindspore_version(),
         "device": device,
+        "device_id": device_id,
+        "jit_level": jit_level,
         "seed": seed,
-        "environment": {"python": python_version(), "platform": platform_name()},
+        "environment": {"python": python_version(), "platform": platform_name(),
+                        "mindspore": mindspore_version(), "device": device},
         "tests": tests,
         "findings": results.sorted_findings(),
         "examined": {check: dict(sorted(units.items())) for check, units in sorted(results.examined.items())},

@@ -30,6 +30,7 @@ class Results:
         self.examined: dict[str, dict[str, int]] = {}
         self.crashed_workers: list[str] = []
         self.records: dict[str, list[dict[str, Any]]] = {}
+        self._device_ids: set = set()
 
     def add_report(self, report: Any) -> None:
         nodeid = report.nodeid
@@ -46,6 +47,8 @@ class Results:
             return
         record["mode"] = data.get("mode") or record["mode"]
         record["device"] = data.get("device") or record["device"]
+        if data.get("device_id") is not None:
+            self._device_ids.add(data["device_id"])
         self.findings.extend(data.get("findings", ()))
         for check, payloads in data.get("records", {}).items():
             self.records.setdefault(check, []).extend(
@@ -67,6 +70,11 @@ class Results:
 
     def sorted_findings(self) -> list[dict[str, Any]]:
         return sorted(self.findings, key=lambda f: (f["check"], f["nodeid"], f["message"]))
+
+    @property
+    def device_ids(self) -> list:
+        """The cards the tests ran on (several under xdist with --ms-device-id=auto)."""
+        return sorted(self._device_ids)
 
     def sorted_records(self, check: str) -> list[dict[str, Any]]:
         """A check's records in an order that does not depend on which worker ran what."""

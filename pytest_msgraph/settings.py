@@ -10,6 +10,7 @@ from .checks import parse_policy_entries
 from .modes import ALL_MODES, Mode, parse_mode_list
 
 DEVICES = ("CPU", "GPU", "Ascend")
+JIT_LEVELS = ("O0", "O1", "O2")
 DEFAULT_SEED = 0
 BOTH_MODES_SCOPES = ("marked", "all")
 UNAVAILABLE_ACTIONS = ("error", "skip")
@@ -25,6 +26,9 @@ _OPTIONS = (
      "Which tests run in both modes: marked (default, @pytest.mark.both_modes) or all."),
     ("--ms-seed", "ms_seed", f"Seed for random, numpy and MindSpore before every test (default {DEFAULT_SEED})."),
     ("--ms-report", "ms_report", "Write a JSON report of tests and findings to this path."),
+    ("--ms-device-id", "ms_device_id",
+     "Card to use: a number, or auto to give each xdist worker its own card (no-op on CPU)."),
+    ("--ms-jit-level", "ms_jit_level", "Graph compile level for the GRAPH_MODE variants: O0, O1 or O2."),
 )
 
 
@@ -36,6 +40,9 @@ class Settings:
     both_modes: str
     seed: int
     report_path: Optional[str]
+    device_id: Optional[str]  # "3", "auto", or None
+    jit_level: Optional[str]
+    platform_marks: bool
     check_policies: dict
     # True when any ms option or ini key was given: MindSpore is then loaded at session start.
     explicit: bool
@@ -51,6 +58,9 @@ def add_options(parser: pytest.Parser) -> None:
         help="Policy for one check: error, warn or off (repeatable).",
     )
     parser.addini("ms_checks", "Check policies, one NAME=POLICY per line.", type="linelist", default=[])
+    parser.addini("ms_platform_marks",
+                  "Honour MindSpore's platform marks (platform_gpu, cpu_linux, ...) as device marks.",
+                  type="bool", default=True)
 
 
 def _raw(config: pytest.Config, key: str) -> Optional[str]:
@@ -87,6 +97,14 @@ def read_settings(config: pytest.Config) -> Settings:
             modes = parse_mode_list(raw["ms_modes"])
         except ValueError as exc:
             raise pytest.UsageError(f"msgraph: --ms-modes / ms_modes: {exc}.") from None
+    device_id = raw["ms_device_id"]
+    if device_id is not None and device_id != "auto" and not (device_id.isdigit()):
+        raise pytest.UsageError(
+            f"msgraph: --ms-device-id / ms_device_id {device_id!r} is not valid; give a card number (0, 1, ...) or auto."
+        )
+    jit_level = raw["ms_jit_level"]
+    if jit_level is not None:
+        jit_level = _choice(jit_level, JIT_LEVELS, "--ms-jit-level / ms_jit_level")
     seed = DEFAULT_SEED
     if raw["ms_seed"] is not None:
         try:
@@ -110,6 +128,9 @@ def read_settings(config: pytest.Config) -> Settings:
         both_modes=both,
         seed=seed,
         report_path=raw["ms_report"],
+        device_id=device_id,
+        jit_level=jit_level,
+        platform_marks=bool(config.getini("ms_platform_marks")),
         check_policies={"ini": ini_policies, "cli": cli_policies},
         explicit=explicit,
     )

@@ -61,7 +61,9 @@ class PluginState:
             self.settings.explicit
             or "mindspore" in sys.modules
             or any(
-                item.get_closest_marker("both_modes") or "ms_mode" in getattr(item, "fixturenames", ())
+                item.get_closest_marker("both_modes")
+                or item.get_closest_marker("ms_device")
+                or "ms_mode" in getattr(item, "fixturenames", ())
                 for item in items
             )
         )
@@ -76,7 +78,7 @@ class PluginState:
                 # before any worker starts.
                 self._validate_device()
                 return
-            self.ms = MindSporeSession.load(self.settings.device, self.settings.seed, self._om_root())
+            self.ms = MindSporeSession.load(self.settings, self._worker_index(), self._om_root())
         except DeviceUnavailable as exc:
             if self.settings.device_unavailable != "skip":
                 raise pytest.UsageError(f"msgraph: {exc}") from None
@@ -103,11 +105,25 @@ class PluginState:
 
             ensure_available(mindspore, self.settings.device)
 
+    def _worker_index(self) -> int:
+        """0 for gw0, 1 for gw1, ...; 0 outside xdist."""
+        worker = getattr(self.config, "workerinput", {}).get("workerid", "gw0")
+        digits = "".join(ch for ch in worker if ch.isdigit())
+        return int(digits) if digits else 0
+
     def _om_root(self) -> Optional[Path]:
         factory = getattr(self.config, "_tmp_path_factory", None)
         if factory is None:
             return None
         return factory.getbasetemp() / "msgraph-compile"
+
+    @property
+    def device_id(self):
+        """The card (an int), the cards of several xdist workers (a list), or None."""
+        if self.ms is not None:
+            return self.ms.device_id
+        ids = self.results.device_ids
+        return ids[0] if len(ids) == 1 else (ids or None)
 
     @property
     def device(self) -> Optional[str]:

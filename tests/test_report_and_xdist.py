@@ -63,7 +63,8 @@ def test_report_has_schema_outcomes_and_modes(pytester, run_pytest):
     assert report["mindspore"].startswith("2.")
     assert report["device"] == "CPU"
     assert report["seed"] == 0
-    assert set(report["environment"]) == {"python", "platform"}
+    assert set(report["environment"]) == {"python", "platform", "mindspore", "device"}
+    assert report["device_id"] is None and report["jit_level"] is None
     assert run.outcomes() == {
         "test_suite.py::test_dense[GRAPH_MODE-1]": "passed",
         "test_suite.py::test_dense[GRAPH_MODE-2]": "passed",

@@ -1,0 +1,45 @@
+"""Which tests run on which device: ``@pytest.mark.ms_device`` and MindSpore's platform marks."""
+from __future__ import annotations
+
+import sys
+from typing import Optional
+
+from .settings import DEVICES
+
+# MindSpore's own test marks (tests/mark_utils.py) -> (device, sys.platform prefix or None).
+PLATFORM_MARKS = {
+    "platform_ascend": ("Ascend", None),
+    "platform_ascend910b": ("Ascend", None),
+    "platform_gpu": ("GPU", None),
+    "cpu_linux": ("CPU", "linux"),
+    "cpu_windows": ("CPU", "win32"),
+    "cpu_macos": ("CPU", "darwin"),
+}
+
+
+def canonical_devices(names: tuple) -> list[str]:
+    """The marker's device names in canonical spelling; ValueError naming the bad ones."""
+    lookup = {d.lower(): d for d in DEVICES}
+    bad = [n for n in names if not isinstance(n, str) or n.lower() not in lookup]
+    if bad or not names:
+        raise ValueError(
+            f"@pytest.mark.ms_device got {', '.join(map(repr, bad)) or 'no device'}; "
+            f"valid devices: {', '.join(DEVICES)} (any case), e.g. @pytest.mark.ms_device(\"Ascend\", \"GPU\")"
+        )
+    return [lookup[n.lower()] for n in names]
+
+
+def skip_reason(item, device: str, platform_marks: bool, platform: str = sys.platform) -> Optional[str]:
+    """Why ``item`` does not run on ``device`` here, or None when it does."""
+    for marker in item.iter_markers("ms_device"):
+        allowed = canonical_devices(marker.args)
+        if device not in allowed:
+            return f"msgraph: runs only on {', '.join(allowed)} (@pytest.mark.ms_device); this session uses {device}"
+    if platform_marks:
+        marks = [name for name in PLATFORM_MARKS if item.get_closest_marker(name) is not None]
+        if marks and not any(
+            PLATFORM_MARKS[m][0] == device and (PLATFORM_MARKS[m][1] is None or platform.startswith(PLATFORM_MARKS[m][1]))
+            for m in marks
+        ):
+            return f"msgraph: MindSpore platform marks {', '.join(marks)} exclude {device} on {platform}"
+    return None

@@ -1,0 +1,115 @@
+"""python -m pytest_msgraph.matrix: merging reports (recorded GPU/Ascend ones too), baselines, errors."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pytest_msgraph.matrix import build_matrix, load_report, mark_regressions, to_html, to_markdown
+
+DATA = Path(__file__).parent / "data"
+REPORTS = [DATA / f"report-{name}.json" for name in ("cpu", "gpu", "ascend")]
+
+
+def _matrix(*paths):
+    return build_matrix([load_report(str(p)) for p in paths])
+
+
+def _cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "pytest_msgraph.matrix", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd)
+
+
+def test_rows_per_test_without_mode_and_columns_per_device_mode_and_level():
+    matrix = _matrix(*REPORTS)
+    assert [c["key"] for c in matrix["columns"]] == [
+        "CPU GRAPH_MODE", "CPU PYNATIVE_MODE", "GPU GRAPH_MODE", "GPU PYNATIVE_MODE",
+        "Ascend GRAPH_MODE O2", "Ascend PYNATIVE_MODE",
+    ]
+    rows = {r["test"]: r["cells"] for r in matrix["rows"]}
+    assert set(rows) == {"tests/test_net.py::test_forward[1]", "tests/test_net.py::test_train",
+                         "tests/test_net.py::test_select[7]", "tests/test_net.py::test_kernel"}
+    assert rows["tests/test_net.py::test_train"]["GPU PYNATIVE_MODE"] == {"outcome": "failed", "checks": ["double_forward"]}
+    assert rows["tests/test_net.py::test_forward[1]"]["Ascend GRAPH_MODE O2"]["outcome"] == "failed"
+    assert rows["tests/test_net.py::test_select[7]"]["CPU GRAPH_MODE"]["checks"] == ["dynamic_shape"]
+    assert matrix["totals"]["CPU PYNATIVE_MODE"] == {"passed": 1, "failed": 1, "skipped": 1}
+    ascend = next(c for c in matrix["columns"] if c["device"] == "Ascend")
+    assert ascend["environments"][0]["platform"] == "linux-aarch64"
+
+
+def test_formats():
+    matrix = _matrix(*REPORTS)
+    markdown = to_markdown(matrix)
+    assert "| `tests/test_net.py::test_train` | passed | failed (double_forward) |" in markdown
+    assert "- Ascend GRAPH_MODE O2: mindspore 2.10.0, python 3.11.7, linux-aarch64" in markdown
+    assert '<td class="failed">failed (double_forward)</td>' in to_html(matrix)
+
+
+def test_baseline_marks_regressions_and_sets_the_exit_status(tmp_path):
+    old = json.loads(REPORTS[0].read_text())
+    old["tests"][3]["outcome"] = "passed"  # test_train passed in PYNATIVE_MODE last release
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    matrix = _matrix(REPORTS[0])
+    found = mark_regressions(matrix, _matrix(tmp_path / "old.json"))
+    assert found == [{"test": "tests/test_net.py::test_train", "column": "CPU PYNATIVE_MODE", "outcome": "failed"}]
+    done = _cli(REPORTS[0], "--baseline", tmp_path / "old.json")
+    assert done.returncode == 1
+    assert "failed (double_forward) REGRESSED" in done.stdout
+    assert "1 cell(s) passed in the baseline and fail now" in done.stderr
+    assert _cli(REPORTS[0], "--baseline", REPORTS[0]).returncode == 0
+
+
+def test_a_matrix_json_can_be_the_baseline(tmp_path):
+    out = tmp_path / "m.json"
+    assert _cli(*REPORTS, "--format", "json", "--out", out).returncode == 0
+    assert _cli(*REPORTS, "--baseline", out).returncode == 0
+
+
+@pytest.mark.parametrize("content, message", [
+    ("{not json", "is not JSON"),
+    (json.dumps({"version": 2, "tests": []}), "has report schema version 2; this tool merges version 1"),
+    (json.dumps({"version": 1, "tests": [{"outcome": "passed"}]}), "has no valid 'tests' list"),
+    (json.dumps([1, 2]), "is not a pytest-msgraph report"),
+])
+def test_unmergeable_reports_are_named_and_nothing_is_merged(tmp_path, content, message):
+    bad = tmp_path / "bad.json"
+    bad.write_text(content)
+    done = _cli(REPORTS[0], bad, "--out", tmp_path / "m.md")
+    assert done.returncode == 2
+    assert f"msgraph matrix: {bad}" in done.stderr and message in done.stderr
+    assert "Nothing was merged." in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "m.md").exists()
+
+
+def test_missing_file_is_named(tmp_path):
+    done = _cli(tmp_path / "nope.json")
+    assert done.returncode == 2 and "cannot read" in done.stderr and "nope.json" in done.stderr
+
+
+def test_runs_split_by_ms_modes_merge_into_the_same_matrix_as_one_full_run(pytester):
+    pytester.makepyfile('''
+import numpy as np
+import pytest
+import mindspore as ms
+from mindspore import nn, ops, Tensor
+
+@pytest.mark.both_modes
+@pytest.mark.parametrize("n", [1, 2])
+def test_dense(n):
+    nn.Dense(3, 2)(Tensor(np.ones((n, 3), np.float32)))
+
+@pytest.mark.both_modes
+def test_fails_in_graph(ms_mode):
+    assert ms_mode == ms.PYNATIVE_MODE
+
+def test_plain():
+    pass
+''')
+    for name, extra in (("full", []), ("graph", ["--ms-modes=graph"]), ("pynative", ["--ms-modes=pynative"])):
+        pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--ms-report={name}.json", *extra)
+    full = _cli("full.json", "--format", "json", cwd=pytester.path)
+    split = _cli("graph.json", "pynative.json", "--format", "json", cwd=pytester.path)
+    assert full.returncode == split.returncode == 0
+    assert json.loads(split.stdout) == json.loads(full.stdout)
+    assert "failed" in json.loads(full.stdout)["totals"]["CPU GRAPH_MODE"]
