@@ -25,6 +25,14 @@ VALUE_DEPENDENT = {
     "UniqueWithPad": ("unique_with_pad",),
 }
 CONTROL_FLOW = "control flow (if/else branches of different shapes)"
+# Random ops: their streams differ between GRAPH_MODE and PYNATIVE_MODE even from one seed.
+RANDOM_OPS = frozenset({
+    "StandardNormal", "UniformReal", "UniformInt", "RandomStandardNormal", "Dropout", "DropoutGenMask",
+    "DropoutDoMask", "DropoutExt", "RandomChoiceWithMask", "Multinomial", "RandomCategorical", "Gamma",
+    "Poisson", "RandomGamma", "RandomPoisson", "Randperm", "RandpermV2", "NormalExt", "UniformExt",
+    "BernoulliExt", "RandnLike", "RandLike", "Randn", "Rand", "RandInt", "RandIntLike", "InplaceNormal",
+    "InplaceUniform", "InplaceRandom", "InplaceBernoulliScalar", "InplaceBernoulliTensor", "Generator",
+})
 
 
 def compiled_graph(cell: Any) -> Optional[bytes]:
@@ -32,7 +40,12 @@ def compiled_graph(cell: Any) -> Optional[bytes]:
     from mindspore.graph.api import _cell_graph_executor
 
     exec_id = ".".join([cell.phase, str(cell.create_time), str(id(cell))])
-    return _cell_graph_executor._get_func_graph_proto(cell, exec_id, "mind_ir", True)
+    try:
+        return _cell_graph_executor._get_func_graph_proto(cell, exec_id, "mind_ir", True)
+    except RuntimeError:
+        # Graphs holding Python fallbacks (PyExecute: dict outputs, numpy calls) cannot be
+        # exported; they are not inspected (the cross-test comparison still covers them).
+        return None
 
 
 def _shape(node: Any) -> Optional[list]:
@@ -49,6 +62,17 @@ def _op_name(op_type: str, graph_names: set) -> str:
     if name in graph_names or ":" in name:
         return CONTROL_FLOW
     return name
+
+
+def op_names(mind_ir: bytes) -> set:
+    """Every primitive op name in the compiled graph, all function graphs included."""
+    from mindspore.train import mind_ir_pb2
+
+    model = mind_ir_pb2.ModelProto()
+    model.ParseFromString(mind_ir)
+    graphs = [model.graph, *model.functions]
+    names = {g.name for g in graphs}
+    return {_op_name(node.op_type, names) for graph in graphs for node in graph.node}
 
 
 def dynamic_roots(mind_ir: bytes) -> list[str]:

@@ -33,6 +33,8 @@ ITEM_KEY = pytest.StashKey[ItemState]()
 
 
 def setup(item: pytest.Item, state: PluginState) -> None:
+    if getattr(item, "msgraph_lint", False):
+        return
     if state.ms is None and "mindspore" in sys.modules and not state.is_controller:
         state.activate()  # a test module imported MindSpore lazily: isolate it too
     if state.ms is None:
@@ -68,22 +70,22 @@ def _finish_call(item: pytest.Item, state: PluginState, ist: ItemState) -> list:
         # An unmarked test may switch modes itself; report the mode it ran in.
         ist.run.mode = state.ms.current_mode().name
     state.runner.notify(ist.checks, "test_finished", ist.run)
-    return _publish(state, ist)
+    return publish(state, ist)
 
 
 def teardown(item: pytest.Item, state: PluginState):
     """Generator body of the pytest_runtest_teardown wrapper: runs after fixtures finalise."""
     result = yield
     ist = item.stash.get(ITEM_KEY, None)
-    if ist is None:
+    if ist is None or not ist.started_from:  # not a MindSpore test (a lint item)
         return result
     ist.run.context_changes = state.ms.end_test(ist.started_from)
     state.runner.notify(ist.checks, "test_torn_down", ist.run)
-    _fail_on_errors(_publish(state, ist))
+    _fail_on_errors(publish(state, ist))
     return result
 
 
-def _publish(state: PluginState, ist: ItemState) -> list:
+def publish(state: PluginState, ist: ItemState) -> list:
     """Hand new findings to the finding hook and warn for the warn-policy ones; return them.
 
     They count as published before any warning goes out: under ``-W error`` a warning

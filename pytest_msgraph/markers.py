@@ -8,16 +8,19 @@ import pytest
 
 from .checks import CheckRegistry
 from .device_marks import PLATFORM_MARKS, canonical_devices
-from .modes import ALL_MODES, Mode
+from .modes import Mode
 from .settings import Settings
 
 # The private argument through which both_modes parametrizes a test.
 MODE_PARAM = "_msgraph_mode"
+VARIANT_ORDER = (Mode.PYNATIVE_MODE, Mode.GRAPH_MODE)
 
 MARKERS = (
     "both_modes: run the test once in GRAPH_MODE and once in PYNATIVE_MODE (pytest-msgraph).",
     "ms_allow(*checks): turn the named pytest-msgraph checks off for this test.",
     "ms_device(*devices): run this test only on these devices (CPU, GPU, Ascend); skip it elsewhere.",
+    "ms_tolerance(rtol=None, atol=None): mode_parity tolerances for this test's float outputs.",
+    "msgraph_lint: a graph_syntax lint item added by --ms-lint (select with -m msgraph_lint).",
     *(f"{name}: MindSpore platform mark; pytest-msgraph skips the test on other devices." for name in PLATFORM_MARKS),
 )
 
@@ -47,6 +50,19 @@ def validate_device_marks(metafunc: pytest.Metafunc) -> None:
             canonical_devices(marker.args)
         except ValueError as exc:
             _collection_error(metafunc, str(exc))
+
+
+def validate_tolerance(metafunc: pytest.Metafunc) -> None:
+    for marker in metafunc.definition.iter_markers("ms_tolerance"):
+        values = marker.kwargs
+        if marker.args or not values or set(values) - {"rtol", "atol"} or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in values.values()
+        ):
+            _collection_error(
+                metafunc,
+                f"@pytest.mark.ms_tolerance takes rtol= and/or atol= as numbers >= 0, got "
+                f"args={marker.args!r} kwargs={values!r}; example: @pytest.mark.ms_tolerance(rtol=1e-3, atol=1e-5)",
+            )
 
 
 def validate_allow(metafunc: pytest.Metafunc, registry: CheckRegistry) -> None:
@@ -86,7 +102,9 @@ def generate_mode_variants(metafunc: pytest.Metafunc, settings: Settings) -> Non
                 "set_context(mode=...) call, and read the mode from the ms_mode fixture if needed.",
             )
         return  # --ms-both-modes=all leaves tests that choose their modes alone
-    params = [pytest.param(mode, id=mode.name, marks=_skip_marks(mode, settings)) for mode in ALL_MODES]
+    # PYNATIVE_MODE first: when the GRAPH_MODE variant ends, its eager counterpart has run in the
+    # same process (serial runs), so mode_parity can compare at once and fail the GRAPH_MODE variant.
+    params = [pytest.param(mode, id=mode.name, marks=_skip_marks(mode, settings)) for mode in VARIANT_ORDER]
     metafunc.fixturenames.append(MODE_PARAM)
     metafunc.parametrize(MODE_PARAM, params)
 

@@ -123,8 +123,12 @@ class Probes:
     def _emit(self, event: str, *args: Any) -> None:
         for listener in list(self._listeners):
             handler = getattr(listener, event, None)
-            if handler is not None:
+            if handler is None:
+                continue
+            try:
                 handler(*args)
+            except Exception as exc:  # a check's bug must never break the user's test
+                listener.probe_failed(event, exc)
 
     # -- patches -------------------------------------------------------------
     def _install(self) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from . import builtin_checks, hookspecs, lifecycle, markers, settings
+from . import builtin_checks, hookspecs, lifecycle, lint_items, markers, settings
 from .environment import mindspore_version
 from .builtin_checks.dynamic_shape import ShapeRecorder
 from .modes import Mode
@@ -73,7 +73,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     state = _state(metafunc.config)
     markers.validate_allow(metafunc, state.registry)
     markers.validate_device_marks(metafunc)
+    markers.validate_tolerance(metafunc)
     markers.generate_mode_variants(metafunc, state.settings)
+
+
+def pytest_collect_file(file_path, parent):
+    if parent.config.getoption("ms_lint"):
+        return lint_items.collect_file(file_path, parent)
+    return None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:

@@ -31,6 +31,8 @@ class Results:
         self.crashed_workers: list[str] = []
         self.records: dict[str, list[dict[str, Any]]] = {}
         self._device_ids: set = set()
+        # Findings with policy error from the end-of-session comparisons: no single test failed for them.
+        self.cross_test_errors = 0
 
     def add_report(self, report: Any) -> None:
         nodeid = report.nodeid

@@ -1,6 +1,7 @@
 """Command-line options and ini keys: declared, read and validated in one place."""
 from __future__ import annotations
 
+import argparse
 import dataclasses
 from typing import Optional
 
@@ -58,9 +59,33 @@ def add_options(parser: pytest.Parser) -> None:
         help="Policy for one check: error, warn or off (repeatable).",
     )
     parser.addini("ms_checks", "Check policies, one NAME=POLICY per line.", type="linelist", default=[])
+    group.addoption("--ms-parity-rtol", dest="ms_parity_rtol", type=_non_negative_float, default=None,
+                    help="mode_parity: relative tolerance for float outputs (default: by dtype).")
+    group.addoption("--ms-parity-atol", dest="ms_parity_atol", type=_non_negative_float, default=None,
+                    help="mode_parity: absolute tolerance for float outputs (default: by dtype).")
+    group.addoption("--ms-parity-max-bytes", dest="ms_parity_max_bytes", type=_non_negative_int, default=1 << 20,
+                    help="mode_parity: output bytes kept exactly per test; beyond, summaries are compared (1 MiB).")
+    group.addoption("--ms-lint", dest="ms_lint", action="store_true", default=False,
+                    help="Add a graph_syntax lint item per collected Python file (reads source, runs nothing).")
     parser.addini("ms_platform_marks",
                   "Honour MindSpore's platform marks (platform_gpu, cpu_linux, ...) as device marks.",
                   type="bool", default=True)
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a tolerance; give a number >= 0 such as 1e-5")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a byte count; give a whole number >= 0 such as 1048576")
+    return int(text)
 
 
 def _raw(config: pytest.Config, key: str) -> Optional[str]:

@@ -90,7 +90,8 @@ class PluginState:
         """Run the checks' end-of-session comparisons; True if one found an error-policy problem."""
         found = self.runner.compare(self.results.sorted_records)
         self.results.findings.extend(f.to_dict() for f in found)
-        return any(f.severity == "error" for f in found)
+        self.results.cross_test_errors = sum(f.severity == "error" for f in found)
+        return self.results.cross_test_errors > 0
 
     def warn_inactive_checks(self) -> None:
         """One warning per check that could not start (e.g. a MindSpore internal is missing)."""

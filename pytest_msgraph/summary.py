@@ -35,6 +35,11 @@ def summary_lines(results: Results, runner: CheckRunner, device: Optional[str], 
     for name, found in sorted(by_check.items()):  # checks registered only on workers
         lines.append(f"{name}: {len(found)} finding(s)")
         lines.extend(_finding_lines(found))
+    if results.cross_test_errors:
+        lines.append(
+            f"{results.cross_test_errors} finding(s) with policy 'error' compare tests with each other (no single "
+            "test failed for them): the session exits with status 1"
+        )
     for worker in results.crashed_workers:
         lines.append(f"worker crashed: {worker} (its other results are kept above)")
     return lines

@@ -39,7 +39,7 @@ class TestInClass:
         assert str(ms_mode) in ("GRAPH_MODE", "PYNATIVE_MODE")
 
 def test_check_seen():
-    assert seen == [("setup", 0, 0), ("teardown", 0, 0), ("setup", 1, 1), ("teardown", 1, 1)]
+    assert seen == [("setup", 1, 1), ("teardown", 1, 1), ("setup", 0, 0), ("teardown", 0, 0)]
     assert ms.get_context("mode") == ms.PYNATIVE_MODE
 ''')
     run = run_pytest("-p", "no:randomly")
@@ -187,4 +187,4 @@ def test_f():
 ''')
     run = run_pytest(report=False)
     assert run.ret == 2
-    run.result.stdout.fnmatch_lines(["*@pytest.mark.ms_allow takes check names as strings*known checks: double_forward, bn_update_count, dynamic_shape, context_leak*"])
+    run.result.stdout.fnmatch_lines(["*@pytest.mark.ms_allow takes check names as strings*known checks: double_forward, bn_update_count, dynamic_shape, mode_parity, graph_syntax, context_leak*"])

@@ -8,7 +8,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 def test_examples_pass_and_every_graph_mode_bug_is_caught(pytester, run_pytest):
     for path in EXAMPLES.glob("*.py"):
         shutil.copy(path, pytester.path / path.name)
-    run = run_pytest("-p", "no:randomly")
+    run = run_pytest("-p", "no:randomly", "--ms-lint")
     assert run.ret == 0, run.stdout()
     outcomes = run.outcomes()
     xfailed = sorted(k for k, v in outcomes.items() if v == "xfailed")
@@ -49,3 +49,19 @@ def test_examples_pass_and_every_graph_mode_bug_is_caught(pytester, run_pytest):
         assert outcomes[f"test_dynamic_shapes.py::test_box_select_with_a_mask[GRAPH_MODE-{seed}]"] == "passed"
         assert outcomes[f"test_dynamic_shapes.py::test_class_loss_sort_and_threshold[GRAPH_MODE-{seed}]"] == "passed"
         assert outcomes[f"test_dynamic_shapes.py::test_branches_with_a_mask[GRAPH_MODE-{seed}]"] == "passed"
+    # mode_parity: the seed's MySampler in GRAPH_MODE repeats its compile-time draw; the
+    # seed's Network computes the same in both modes, in train and eval mode.
+    assert {f["nodeid"] for f in run.findings("mode_parity")} == {
+        "test_mode_parity.py::test_sampler_picks_fresh_positions_each_call[GRAPH_MODE]",
+        "test_graph_limits.py::test_numpy_random_in_construct_draws_fresh_noise[GRAPH_MODE]"}
+    assert outcomes["test_mode_parity.py::test_network_computes_the_same_in_both_modes[GRAPH_MODE-train]"] == "passed"
+    # graph_syntax: the numpy and try/except cells are flagged where they are written.
+    lint = {(f["path"].split("/")[-1], f["cell"], f["rule"]) for f in run.findings("graph_syntax")}
+    assert lint == {
+        ("test_graph_limits.py", "ClampWithFallback", "MSG001"),
+        ("test_graph_limits.py", "NoisyCell", "MSG003"),
+        ("test_mode_parity.py", "MySampler", "MSG003"),
+        ("test_set_grad.py", "MySampler", "MSG002"),
+        ("test_set_grad.py", "MySampler", "MSG003"),
+        ("test_set_grad.py", "MySampler", "MSG005"),
+    }

@@ -113,7 +113,7 @@ def test_off_policy_does_not_run_the_check_and_ini_is_read(suite, run_pytest):
 def test_unknown_check_or_policy_is_a_usage_error(suite, run_pytest):
     run = run_pytest("--ms-check", "name_chek=warn", report=False)
     assert run.ret == 4
-    assert "unknown check 'name_chek'; known checks: double_forward, bn_update_count, dynamic_shape, context_leak, name_check" in run.stderr()
+    assert "unknown check 'name_chek'; known checks: double_forward, bn_update_count, dynamic_shape, mode_parity, graph_syntax, context_leak, name_check" in run.stderr()
     run = run_pytest("--ms-check", "name_check=loud", report=False)
     assert run.ret == 4
     assert "'name_check=loud' is not NAME=POLICY; POLICY is one of error, warn, off" in run.stderr()
@@ -129,7 +129,7 @@ def test_f():
 ''')
     run = run_pytest(report=False)
     assert run.ret == 2
-    run.result.stdout.fnmatch_lines(["*ms_allow names unknown check(s) 'double_forwrd'; known checks: double_forward, bn_update_count, dynamic_shape, context_leak*"])
+    run.result.stdout.fnmatch_lines(["*ms_allow names unknown check(s) 'double_forwrd'; known checks: double_forward, bn_update_count, dynamic_shape, mode_parity, graph_syntax, context_leak*"])
 
 
 def test_a_crashing_check_is_that_checks_failure_and_other_results_survive(pytester, run_pytest):
@@ -174,3 +174,35 @@ def pytest_msgraph_register_checks(registry, config):
     run = run_pytest(report=False)
     assert run.ret == 4
     assert "a check named 'name_check' is registered twice" in run.stderr()
+
+
+def test_a_check_crashing_inside_a_cell_call_does_not_break_the_test(pytester, run_pytest):
+    pytester.makeconftest('''
+from pytest_msgraph.builtin_checks.probed import ProbedCheck
+
+
+class Fragile(ProbedCheck):
+    name = "fragile"
+    default_policy = "warn"
+
+    def forward_finished(self, cell, args, out, failed):
+        raise KeyError("boom in the probe")
+
+
+def pytest_msgraph_register_checks(registry, config):
+    registry.add(Fragile())
+''')
+    pytester.makepyfile('''
+import numpy as np
+import mindspore as ms
+from mindspore import nn
+
+def test_user_code():
+    out = nn.Dense(2, 2)(ms.Tensor(np.ones((1, 2), np.float32)))
+    assert out.shape == (1, 2)
+''')
+    run = run_pytest()
+    assert list(run.outcomes().values()) == ["passed"]
+    [crash] = run.findings("fragile")
+    assert crash["crashed"] is True
+    assert "check 'fragile' crashed in test_finished (KeyError: 'boom in the probe'" in crash["message"]

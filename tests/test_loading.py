@@ -34,7 +34,7 @@ def test_f():
     pass
 ''')
     on = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--co", "-q")
-    on.stdout.fnmatch_lines(["*test_f[[]GRAPH_MODE[]]", "*test_f[[]PYNATIVE_MODE[]]"])
+    on.stdout.fnmatch_lines(["*test_f[[]PYNATIVE_MODE[]]", "*test_f[[]GRAPH_MODE[]]"])
     off = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:msgraph", "--co", "-q")
     off.stdout.fnmatch_lines(["*::test_f"])
     assert "GRAPH_MODE" not in off.stdout.str()

@@ -3,10 +3,14 @@ from .bn_update_count import BnUpdateCountCheck
 from .context_leak import ContextLeakCheck
 from .double_forward import DoubleForwardCheck
 from .dynamic_shape import DynamicShapeCheck
+from .graph_syntax import GraphSyntaxCheck
+from .mode_parity import ModeParityCheck
 
 
 def pytest_msgraph_register_checks(registry, config):
     registry.add(DoubleForwardCheck())
     registry.add(BnUpdateCountCheck())
     registry.add(DynamicShapeCheck())
+    registry.add(ModeParityCheck())
+    registry.add(GraphSyntaxCheck())
     registry.add(ContextLeakCheck())

@@ -23,12 +23,20 @@ class ProbedCheck(Check):
         self.probes = shared_probes(mindspore)  # ProbeUnavailable makes the check inactive
 
     def test_started(self, run: TestRun) -> None:
+        self.failure = None
         self.reset()
         self.probes.listen(self)
 
     def test_finished(self, run: TestRun) -> None:
         self.probes.stop(self)
         self.report(run)
+        if self.failure is not None:
+            raise self.failure  # the runner reports it as this check's crash, after the test
+
+    def probe_failed(self, event: str, exc: Exception) -> None:
+        """A handler raised inside the user's call: keep the first error, let the test go on."""
+        if self.failure is None:
+            self.failure = exc
 
     def reset(self) -> None:
         """Forget the previous test."""

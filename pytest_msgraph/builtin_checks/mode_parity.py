@@ -1,0 +1,195 @@
+"""Check ``mode_parity``: GRAPH_MODE must compute what PYNATIVE_MODE computes.
+
+In a both_modes test, the outputs of every top-level Cell call are recorded in each
+variant (both start from the same seed), and GRAPH_MODE's call i is compared with
+PYNATIVE_MODE's call i with tolerances by dtype.
+
+The PYNATIVE_MODE variant runs first. When the GRAPH_MODE variant ends in a process
+that ran its counterpart (a serial run), they are compared at once and a mismatch
+fails the GRAPH_MODE variant. When xdist ran them on different workers, their
+records meet at the end of the session on the controller, which compares them
+there (the same findings; with policy error the session's exit status is 1).
+
+Calls whose GRAPH_MODE graph holds a random op (dropout, ops.standard_normal, ...)
+are not compared: the two modes draw different streams from the same seed.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any, Optional
+
+from ..findings import TestRun
+from ..markers import variant_mode
+from ..shape_signatures import split_nodeid
+from .probed import ProbedCheck
+
+CAUSES = (
+    "Usual causes: numpy or Python state read inside construct is frozen into the graph at compile "
+    "time (np.random, a Python counter, a list built in Python); a Python attribute changed after the "
+    "first call is not seen by the compiled graph. If the difference is numerical noise, widen the "
+    "tolerance: @pytest.mark.ms_tolerance(rtol=..., atol=...)."
+)
+
+
+def _flatten(value: Any, path: str, out: list) -> None:
+    if hasattr(value, "asnumpy") and hasattr(value, "dtype"):
+        out.append((path or "output", value))
+    elif isinstance(value, (tuple, list)):
+        for i, item in enumerate(value):
+            _flatten(item, f"{path}[{i}]", out)
+    elif isinstance(value, dict):
+        for key in sorted(value, key=str):
+            _flatten(value[key], f"{path}[{key!r}]", out)
+    else:
+        out.append((path or "output", value))
+
+
+class ModeParityCheck(ProbedCheck):
+    name = "mode_parity"
+    description = "GRAPH_MODE computes something else than PYNATIVE_MODE for the same calls"
+    default_policy = "error"
+    unit = "cell calls recorded"
+
+    def session_started(self, mindspore: Any) -> None:
+        super().session_started(mindspore)
+        self.math = importlib.import_module("pytest_msgraph.parity_arithmetic")
+        self.inspection = importlib.import_module("pytest_msgraph.graph_inspection")
+        self._random_graphs: dict = {}  # compiled graph id -> holds a random op
+        self._waiting: dict = {}  # (function, variant) -> the PYNATIVE_MODE side, until its GRAPH_MODE side ends
+
+    def test_started(self, run: TestRun) -> None:
+        self.run = run
+        self.failure = None
+        self.reset()
+        self.active = variant_mode(run.item) is not None  # only both_modes tests have a counterpart
+        if self.active:
+            option = run.item.config.getoption
+            self.budget = [option("ms_parity_max_bytes")]
+            self.probes.listen(self)
+
+    def reset(self) -> None:
+        self.calls: list = []
+        self.summarized = False
+
+    def forward_finished(self, cell: Any, args: tuple, out: Any, failed: Optional[BaseException]) -> None:
+        if failed is not None:
+            # The test fails on its own; a failed call has no output to compare, nor do later ones.
+            self.calls.append({"cell": type(cell).__name__, "failed": type(failed).__name__, "leaves": []})
+            return
+        leaves = []
+        flat: list = []
+        _flatten(out, "", flat)
+        for path, value in flat:
+            if hasattr(value, "asnumpy"):
+                dtype = str(value.dtype)
+                array = value.astype(self.ms.float32).asnumpy() if dtype == "BFloat16" else value.asnumpy()
+                leaf = self.math.encode(array, dtype, self.budget)
+                self.summarized |= "summary" in leaf
+            else:
+                leaf = {"dtype": type(value).__name__, "shape": [], "value": repr(value)}
+            leaves.append({"path": path, **leaf})
+        call = {"cell": type(cell).__name__, "leaves": leaves}
+        if self.probes.mode() == "GRAPH_MODE" and self._has_random_op(cell):
+            call["random"] = True
+        self.calls.append(call)
+
+    def _has_random_op(self, cell: Any) -> bool:
+        graph_id = (id(cell), getattr(cell, "create_time", None), getattr(cell, "phase", None),
+                    getattr(cell, "arguments_key", None))
+        if graph_id not in self._random_graphs:
+            proto = self.inspection.compiled_graph(cell)
+            ops = self.inspection.op_names(proto) if proto else set()
+            self._random_graphs[graph_id] = bool(ops & self.inspection.RANDOM_OPS)
+        return self._random_graphs[graph_id]
+
+    def report(self, run: TestRun) -> None:
+        if not self.active:
+            return
+        marker = run.item.get_closest_marker("ms_tolerance")
+        option = run.item.config.getoption
+        rtol = marker.kwargs.get("rtol") if marker else option("ms_parity_rtol")
+        atol = marker.kwargs.get("atol") if marker else option("ms_parity_atol")
+        header = {"kind": "header", "calls": len(self.calls), "rtol": rtol, "atol": atol}
+        side = {"nodeid": run.nodeid, "header": header, "calls": dict(enumerate(self.calls))}
+        key = split_nodeid(run.nodeid, run.mode)
+        run.count(len(self.calls))
+        if run.mode == "PYNATIVE_MODE":
+            self._waiting[key] = side
+        elif key in self._waiting:
+            # Both sides ran here: compare now, so a mismatch fails this GRAPH_MODE test.
+            header["compared"] = True
+            self._compare_pair(side, self._waiting.pop(key), self.math,
+                               lambda message, nodeid, mode, **details: run.emit(message, **details))
+        run.record(header)
+        for index, call in enumerate(self.calls):
+            run.record({"kind": "call", "index": index, **call})
+
+    def compare(self, records: list, emit) -> None:
+        math = importlib.import_module("pytest_msgraph.parity_arithmetic")
+        pairs: dict = {}
+        for record in records:
+            base, variant = split_nodeid(record["nodeid"], record["mode"])
+            side = pairs.setdefault((base, variant), {}).setdefault(record["mode"], {"calls": {}})
+            side["nodeid"] = record["nodeid"]
+            if record["kind"] == "header":
+                side["header"] = record
+            else:
+                side["calls"][record["index"]] = record
+        for (base, variant), sides in sorted(pairs.items()):
+            graph, pynative = sides.get("GRAPH_MODE"), sides.get("PYNATIVE_MODE")
+            if not graph or not pynative or "header" not in graph or "header" not in pynative:
+                continue  # one variant skipped or not run: nothing to compare
+            if graph["header"].get("compared"):
+                continue  # compared in the process that ran both
+            self._compare_pair(graph, pynative, math, emit)
+
+    def _compare_pair(self, graph: dict, pynative: dict, math: Any, emit) -> None:
+        header = graph["header"]
+        at = {"nodeid": graph["nodeid"], "mode": "GRAPH_MODE"}
+        g_count, p_count = header["calls"], pynative["header"]["calls"]
+        if any(c.get("failed") for side in (graph, pynative) for c in side["calls"].values()):
+            g_count = p_count = min(  # compare only up to the first failed call
+                [i for side in (graph, pynative) for i, c in side["calls"].items() if c.get("failed")])
+        elif g_count != p_count:
+            emit(f"GRAPH_MODE made {g_count} top-level Cell call(s), PYNATIVE_MODE {p_count}: the two variants took "
+                 f"different paths. {CAUSES}", graph_calls=g_count, pynative_calls=p_count, **at)
+        for index in range(min(g_count, p_count)):
+            g, p = graph["calls"][index], pynative["calls"][index]
+            if g.get("random"):
+                continue
+            g_paths = [(leaf["path"], leaf["dtype"]) for leaf in g["leaves"]]
+            p_paths = [(leaf["path"], leaf["dtype"]) for leaf in p["leaves"]]
+            where = f"{g['cell']} call {index + 1}"
+            if g_paths != p_paths:
+                emit(f"{where}: the output structure differs: GRAPH_MODE gives {g_paths}, PYNATIVE_MODE {p_paths}. "
+                     f"{CAUSES}", cell=g["cell"], call=index + 1, **at)
+                continue
+            for g_leaf, p_leaf in zip(g["leaves"], p["leaves"]):
+                diff = self._leaf_difference(g_leaf, p_leaf, header, math)
+                if diff is not None:
+                    emit(f"{where}, {g_leaf['path']}: {diff['text']} {CAUSES}", cell=g["cell"], call=index + 1,
+                         output=g_leaf["path"], difference={k: v for k, v in diff.items() if k != "text"}, **at)
+                    break
+
+    @staticmethod
+    def _leaf_difference(g_leaf: dict, p_leaf: dict, header: dict, math: Any) -> Optional[dict]:
+        if "value" in g_leaf:
+            if g_leaf["value"] == p_leaf.get("value"):
+                return None
+            return {"text": f"GRAPH_MODE returns {g_leaf['value']}, PYNATIVE_MODE {p_leaf.get('value')}."}
+        diff = math.compare_leaves(g_leaf, p_leaf, header["rtol"], header["atol"])
+        if diff is None:
+            return None
+        if diff["kind"] == "dtype or shape":
+            diff["text"] = f"GRAPH_MODE gives {diff['graph']}, PYNATIVE_MODE {diff['pynative']}."
+        elif diff["kind"] == "summary":
+            diff["text"] = (f"compared by summary (the outputs were over the per-test size cap): {diff['statistic']} "
+                            f"is {diff['graph']:.6g} in GRAPH_MODE, {diff['pynative']:.6g} in PYNATIVE_MODE.")
+        else:
+            diff["text"] = (
+                f"GRAPH_MODE differs from PYNATIVE_MODE: max abs diff {diff['max_abs']:.3g}, max rel diff "
+                f"{diff['max_rel']:.3g} ({diff['mismatched']} of {diff['size']} elements beyond rtol={diff['rtol']:g}, "
+                f"atol={diff['atol']:g}); first at index {tuple(diff['index'])}: {diff['graph']:.6g} vs "
+                f"{diff['pynative']:.6g}."
+            )
+        return diff

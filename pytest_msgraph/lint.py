@@ -1,0 +1,222 @@
+"""graph_syntax: a static lint for what GRAPH_MODE rejects or silently changes.
+
+It reads the source (never imports or runs it) of every ``nn.Cell`` subclass's
+``construct`` and ``bprop`` (and the methods of the same class they call through
+``self``), and of every ``@ms.jit`` function. Use it from pytest (``--ms-lint``) or
+from an editor or pre-commit:
+
+    python -m pytest_msgraph.lint models/ tests/test_net.py
+
+prints ``file:line:col: RULE message`` per finding and exits 1 when it finds
+something. ``# msgraph: ignore[MSG003]`` (or a bare ``# msgraph: ignore``) on a line
+silences it there.
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import dataclasses
+import re
+import sys
+from pathlib import Path
+from typing import Iterable, Iterator, Optional
+
+RULES = {
+    "MSG001": "try/except in graph code: GRAPH_MODE rejects the statement at compile time "
+              "(RuntimeError: Unsupported statement 'Try'). Check the condition with ops before the "
+              "call, or handle the error outside construct.",
+    "MSG002": "{name}() in graph code: GRAPH_MODE cannot compile numpy/scipy. On a tensor it runs "
+              "through the Python fallback under the default LAX syntax (outside the graph, no gradient) "
+              "and is a compile error under STRICT; on constants it runs once, at compile time. Use "
+              "mindspore.ops or Tensor methods, or compute the constant in __init__.",
+    "MSG003": "{name}() in graph code: in GRAPH_MODE numpy draws once, at compile time, and the graph "
+              "reuses those numbers on every call (PYNATIVE_MODE draws anew). Use MindSpore's random ops "
+              "(ops.standard_normal, ops.uniform, nn.Dropout).",
+    "MSG004": "{name} in graph code: threads and processes do not exist in a graph; in GRAPH_MODE the "
+              "body runs once, at compile time. Keep concurrency outside the network.",
+    "MSG005": ".asnumpy() in graph code: GRAPH_MODE rejects it under STRICT syntax; under LAX it runs "
+              "through the Python fallback and cuts the gradient. Keep the computation in Tensor ops.",
+}
+_NUMPY_MODULES = ("numpy", "scipy")
+_THREAD_MODULES = ("threading", "multiprocessing", "concurrent")
+_JIT_NAMES = ("jit", "ms_function")
+_SUPPRESS = re.compile(r"#\s*msgraph:\s*ignore(?:\[([A-Z0-9_,\s]+)\])?")
+
+
+@dataclasses.dataclass(frozen=True)
+class LintFinding:
+    path: str
+    line: int
+    col: int
+    rule: str
+    cell: str  # the class (or function) whose graph code it is in
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}: {self.rule} {self.message}"
+
+
+def _dotted(node: ast.AST) -> str:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return ""
+
+
+def _module_aliases(tree: ast.Module) -> dict[str, str]:
+    """Local name -> the module it stands for ('np' -> 'numpy', 'npr' -> 'numpy.random')."""
+    aliases = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                aliases[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+    return aliases
+
+
+class _GraphCodeVisitor(ast.NodeVisitor):
+    """Collects findings in one graph function body."""
+
+    def __init__(self, aliases: dict[str, str], report) -> None:
+        self.aliases = aliases
+        self.report = report
+
+    def _qualified(self, node: ast.AST) -> str:
+        dotted = _dotted(node)
+        root, _, rest = dotted.partition(".")
+        module = self.aliases.get(root)
+        return f"{module}.{rest}".rstrip(".") if module else ""
+
+    def visit_Try(self, node: ast.AST) -> None:
+        self.report(node, "MSG001", {})
+        self.generic_visit(node)
+
+    visit_TryStar = visit_Try
+
+    def visit_Call(self, node: ast.Call) -> None:
+        qualified = self._qualified(node.func)
+        top = qualified.split(".")[0]
+        shown = _dotted(node.func)
+        if top in _NUMPY_MODULES:
+            self.report(node, "MSG003" if ".random" in f".{qualified}" else "MSG002", {"name": shown})
+        elif top in _THREAD_MODULES:
+            self.report(node, "MSG004", {"name": shown})
+        elif isinstance(node.func, ast.Attribute) and node.func.attr == "asnumpy":
+            self.report(node, "MSG005", {})
+        self.generic_visit(node)
+
+
+def _is_cell_class(node: ast.ClassDef, cells: set) -> bool:
+    for base in node.bases:
+        name = _dotted(base)
+        if name.split(".")[-1].endswith("Cell") or name in cells:
+            return True
+    return False
+
+
+def _is_jit(node: ast.FunctionDef) -> bool:
+    for decorator in node.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        if _dotted(target).split(".")[-1] in _JIT_NAMES:
+            return True
+    return False
+
+
+def _graph_methods(cls: ast.ClassDef) -> Iterator[ast.FunctionDef]:
+    """construct and bprop, and the methods of the class they call through self, each once."""
+    methods = {n.name: n for n in cls.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    todo = [name for name in ("construct", "bprop") if name in methods]
+    seen: set = set()
+    while todo:
+        name = todo.pop(0)
+        if name in seen:
+            continue
+        seen.add(name)
+        method = methods[name]
+        yield method
+        for node in ast.walk(method):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "self"
+                    and node.func.attr in methods):
+                todo.append(node.func.attr)
+
+
+def _suppressed(lines: list[str], line: int, rule: str) -> bool:
+    if not 0 < line <= len(lines):
+        return False
+    match = _SUPPRESS.search(lines[line - 1])
+    if not match:
+        return False
+    listed = match.group(1)
+    return listed is None or rule in {r.strip() for r in listed.split(",")}
+
+
+def lint_source(source: str, path: str) -> list[LintFinding]:
+    try:
+        tree = ast.parse(source, filename=path)
+    except SyntaxError:
+        return []  # not ours to report: Python itself (or pytest's collection) will
+    lines = source.splitlines()
+    aliases = _module_aliases(tree)
+    findings: list[LintFinding] = []
+    cells: set = set()
+
+    def scan(function: ast.AST, owner: str) -> None:
+        def report(node: ast.AST, rule: str, values: dict) -> None:
+            if not _suppressed(lines, node.lineno, rule):
+                findings.append(LintFinding(path, node.lineno, node.col_offset + 1, rule, owner,
+                                            RULES[rule].format(**values)))
+        visitor = _GraphCodeVisitor(aliases, report)
+        for statement in function.body:
+            visitor.visit(statement)
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and _is_cell_class(node, cells):
+            cells.add(node.name)
+            for method in _graph_methods(node):
+                scan(method, node.name)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _is_jit(node):
+            scan(node, node.name)
+    return sorted(set(findings), key=lambda f: (f.line, f.col, f.rule))
+
+
+def lint_file(path: Path) -> list[LintFinding]:
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return []
+    return lint_source(source, str(path))
+
+
+def _python_files(paths: Iterable[str]) -> Iterator[Path]:
+    for name in paths:
+        path = Path(name)
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*.py") if not any(part.startswith(".") for part in p.parts))
+        else:
+            yield path
+
+
+def main(argv: Optional[list] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pytest_msgraph.lint", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="Python files or folders")
+    args = parser.parse_args(argv)
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:
+        print(f"msgraph lint: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    found = [finding for path in _python_files(args.paths) for finding in lint_file(path)]
+    for finding in found:
+        print(finding)
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""Encode cell outputs compactly and compare two modes' outputs with dtype tolerances (pure numpy)."""
+from __future__ import annotations
+
+import base64
+from typing import Any, Optional
+
+import numpy as np
+
+# (rtol, atol) per dtype: float32 leaves room for the different kernels and fusions
+# GRAPH_MODE picks; integers and booleans must match exactly.
+TOLERANCES = {
+    "Float16": (1e-3, 1e-3),
+    "BFloat16": (1e-2, 1e-2),
+    "Float32": (1e-4, 1e-5),
+    "Float64": (1e-7, 1e-9),
+}
+EXACT = (0.0, 0.0)
+_STATS = ("min", "max", "mean", "std")
+
+
+def tolerance(dtype: str, rtol: Optional[float], atol: Optional[float]) -> tuple[float, float]:
+    """The dtype's default tolerance, with the user's rtol/atol (if given) in its place for float dtypes."""
+    default = TOLERANCES.get(dtype, EXACT)
+    if default is EXACT:
+        return EXACT
+    return (default[0] if rtol is None else rtol, default[1] if atol is None else atol)
+
+
+def encode(array: np.ndarray, dtype: str, budget: list) -> dict:
+    """A leaf: exact bytes while ``budget[0]`` (bytes left for this test) allows, else a summary."""
+    leaf = {"dtype": dtype, "shape": list(array.shape)}
+    if array.nbytes <= budget[0]:
+        budget[0] -= array.nbytes
+        leaf["npdtype"] = array.dtype.str
+        leaf["data"] = base64.b64encode(np.ascontiguousarray(array).tobytes()).decode("ascii")
+    else:
+        values = array.astype(np.float64) if array.size else np.zeros(1)
+        leaf["summary"] = {name: float(getattr(values, name)()) for name in _STATS}
+    return leaf
+
+
+def decode(leaf: dict) -> np.ndarray:
+    raw = base64.b64decode(leaf["data"])
+    return np.frombuffer(raw, dtype=np.dtype(leaf["npdtype"])).reshape(leaf["shape"])
+
+
+def compare_leaves(graph: dict, pynative: dict, rtol: Optional[float], atol: Optional[float]) -> Optional[dict]:
+    """None when the two leaves agree; else what differs, for the finding."""
+    if graph["dtype"] != pynative["dtype"] or graph["shape"] != pynative["shape"]:
+        return {"kind": "dtype or shape", "graph": f"{graph['dtype']}{tuple(graph['shape'])}",
+                "pynative": f"{pynative['dtype']}{tuple(pynative['shape'])}"}
+    r, a = tolerance(graph["dtype"], rtol, atol)
+    if "data" not in graph or "data" not in pynative:
+        g = np.array([graph.get("summary", {}).get(k, np.nan) for k in _STATS])
+        p = np.array([pynative.get("summary", {}).get(k, np.nan) for k in _STATS])
+        if np.allclose(g, p, rtol=max(r, 1e-6), atol=max(a, 1e-6), equal_nan=True):
+            return None
+        worst = int(np.nanargmax(np.abs(g - p)))
+        return {"kind": "summary", "statistic": _STATS[worst], "graph": float(g[worst]), "pynative": float(p[worst]),
+                "max_abs": float(np.nanmax(np.abs(g - p)))}
+    g, p = decode(graph).astype(np.float64), decode(pynative).astype(np.float64)
+    close = np.isclose(g, p, rtol=r, atol=a, equal_nan=True)
+    if close.all():
+        return None
+    diff = np.abs(g - p)
+    rel = diff / np.maximum(np.abs(p), np.finfo(np.float64).tiny)
+    first = tuple(int(i) for i in np.argwhere(~close)[0])
+    return {"kind": "values", "max_abs": float(np.nanmax(diff)), "max_rel": float(np.nanmax(np.where(close, 0, rel))),
+            "index": list(first), "graph": float(g[first]), "pynative": float(p[first]),
+            "mismatched": int((~close).sum()), "size": int(close.size), "rtol": r, "atol": a}

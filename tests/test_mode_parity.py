@@ -1,0 +1,244 @@
+"""mode_parity: GRAPH_MODE must compute what PYNATIVE_MODE computes."""
+import json
+
+import numpy as np
+import pytest
+
+from pytest_msgraph.parity_arithmetic import compare_leaves, encode, tolerance
+
+SUITE = '''
+import numpy as np
+import pytest
+import mindspore as ms
+from mindspore import nn, ops, Tensor
+
+
+class Noisy(nn.Cell):
+    def construct(self, x):
+        return x + ms.Tensor(np.random.randn(*x.shape).astype(np.float32))
+
+
+class Scaled(nn.Cell):
+    def __init__(self):
+        super().__init__()
+        self.scale = 1.0
+
+    def construct(self, x):
+        return x * self.scale
+
+
+class ConvBN(nn.Cell):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.bn = nn.BatchNorm2d(4)
+        self.fc = nn.Dense(4 * 6 * 6, 3)
+
+    def construct(self, x):
+        return self.fc(self.bn(self.conv(x)).reshape(x.shape[0], -1))
+
+
+class Pair(nn.Cell):
+    def construct(self, x):
+        return x, {"double": x * 2}
+
+
+X = Tensor(np.random.RandomState(0).randn(2, 3, 6, 6).astype(np.float32))
+
+
+@pytest.mark.both_modes
+def test_numpy_noise_is_frozen():
+    net, x = Noisy(), Tensor(np.zeros(4, np.float32))
+    net(x)
+    net(x)
+
+
+@pytest.mark.both_modes
+def test_attribute_changed_after_first_call():
+    net, x = Scaled(), Tensor(np.ones(3, np.float32))
+    net(x)
+    net.scale = 2.0
+    net(x)
+
+
+@pytest.mark.both_modes
+@pytest.mark.parametrize("train", [True, False])
+def test_clean_conv_batchnorm(train):
+    net = ConvBN()
+    net.set_train(train)
+    net(X)
+    net(X)
+
+
+@pytest.mark.both_modes
+def test_clean_dense_and_nested_outputs():
+    nn.Dense(3, 2)(Tensor(np.ones((4, 3), np.float32)))
+    Pair()(Tensor(np.ones(2, np.float32)))
+
+
+@pytest.mark.both_modes
+def test_different_call_counts(ms_mode):
+    net, x = Scaled(), Tensor(np.ones(3, np.float32))
+    net(x)
+    if ms_mode == ms.PYNATIVE_MODE:
+        net(x)
+
+
+@pytest.mark.both_modes
+@pytest.mark.ms_tolerance(rtol=10.0, atol=10.0)
+def test_tolerance_marker_widens():
+    net, x = Noisy(), Tensor(np.zeros(4, np.float32))
+    net(x)
+    net(x)
+
+
+def test_not_both_modes_is_not_compared():
+    Noisy()(Tensor(np.zeros(4, np.float32)))
+'''
+
+
+def _run(tmp_path, *args):
+    import subprocess
+    import sys
+
+    (tmp_path / "test_suite.py").write_text(SUITE)
+    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--ms-report=r.json", *args],
+                          cwd=tmp_path, capture_output=True, text=True)
+    report = json.loads((tmp_path / "r.json").read_text())
+    found = {}
+    for f in report["findings"]:
+        if f["check"] == "mode_parity":
+            found.setdefault(f["nodeid"].split("::")[1], []).append(f)
+    return done, found, report
+
+
+@pytest.fixture(scope="module")
+def serial(tmp_path_factory):
+    return _run(tmp_path_factory.mktemp("parity"))
+
+
+def test_frozen_numpy_randomness_is_a_finding_on_the_graph_variant(serial):
+    [finding] = serial[1]["test_numpy_noise_is_frozen[GRAPH_MODE]"]
+    assert finding["severity"] == "error" and finding["mode"] == "GRAPH_MODE"
+    assert finding["cell"] == "Noisy" and finding["call"] == 2 and finding["output"] == "output"
+    message = finding["message"]
+    assert message.startswith("Noisy call 2, output: GRAPH_MODE differs from PYNATIVE_MODE: max abs diff ")
+    assert "4 of 4 elements beyond rtol=0.0001, atol=1e-05); first at index (0,):" in message
+    assert "frozen into the graph at compile time" in message
+    assert set(finding["difference"]) >= {"max_abs", "max_rel", "index", "graph", "pynative"}
+
+
+def test_python_attribute_changed_after_the_first_call(serial):
+    [finding] = serial[1]["test_attribute_changed_after_first_call[GRAPH_MODE]"]
+    assert "first at index (0,): 1 vs 2" in finding["message"]
+
+
+def test_different_call_counts_are_a_finding(serial):
+    [finding] = serial[1]["test_different_call_counts[GRAPH_MODE]"]
+    assert finding["message"].startswith("GRAPH_MODE made 1 top-level Cell call(s), PYNATIVE_MODE 2")
+
+
+def test_clean_networks_and_look_alikes_are_not_flagged(serial):
+    assert set(serial[1]) == {
+        "test_numpy_noise_is_frozen[GRAPH_MODE]", "test_attribute_changed_after_first_call[GRAPH_MODE]",
+        "test_different_call_counts[GRAPH_MODE]",
+    }
+    assert serial[2]["examined"]["mode_parity"]["cell calls recorded"] >= 20
+
+
+def test_a_mismatch_fails_the_graph_variant_when_both_ran_in_the_process(serial):
+    done = serial[0]
+    assert done.returncode == 1
+    outcomes = {t["nodeid"].split("::")[1]: t["outcome"] for t in serial[2]["tests"]}
+    failed = {name for name, outcome in outcomes.items() if outcome == "failed"}
+    assert failed == set(serial[1])
+    assert "compare tests with each other" not in done.stdout
+
+
+def test_variants_split_across_workers_are_compared_at_the_end_of_the_session():
+    """The controller's path: records of two workers, never compared in a process."""
+    from pytest_msgraph.builtin_checks.mode_parity import ModeParityCheck
+    from pytest_msgraph.parity_arithmetic import encode
+
+    def side(mode, values):
+        nodeid = f"t.py::test_f[{mode}-3]"
+        leaf = {"path": "output", **encode(np.float32(values), "Float32", [1 << 20])}
+        return [{"nodeid": nodeid, "mode": mode, "kind": "header", "calls": 1, "rtol": None, "atol": None},
+                {"nodeid": nodeid, "mode": mode, "kind": "call", "index": 0, "cell": "Net", "leaves": [leaf]}]
+
+    found = []
+    ModeParityCheck().compare(side("GRAPH_MODE", [1.0, 2.0]) + side("PYNATIVE_MODE", [1.0, 2.5]),
+                              lambda message, **details: found.append((message, details)))
+    [(message, details)] = found
+    assert details["nodeid"] == "t.py::test_f[GRAPH_MODE-3]" and details["mode"] == "GRAPH_MODE"
+    assert message.startswith("Net call 1, output: GRAPH_MODE differs from PYNATIVE_MODE: max abs diff 0.5")
+    assert "first at index (1,): 2 vs 2.5" in message
+
+
+def test_cli_tolerance_and_size_cap(tmp_path):
+    done, found, _ = _run(tmp_path, "--ms-parity-rtol=100", "--ms-parity-atol=100", "-k", "noise or attribute")
+    assert found == {}
+    done, found, _ = _run(tmp_path, "--ms-parity-max-bytes=8", "-k", "noise")
+    [finding] = found["test_numpy_noise_is_frozen[GRAPH_MODE]"]
+    assert "compared by summary (the outputs were over the per-test size cap)" in finding["message"]
+
+
+def test_xdist_gives_the_same_findings(serial, tmp_path):
+    pytest.importorskip("xdist")
+    _, found, _ = _run(tmp_path, "-n", "2")
+    assert json.dumps(found, sort_keys=True) == json.dumps(serial[1], sort_keys=True)
+
+
+def test_bad_tolerance_inputs(pytester):
+    pytester.makepyfile('''
+import pytest
+@pytest.mark.ms_tolerance(1e-3)
+def test_f():
+    pass
+''')
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    assert result.ret == 2
+    result.stdout.fnmatch_lines(["*@pytest.mark.ms_tolerance takes rtol= and/or atol= as numbers >= 0*"])
+    result = pytester.runpytest_subprocess("--ms-parity-rtol=tight")
+    assert result.ret == 4
+    assert "'tight' is not a tolerance; give a number >= 0" in result.stderr.str()
+
+
+@pytest.mark.parametrize("dtype, expected", [
+    ("Float16", (1e-3, 1e-3)), ("BFloat16", (1e-2, 1e-2)), ("Float32", (1e-4, 1e-5)),
+    ("Float64", (1e-7, 1e-9)), ("Int32", (0.0, 0.0)), ("Bool", (0.0, 0.0)),
+])
+def test_tolerance_by_dtype(dtype, expected):
+    assert tolerance(dtype, None, None) == expected
+
+
+def test_user_tolerance_applies_to_floats_only():
+    assert tolerance("Float32", 1e-2, None) == (1e-2, 1e-5)
+    assert tolerance("Int64", 1.0, 1.0) == (0.0, 0.0)
+
+
+def _leaf(values, dtype):
+    array = np.asarray(values)
+    return encode(array, dtype, [1 << 20])
+
+
+def test_float16_noise_passes_where_float32_would_not():
+    a, b = [1.0, 2.0], [1.0005, 2.0]
+    assert compare_leaves(_leaf(np.float16(a), "Float16"), _leaf(np.float16(b), "Float16"), None, None) is None
+    diff = compare_leaves(_leaf(np.float32(a), "Float32"), _leaf(np.float32(b), "Float32"), None, None)
+    assert diff["kind"] == "values" and diff["index"] == [0] and diff["mismatched"] == 1
+
+
+def test_integers_are_exact_and_shapes_must_match():
+    assert compare_leaves(_leaf([1, 2], "Int32"), _leaf([1, 3], "Int32"), 1.0, 1.0)["kind"] == "values"
+    assert compare_leaves(_leaf([1, 2], "Int32"), _leaf([1, 2, 3], "Int32"), None, None)["kind"] == "dtype or shape"
+
+
+def test_over_the_cap_a_summary_is_compared():
+    budget = [4]
+    big = encode(np.arange(10, dtype=np.float32), "Float32", budget)
+    assert "summary" in big and "data" not in big
+    same = encode(np.arange(10, dtype=np.float32), "Float32", [0])
+    assert compare_leaves(big, same, None, None) is None
+    shifted = encode(np.arange(10, dtype=np.float32) + 1, "Float32", [0])
+    assert compare_leaves(big, shifted, None, None)["kind"] == "summary"
