@@ -35,6 +35,12 @@ RANDOM_OPS = frozenset({
 })
 
 
+def graph_id(cell: Any) -> tuple:
+    """Identifies the cell's current compiled graph (a new one per recompile), for caching."""
+    return (id(cell), getattr(cell, "create_time", None), getattr(cell, "phase", None),
+            getattr(cell, "arguments_key", None))
+
+
 def compiled_graph(cell: Any) -> Optional[bytes]:
     """The cell's last compiled graph as MindIR bytes, or None (not compiled, or another MindSpore)."""
     from mindspore.graph.api import _cell_graph_executor

@@ -88,8 +88,7 @@ class DynamicShapeCheck(ProbedCheck):
             self._inspect(cell)
 
     def _inspect(self, cell: Any) -> None:
-        graph_id = (id(cell), getattr(cell, "create_time", None), getattr(cell, "phase", None),
-                    getattr(cell, "arguments_key", None))
+        graph_id = self.inspection.graph_id(cell)
         cached = self._graphs.get(graph_id)
         if cached is None:
             proto = self.inspection.compiled_graph(cell)

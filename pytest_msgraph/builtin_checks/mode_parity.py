@@ -94,8 +94,7 @@ class ModeParityCheck(ProbedCheck):
         self.calls.append(call)
 
     def _has_random_op(self, cell: Any) -> bool:
-        graph_id = (id(cell), getattr(cell, "create_time", None), getattr(cell, "phase", None),
-                    getattr(cell, "arguments_key", None))
+        graph_id = self.inspection.graph_id(cell)
         if graph_id not in self._random_graphs:
             proto = self.inspection.compiled_graph(cell)
             ops = self.inspection.op_names(proto) if proto else set()
