@@ -37,8 +37,10 @@ class BoxSelect(nn.Cell):
 
 
 def inspect(cell) -> list:
-    roots = graph_inspection.dynamic_roots(graph_inspection.compiled_graph(cell))
-    graph_inspection.source_lines(cell, roots)
+    """What dynamic_shape does for a new compiled graph (source lines only when it found something)."""
+    roots = list(graph_inspection.analyse(graph_inspection.compiled_graph(cell)).roots)
+    if roots:
+        graph_inspection.source_lines(cell, roots)
     return roots
 
 

@@ -12,6 +12,7 @@ different shapes. MindIR records no source lines, so they come from ``construct`
 from __future__ import annotations
 
 import ast
+import dataclasses
 import inspect
 import textwrap
 from typing import Any, Optional
@@ -70,19 +71,35 @@ def _op_name(op_type: str, graph_names: set) -> str:
     return name
 
 
-def op_names(mind_ir: bytes) -> set:
-    """Every primitive op name in the compiled graph, all function graphs included."""
-    from mindspore.train import mind_ir_pb2
+@dataclasses.dataclass(frozen=True)
+class GraphFacts:
+    random_ops: frozenset  # the random ops the graph holds
+    roots: tuple  # the ops that start a value-dependent shape, known value-dependent ops first
 
-    model = mind_ir_pb2.ModelProto()
-    model.ParseFromString(mind_ir)
-    graphs = [model.graph, *model.functions]
-    names = {g.name for g in graphs}
-    return {_op_name(node.op_type, names) for graph in graphs for node in graph.node}
+
+# A negative int64 (a -1 dimension) as a protobuf varint: eight 0xff bytes and a 0x01.
+_NEGATIVE_VARINT = b"\xff" * 8 + b"\x01"
+
+
+def _holds(mind_ir: bytes, op: str) -> bool:
+    return f"REF::{op}:".encode() in mind_ir
+
+
+def analyse(mind_ir: bytes) -> GraphFacts:
+    """What the checks need from a compiled graph, read once per graph.
+
+    MindSpore's MindIR classes parse in pure Python (milliseconds for a small net), so
+    the bytes are scanned first: a graph with no negative dimension anywhere and no
+    value-dependent op has no dynamic shape, and is not parsed at all.
+    """
+    random_ops = frozenset(op for op in RANDOM_OPS if _holds(mind_ir, op))
+    if _NEGATIVE_VARINT not in mind_ir and not any(_holds(mind_ir, op) for op in VALUE_DEPENDENT):
+        return GraphFacts(random_ops, ())
+    return GraphFacts(random_ops, tuple(dynamic_roots(mind_ir)))
 
 
 def dynamic_roots(mind_ir: bytes) -> list[str]:
-    """Op names that start a value-dependent shape, in graph order, each once."""
+    """The ops that start a value-dependent shape, in graph order, each once."""
     from mindspore.train import mind_ir_pb2
 
     model = mind_ir_pb2.ModelProto()
@@ -114,6 +131,20 @@ def dynamic_roots(mind_ir: bytes) -> list[str]:
     return sorted(roots, key=lambda op: op not in VALUE_DEPENDENT)
 
 
+class GraphCache:
+    """GraphFacts per compiled graph, shared by the checks that read graphs."""
+
+    def __init__(self) -> None:
+        self._facts: dict = {}
+
+    def facts(self, cell: Any) -> Optional[GraphFacts]:
+        key = graph_id(cell)
+        if key not in self._facts:
+            proto = compiled_graph(cell)
+            self._facts[key] = analyse(proto) if proto else None
+        return self._facts[key]
+
+
 def _call_name(func: ast.AST) -> str:
     if isinstance(func, ast.Attribute):
         return func.attr
@@ -139,6 +170,8 @@ def _matches(node: ast.AST, cell: Any, op: str) -> bool:
 def source_lines(cell: Any, ops: list[str]) -> dict[str, list[str]]:
     """{op: ["file.py:12", ...]}: where the constructs of ``cell`` and its sub-cells make each op."""
     found: dict[str, list[str]] = {op: [] for op in ops}
+    if not ops:
+        return found  # reading sources is the slow part: skip it when there is nothing to place
     seen = set()
     for _, sub in cell.cells_and_names():
         construct = getattr(type(sub), "construct", None)

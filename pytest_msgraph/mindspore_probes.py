@@ -102,6 +102,9 @@ class Probes:
                 f"MindSpore {getattr(ms, '__version__', '?')} lacks an internal this check relies on ({exc})"
             ) from None
         self._installed = False
+        from .graph_inspection import GraphCache
+
+        self.graphs = GraphCache()  # compiled-graph facts, read once per graph by any check
 
     def mode(self) -> str:
         """The current mode, read without get_context (which costs ~0.1 ms a call)."""

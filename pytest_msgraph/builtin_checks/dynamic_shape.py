@@ -68,7 +68,7 @@ class DynamicShapeCheck(ProbedCheck):
         from .. import graph_inspection
 
         self.inspection = graph_inspection
-        self._graphs: dict = {}  # compiled graph id -> (roots, {op: [lines]}), for the session
+        self._lines: dict = {}  # compiled graph id -> {op: [source lines]}, for the session
 
     def test_started(self, run: TestRun) -> None:
         self.run = run
@@ -88,15 +88,13 @@ class DynamicShapeCheck(ProbedCheck):
             self._inspect(cell)
 
     def _inspect(self, cell: Any) -> None:
+        facts = self.probes.graphs.facts(cell)
+        if facts is None or not facts.roots:
+            return
         graph_id = self.inspection.graph_id(cell)
-        cached = self._graphs.get(graph_id)
-        if cached is None:
-            proto = self.inspection.compiled_graph(cell)
-            roots = self.inspection.dynamic_roots(proto) if proto else []
-            lines = self.inspection.source_lines(cell, roots) if roots else {}
-            cached = self._graphs[graph_id] = (roots, lines)
-        if cached[0]:
-            self.dynamic_graphs[graph_id] = (type(cell).__name__, *cached)
+        if graph_id not in self._lines:
+            self._lines[graph_id] = self.inspection.source_lines(cell, list(facts.roots))
+        self.dynamic_graphs[graph_id] = (type(cell).__name__, list(facts.roots), self._lines[graph_id])
 
     def report(self, run: TestRun) -> None:
         run.count(self.cell_calls)

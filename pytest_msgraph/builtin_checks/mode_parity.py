@@ -54,7 +54,6 @@ class ModeParityCheck(ProbedCheck):
         super().session_started(mindspore)
         self.math = importlib.import_module("pytest_msgraph.parity_arithmetic")
         self.inspection = importlib.import_module("pytest_msgraph.graph_inspection")
-        self._random_graphs: dict = {}  # compiled graph id -> holds a random op
         self._waiting: dict = {}  # (function, variant) -> the PYNATIVE_MODE side, until its GRAPH_MODE side ends
 
     def test_started(self, run: TestRun) -> None:
@@ -94,12 +93,8 @@ class ModeParityCheck(ProbedCheck):
         self.calls.append(call)
 
     def _has_random_op(self, cell: Any) -> bool:
-        graph_id = self.inspection.graph_id(cell)
-        if graph_id not in self._random_graphs:
-            proto = self.inspection.compiled_graph(cell)
-            ops = self.inspection.op_names(proto) if proto else set()
-            self._random_graphs[graph_id] = bool(ops & self.inspection.RANDOM_OPS)
-        return self._random_graphs[graph_id]
+        facts = self.probes.graphs.facts(cell)
+        return facts is not None and bool(facts.random_ops)
 
     def report(self, run: TestRun) -> None:
         if not self.active:
