@@ -125,7 +125,7 @@ def annotate_report(item: pytest.Item, call_info: Any, report: Any, state: Plugi
         data = {
             "mode": run.mode,
             "device": run.device,
-            "device_id": state.ms.device_id,
+            "device_id": state.ms.device_id if state.ms is not None else None,  # None: a lint item
             "findings": [f.to_dict() for f in run.findings[ist.reported:]],
             "examined": dict(run.examined),
             "records": dict(run.records),

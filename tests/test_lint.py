@@ -143,6 +143,25 @@ def test_command_line_output_and_exit_status(tmp_path):
     assert missing.returncode == 2 and "no such file or folder" in missing.stderr
 
 
+def test_ms_lint_alone_never_imports_mindspore(pytester):
+    pytester.makeconftest('''
+import sys
+
+def pytest_sessionfinish(session):
+    with open("imported.txt", "w") as f:
+        f.write(str("mindspore" in sys.modules))
+''')
+    pytester.makepyfile(models=HEADER.replace("import mindspore as ms", "").replace("import mindspore.numpy as mnp", "")
+                        .replace("from mindspore import nn, ops", "") + '''
+class Net(nn.Cell):
+    def construct(self, x):
+        return x.asnumpy()
+''', test_x="def test_x():\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--ms-lint")
+    result.assert_outcomes(passed=4, warnings=1)  # lint items for conftest, models, test_x; test_x
+    assert (pytester.path / "imported.txt").read_text() == "False"
+
+
 def test_pre_commit_hook_is_shipped():
     from pathlib import Path
 
