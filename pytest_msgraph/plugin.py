@@ -129,8 +129,8 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     state = _state(config)
     if not state.results.tests or state.is_worker:
         return
-    if state.ms is None and not state.results.mode_counts():
-        return  # a session that never touched MindSpore gets no section
+    if state.ms is None and not state.results.mode_counts() and not state.results.examined:
+        return  # a session that neither touched MindSpore nor linted gets no section
     terminalreporter.section("msgraph")
     for line in summary_lines(state.results, state.runner, state.device, state.settings.seed):
         terminalreporter.line(line)

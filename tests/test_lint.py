@@ -160,6 +160,7 @@ class Net(nn.Cell):
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--ms-lint")
     result.assert_outcomes(passed=4, warnings=1)  # lint items for conftest, models, test_x; test_x
     assert (pytester.path / "imported.txt").read_text() == "False"
+    result.stdout.fnmatch_lines(["graph_syntax [[]warn[]]: 1 finding(s); examined 3 files"])
 
 
 def test_pre_commit_hook_is_shipped():
