@@ -73,7 +73,9 @@ def value_dependent_groups(records: Iterable[dict]) -> list[dict]:
     found = []
     for (base, mode, name, _), members in groups.items():
         if len({_key(m["output"]) for m in members}) > 1:
-            found.append({"nodeid": base, "mode": mode, "name": name, "inputs": members[0]["inputs"],
+            inputs = members[0]["inputs"]
+            found.append({"nodeid": base, "mode": mode, "name": name,
+                          "inputs": inputs["args"] if isinstance(inputs, dict) and "args" in inputs else inputs,
                           "variants": [{"nodeid": m["nodeid"], "label": _variant_label(m), "shape": show(m["output"])}
                                        for m in members]})
     return found

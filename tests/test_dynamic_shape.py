@@ -193,3 +193,33 @@ def test_error_policy_fails_the_session_for_cross_test_findings(pytester):
     assert [f["severity"] for f in found] == ["error"]
     assert result.ret == 1
     assert "3 passed" in result.stdout.str()
+
+
+def test_a_cell_built_differently_per_parameter_is_not_a_dynamic_shape(pytester):
+    """num_classes parametrized: same inputs, different output shape, nothing value-dependent."""
+    pytester.makepyfile('''
+import numpy as np
+import pytest
+import mindspore as ms
+from mindspore import nn, Tensor
+
+
+class Head(nn.Cell):
+    def __init__(self, num_classes):
+        super().__init__()
+        self.num_classes = num_classes
+        self.fc = nn.Dense(4, num_classes)
+
+    def construct(self, x):
+        return self.fc(x)
+
+
+@pytest.mark.both_modes
+@pytest.mark.parametrize("num_classes", [10, 100])
+def test_head(num_classes):
+    assert Head(num_classes)(Tensor(np.ones((2, 4), np.float32))).shape == (2, num_classes)
+''')
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--ms-report=r.json")
+    assert result.ret == 0
+    report = json.loads((pytester.path / "r.json").read_text())
+    assert [f for f in report["findings"] if f["check"] == "dynamic_shape"] == []

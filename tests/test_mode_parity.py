@@ -242,3 +242,30 @@ def test_over_the_cap_a_summary_is_compared():
     assert compare_leaves(big, same, None, None) is None
     shifted = encode(np.arange(10, dtype=np.float32) + 1, "Float32", [0])
     assert compare_leaves(big, shifted, None, None)["kind"] == "summary"
+
+
+def test_a_cell_shared_by_both_variants_is_not_compared(pytester):
+    """A module-scoped fixture trained in the eager variant reaches the graph variant changed."""
+    pytester.makepyfile('''
+import numpy as np
+import pytest
+import mindspore as ms
+from mindspore import nn, Tensor
+
+
+@pytest.fixture(scope="module")
+def net():
+    return nn.Dense(3, 2)
+
+
+@pytest.mark.both_modes
+def test_train_a_little(net):
+    x = Tensor(np.ones((4, 3), np.float32))
+    net(x)
+    step = nn.TrainOneStepCell(nn.WithLossCell(net, nn.MSELoss()), nn.SGD(net.trainable_params(), 0.1))
+    step(x, Tensor(np.zeros((4, 2), np.float32)))
+''')
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--ms-report=r.json")
+    assert result.ret == 0, result.stdout.str()
+    report = json.loads((pytester.path / "r.json").read_text())
+    assert [f for f in report["findings"] if f["check"] == "mode_parity"] == []

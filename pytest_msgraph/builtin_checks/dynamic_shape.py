@@ -43,8 +43,12 @@ class ShapeRecorder:
         _record(self._run, self._calls, name, inputs, value)
 
 
-def _record(run: TestRun, calls: dict, name: str, inputs: Any, output: Any) -> None:
+def _record(run: TestRun, calls: dict, name: str, inputs: Any, output: Any, config: Any = None) -> None:
     inputs_sig = signature(inputs, keep_values=True)
+    if config is not None:
+        # A cell built differently (parametrized num_classes, hidden size) is another group:
+        # its output shape may differ with the same inputs, and that is not a dynamic shape.
+        inputs_sig = {"args": inputs_sig, "cell": config}
     key = (name, json.dumps(inputs_sig, sort_keys=True))
     call = calls[key] = calls.get(key, -1) + 1
     run.record({"name": name, "inputs": inputs_sig, "output": signature(output, keep_values=False),
@@ -69,6 +73,7 @@ class DynamicShapeCheck(ProbedCheck):
 
         self.inspection = graph_inspection
         self._lines: dict = {}  # compiled graph id -> {op: [source lines]}, for the session
+        self._base_attributes = set(vars(mindspore.nn.Cell()))
 
     def test_started(self, run: TestRun) -> None:
         self.run = run
@@ -77,15 +82,29 @@ class DynamicShapeCheck(ProbedCheck):
     def reset(self) -> None:
         self.cell_calls = 0
         self._calls: dict = {}
+        self._configs: dict = {}  # id(cell) -> (cell, its configuration), for this test
         self.dynamic_graphs: dict = {}  # graph id -> (cell name, roots, lines)
 
     def forward_finished(self, cell: Any, args: tuple, out: Any, failed: Optional[BaseException]) -> None:
         if failed is not None:
             return
         self.cell_calls += 1
-        _record(self.run, self._calls, type(cell).__name__, args, out)
+        _record(self.run, self._calls, type(cell).__name__, args, out, self._configuration(cell))
         if self.probes.mode() == GRAPH:
             self._inspect(cell)
+
+    def _configuration(self, cell: Any) -> list:
+        """How the cell was built: its own scalar settings and the shapes of all its parameters."""
+        cached = self._configs.get(id(cell))
+        if cached is None or cached[0] is not cell:
+            settings = sorted(
+                (k, v) for k, v in vars(cell).items()
+                if not k.startswith("_") and k not in self._base_attributes and "phase" not in k  # set by compiles
+                and isinstance(v, (bool, int, float, str))
+            )
+            shapes = [[p.name, list(p.shape)] for p in cell.get_parameters()]
+            cached = self._configs[id(cell)] = (cell, [[k, v] for k, v in settings] + shapes)
+        return cached[1]
 
     def _inspect(self, cell: Any) -> None:
         facts = self.probes.graphs.facts(cell)

@@ -16,6 +16,7 @@ are not compared: the two modes draw different streams from the same seed.
 from __future__ import annotations
 
 import importlib
+import weakref
 from typing import Any, Optional
 
 from ..findings import TestRun
@@ -29,6 +30,11 @@ CAUSES = (
     "first call is not seen by the compiled graph. If the difference is numerical noise, widen the "
     "tolerance: @pytest.mark.ms_tolerance(rtol=..., atol=...)."
 )
+
+
+def _shares_parameters(refs: list, other: list) -> bool:
+    alive = {id(p) for p in (r() for r in other) if p is not None}
+    return any((p := r()) is not None and id(p) in alive for r in refs)
 
 
 def _flatten(value: Any, path: str, out: list) -> None:
@@ -68,12 +74,14 @@ class ModeParityCheck(ProbedCheck):
 
     def reset(self) -> None:
         self.calls: list = []
+        self.params: list = []  # per call, weak references to the cell's parameters
         self.summarized = False
 
     def forward_finished(self, cell: Any, args: tuple, out: Any, failed: Optional[BaseException]) -> None:
         if failed is not None:
             # The test fails on its own; a failed call has no output to compare, nor do later ones.
             self.calls.append({"cell": type(cell).__name__, "failed": type(failed).__name__, "leaves": []})
+            self.params.append([])
             return
         leaves = []
         flat: list = []
@@ -88,6 +96,10 @@ class ModeParityCheck(ProbedCheck):
                 leaf = {"dtype": type(value).__name__, "shape": [], "value": repr(value)}
             leaves.append({"path": path, **leaf})
         call = {"cell": type(cell).__name__, "leaves": leaves}
+        # Weak references, kept in this process only: a parameter object the eager variant
+        # also used (a shared fixture) carries its state (trained weights, BatchNorm statistics)
+        # into the graph variant, so that call is not compared.
+        self.params.append([weakref.ref(p) for p in cell.get_parameters()])
         if self.probes.mode() == "GRAPH_MODE" and self._has_random_op(cell):
             call["random"] = True
         self.calls.append(call)
@@ -104,7 +116,7 @@ class ModeParityCheck(ProbedCheck):
         rtol = marker.kwargs.get("rtol") if marker else option("ms_parity_rtol")
         atol = marker.kwargs.get("atol") if marker else option("ms_parity_atol")
         header = {"kind": "header", "calls": len(self.calls), "rtol": rtol, "atol": atol}
-        side = {"nodeid": run.nodeid, "header": header, "calls": dict(enumerate(self.calls))}
+        side = {"nodeid": run.nodeid, "header": header, "calls": dict(enumerate(self.calls)), "params": self.params}
         key = split_nodeid(run.nodeid, run.mode)
         run.count(len(self.calls))
         if run.mode == "PYNATIVE_MODE":
@@ -112,7 +124,11 @@ class ModeParityCheck(ProbedCheck):
         elif key in self._waiting:
             # Both sides ran here: compare now, so a mismatch fails this GRAPH_MODE test.
             header["compared"] = True
-            self._compare_pair(side, self._waiting.pop(key), self.math,
+            eager = self._waiting.pop(key)
+            for index, call in side["calls"].items():
+                if index < len(eager["params"]) and _shares_parameters(self.params[index], eager["params"][index]):
+                    call["shared"] = True
+            self._compare_pair(side, eager, self.math,
                                lambda message, nodeid, mode, **details: run.emit(message, **details))
         run.record(header)
         for index, call in enumerate(self.calls):
@@ -149,7 +165,7 @@ class ModeParityCheck(ProbedCheck):
                  f"different paths. {CAUSES}", graph_calls=g_count, pynative_calls=p_count, **at)
         for index in range(min(g_count, p_count)):
             g, p = graph["calls"][index], pynative["calls"][index]
-            if g.get("random"):
+            if g.get("random") or g.get("shared"):
                 continue
             g_paths = [(leaf["path"], leaf["dtype"]) for leaf in g["leaves"]]
             p_paths = [(leaf["path"], leaf["dtype"]) for leaf in p["leaves"]]
