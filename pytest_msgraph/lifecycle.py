@@ -117,8 +117,14 @@ def annotate_report(item: pytest.Item, call_info: Any, report: Any, state: Plugi
     """Put the test's mode, device, new findings and counts on the report, for every process."""
     ist = item.stash.get(ITEM_KEY, None)
     if ist is None:
+        # Not run under the plugin's MindSpore session (skipped first, or a lint item). Careful:
+        # Mode.GRAPH_MODE is 0, so a variant is tested against None, never for truth.
         variant = variant_mode(item)
-        data = {"mode": variant.name if variant else None, "device": state.device, "device_id": state.device_id}
+        if variant is not None:
+            mode = variant.name
+        else:
+            mode = None if getattr(item, "msgraph_lint", False) else Mode.PYNATIVE_MODE.name  # MindSpore's default
+        data = {"mode": mode, "device": state.device, "device_id": state.device_id}
     else:
         run = ist.run
         # Each finding and count travels on exactly one report.

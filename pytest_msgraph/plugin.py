@@ -129,7 +129,7 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     state = _state(config)
     if not state.results.tests or state.is_worker:
         return
-    if state.ms is None and not state.results.mode_counts() and not state.results.examined:
+    if state.ms is None and not state.results.checked:
         return  # a session that neither touched MindSpore nor linted gets no section
     terminalreporter.section("msgraph")
     for line in summary_lines(state.results, state.runner, state.device, state.settings.seed):
@@ -154,7 +154,8 @@ def ms_mode(request: pytest.FixtureRequest) -> Mode:
     ist = request.node.stash.get(lifecycle.ITEM_KEY, None)
     if ist is not None:
         return Mode[ist.run.mode]
-    return markers.variant_mode(request.node) or Mode.PYNATIVE_MODE
+    variant = markers.variant_mode(request.node)
+    return Mode.PYNATIVE_MODE if variant is None else variant  # GRAPH_MODE is 0: never test it for truth
 
 
 @pytest.fixture

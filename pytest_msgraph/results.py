@@ -33,6 +33,8 @@ class Results:
         self._device_ids: set = set()
         # Findings with policy error from the end-of-session comparisons: no single test failed for them.
         self.cross_test_errors = 0
+        # True once a report came from a test the checks watched (a MindSpore test or a lint item).
+        self.checked = False
 
     def add_report(self, report: Any) -> None:
         nodeid = report.nodeid
@@ -51,6 +53,7 @@ class Results:
         record["device"] = data.get("device") or record["device"]
         if data.get("device_id") is not None:
             self._device_ids.add(data["device_id"])
+        self.checked = self.checked or "examined" in data
         self.findings.extend(data.get("findings", ()))
         for check, payloads in data.get("records", {}).items():
             self.records.setdefault(check, []).extend(

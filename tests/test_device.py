@@ -42,6 +42,9 @@ def test_unavailable_device_can_skip_every_test(pytester, run_pytest):
     assert run.ret == 0
     assert set(run.outcomes().values()) == {"skipped"}
     assert len(run.outcomes()) == 3
+    # Skipped before any MindSpore session: the report still knows each test's mode.
+    modes = {t["nodeid"].split("::")[1]: t["mode"] for t in run.report["tests"]}
+    assert modes == {"test_f": "PYNATIVE_MODE", "test_g[GRAPH_MODE]": "GRAPH_MODE", "test_g[PYNATIVE_MODE]": "PYNATIVE_MODE"}
     run.result.stdout.fnmatch_lines(["*--ms-device=Ascend is not available*"])
 
 
