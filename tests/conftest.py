@@ -50,6 +50,20 @@ def run_pytest(pytester):
     return run
 
 
+@pytest.fixture
+def usage_error(run_pytest):
+    """Run with ``args``; assert exit code 4, ``message`` on stderr, and no traceback anywhere."""
+
+    def check(*args, message):
+        run = run_pytest(*args, report=False)
+        assert run.ret == 4, run.stdout()
+        assert message in run.stderr()
+        assert "Traceback" not in run.stderr() + run.stdout()
+        return run
+
+    return check
+
+
 # A small network used by several inner test files.
 NET_SOURCE = '''
 import numpy as np

@@ -17,23 +17,17 @@ def test_device_from_ini(pytester, run_pytest):
     run.result.stdout.fnmatch_lines(["msgraph: *device CPU*"])
 
 
-def test_unknown_device_is_a_usage_error_naming_the_choices(pytester, run_pytest):
+def test_unknown_device_is_a_usage_error_naming_the_choices(pytester, usage_error):
     pytester.makepyfile("def test_f(): pass")
-    run = run_pytest("--ms-device=TPU", report=False)
-    assert run.ret == 4
-    assert "msgraph: --ms-device / ms_device 'TPU' is not valid; valid choices: CPU, GPU, Ascend." in run.stderr()
-    assert "Traceback" not in run.stderr() + run.stdout()
+    usage_error("--ms-device=TPU",
+                message="msgraph: --ms-device / ms_device 'TPU' is not valid; valid choices: CPU, GPU, Ascend.")
 
 
-def test_unavailable_device_is_a_clear_error(pytester, run_pytest):
+def test_unavailable_device_is_a_clear_error(pytester, usage_error):
     pytester.makepyfile("def test_f(): pass")
-    run = run_pytest("--ms-device=GPU", report=False)
-    assert run.ret == 4
-    err = run.stderr()
-    assert "--ms-device=GPU is not available with this MindSpore" in err
-    assert "available: CPU" in err
-    assert "--ms-device-unavailable=skip" in err
-    assert "Traceback" not in err + run.stdout()
+    run = usage_error("--ms-device=GPU", message="--ms-device=GPU is not available with this MindSpore")
+    assert "available: CPU" in run.stderr()
+    assert "--ms-device-unavailable=skip" in run.stderr()
 
 
 def test_unavailable_device_can_skip_every_test(pytester, run_pytest):
@@ -48,8 +42,6 @@ def test_unavailable_device_can_skip_every_test(pytester, run_pytest):
     run.result.stdout.fnmatch_lines(["*--ms-device=Ascend is not available*"])
 
 
-def test_bad_unavailable_action_is_a_usage_error(pytester, run_pytest):
+def test_bad_unavailable_action_is_a_usage_error(pytester, usage_error):
     pytester.makepyfile("def test_f(): pass")
-    run = run_pytest("--ms-device-unavailable=ignore", report=False)
-    assert run.ret == 4
-    assert "'ignore' is not valid; valid choices: error, skip." in run.stderr()
+    usage_error("--ms-device-unavailable=ignore", message="'ignore' is not valid; valid choices: error, skip.")

@@ -110,14 +110,12 @@ def test_off_policy_does_not_run_the_check_and_ini_is_read(suite, run_pytest):
     assert run.ret == 1
 
 
-def test_unknown_check_or_policy_is_a_usage_error(suite, run_pytest):
-    run = run_pytest("--ms-check", "name_chek=warn", report=False)
-    assert run.ret == 4
-    assert "unknown check 'name_chek'; known checks: double_forward, bn_update_count, dynamic_shape, mode_parity, graph_syntax, context_leak, name_check" in run.stderr()
-    run = run_pytest("--ms-check", "name_check=loud", report=False)
-    assert run.ret == 4
-    assert "'name_check=loud' is not NAME=POLICY; POLICY is one of error, warn, off" in run.stderr()
-    assert "Traceback" not in run.stderr()
+def test_unknown_check_or_policy_is_a_usage_error(suite, usage_error):
+    usage_error("--ms-check", "name_chek=warn", message=(
+        "unknown check 'name_chek'; known checks: double_forward, bn_update_count, dynamic_shape, "
+        "mode_parity, graph_syntax, context_leak, name_check"))
+    usage_error("--ms-check", "name_check=loud",
+                message="'name_check=loud' is not NAME=POLICY; POLICY is one of error, warn, off")
 
 
 def test_ms_allow_with_an_unknown_check_is_a_collection_error(pytester, run_pytest):
@@ -164,16 +162,14 @@ def test_zz():
     assert run.outcomes()["test_zz_after.py::test_zz"] == "passed"
 
 
-def test_registering_a_check_twice_is_a_usage_error(pytester, run_pytest):
+def test_registering_a_check_twice_is_a_usage_error(pytester, usage_error):
     pytester.makeconftest(CHECK_CONFTEST + '''
 def pytest_msgraph_register_checks(registry, config):
     registry.add(NameCheck())
     registry.add(NameCheck())
 ''')
     pytester.makepyfile("def test_f(): pass")
-    run = run_pytest(report=False)
-    assert run.ret == 4
-    assert "a check named 'name_check' is registered twice" in run.stderr()
+    usage_error(message="a check named 'name_check' is registered twice")
 
 
 def test_a_check_crashing_inside_a_cell_call_does_not_break_the_test(pytester, run_pytest):

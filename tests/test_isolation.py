@@ -1,6 +1,22 @@
 """Context isolation, the context_leak check, and graph compile failures."""
 import os
 
+# A cell GRAPH_MODE cannot compile: try/except in construct.
+TRY_CELL = '''import numpy as np
+import pytest
+import mindspore as ms
+from mindspore import nn
+
+
+class TryCell(nn.Cell):
+    def construct(self, x):
+        try:
+            y = x + 1
+        except Exception:
+            y = x
+        return y
+'''
+
 
 def test_a_test_that_leaks_graph_mode_does_not_change_the_next_test(pytester, run_pytest):
     pytester.makepyfile('''
@@ -52,20 +68,7 @@ def test_uses_it(strict_syntax):
 
 def test_graph_compile_failure_puts_mindsporemessage_first_and_artifacts_in_tmp(pytester, run_pytest, monkeypatch):
     monkeypatch.setenv("COLUMNS", "400")  # keep the short summary line whole
-    pytester.makepyfile('''
-import numpy as np
-import pytest
-import mindspore as ms
-from mindspore import nn
-
-class TryCell(nn.Cell):
-    def construct(self, x):
-        try:
-            y = x + 1
-        except Exception:
-            y = x
-        return y
-
+    pytester.makepyfile(TRY_CELL + '''
 @pytest.mark.both_modes
 def test_try():
     TryCell()(ms.Tensor(np.ones(2, np.float32)))
@@ -78,7 +81,9 @@ def test_try():
     out = run.stdout()
     header = out.index("msgraph: GRAPH_MODE compile failed: RuntimeError: Unsupported statement 'Try'.")
     assert header < out.index("def test_try():"), "the message must come before the traceback"
-    assert "test_graph_compile_failure_puts_mindsporemessage_first_and_artifacts_in_tmp.py:8~11, 8~17: try:" in out
+    try_line = TRY_CELL.splitlines().index("        try:") + 1
+    assert (f"test_graph_compile_failure_puts_mindsporemessage_first_and_artifacts_in_tmp.py:"
+            f"{try_line}~{try_line + 3}, 8~17: try:") in out
     run.result.stdout.fnmatch_lines([
         "*compiler report: *msgraph-compile*rank_0/om/analyze_fail.ir",
         "FAILED *test_try[[]GRAPH_MODE[]] - GRAPH_MODE compile failed: RuntimeError: Unsupported statement 'Try'.*",
@@ -89,19 +94,7 @@ def test_try():
 def test_users_own_ms_om_path_is_respected(pytester, run_pytest, monkeypatch):
     target = pytester.path / "my-ir"
     monkeypatch.setenv("MS_OM_PATH", str(target))
-    pytester.makepyfile('''
-import numpy as np
-import mindspore as ms
-from mindspore import nn
-
-class TryCell(nn.Cell):
-    def construct(self, x):
-        try:
-            y = x + 1
-        except Exception:
-            y = x
-        return y
-
+    pytester.makepyfile(TRY_CELL + '''
 def test_try():
     ms.set_context(mode=ms.GRAPH_MODE)
     TryCell()(ms.Tensor(np.ones(2, np.float32)))
