@@ -110,19 +110,24 @@ def test_plain(i):
 '''
 
 
-def timed(args: list[str], cwd: Path) -> float:
-    """Seconds pytest spent in the tests themselves (setup, call, teardown), from JUnit XML.
-
-    Interpreter start and the MindSpore import (about 1.5 s) are left out: they are the
-    same on both sides and would only add noise. The plugin's own load cost is measured
-    separately, as whole-process time, by load_cost().
-    """
+def junit_times(args: list[str], cwd: Path) -> dict[str, float]:
+    """{test name: seconds in setup, call and teardown} of one pytest run, from JUnit XML."""
     xml = cwd / "timing.xml"
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                            f"--junitxml={xml}", *args], cwd=cwd, capture_output=True, text=True)
     if done.returncode != 0:
         sys.exit(f"benchmark run failed ({args}):\n{done.stdout}\n{done.stderr}")
-    return sum(float(case.get("time", 0)) for case in ElementTree.parse(xml).iter("testcase"))
+    return {case.get("name"): float(case.get("time", 0)) for case in ElementTree.parse(xml).iter("testcase")}
+
+
+def timed(args: list[str], cwd: Path) -> float:
+    """Seconds pytest spent in the tests themselves.
+
+    Interpreter start and the MindSpore import (about 1.5 s) are left out: they are the
+    same on both sides and would only add noise. The plugin's own load cost is measured
+    separately, as whole-process time, by wall_timed().
+    """
+    return sum(junit_times(args, cwd).values())
 
 
 def wall_timed(args: list[str], cwd: Path) -> float:
@@ -145,10 +150,14 @@ def compare(name_a: str, args_a: list, name_b: str, args_b: list, cwd: Path, run
     print(f"  ratio {name_b} / {name_a}: {med_b / med_a:.3f}   difference {med_b - med_a:+.3f} s")
 
 
+def runs_from_command_line(doc: str, default: int = 5) -> int:
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=default)
+    return parser.parse_args().runs
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=5)
-    runs = parser.parse_args().runs
+    runs = runs_from_command_line(__doc__)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "test_baseline.py").write_text(BASELINE)

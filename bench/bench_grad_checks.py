@@ -12,15 +12,11 @@ Usage: python bench/bench_grad_checks.py [--runs 5]
 """
 from __future__ import annotations
 
-import argparse
 import statistics
-import subprocess
-import sys
 import tempfile
-import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
-from bench_both_modes import NETWORK, compare
+from bench_both_modes import NETWORK, compare, runs_from_command_line, junit_times
 
 STEPS = 60
 
@@ -65,23 +61,17 @@ def test_value_and_grad_loop(rep):
 
 
 def in_process(root: Path) -> None:
-    xml = root / "pairs.xml"
-    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--ms-check=context_leak=off",
-                    f"--junitxml={xml}", "test_loop.py"], cwd=root, capture_output=True, check=True)
     times: dict = {}
-    for case in ElementTree.parse(xml).iter("testcase"):
-        name = case.get("name")  # test_train_one_step_cell[on-3]
-        test, side = name.split("[")[0], name.split("[")[1].split("-")[0]
-        times.setdefault((test, side), []).append(float(case.get("time")))
+    for name, seconds in junit_times(["--ms-check=context_leak=off", "test_loop.py"], root).items():
+        test, side = name.split("[")[0], name.split("[")[1].split("-")[0]  # test_train_one_step_cell[on-3]
+        times.setdefault((test, side), []).append(seconds)
     for test in sorted({t for t, _ in times}):
         on, off = statistics.median(times[(test, "on")]), statistics.median(times[(test, "off")])
         print(f"  {test:<28} checks on {on:6.3f} s   off {off:6.3f} s   ratio {on / off:.3f}")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=5)
-    runs = parser.parse_args().runs
+    runs = runs_from_command_line(__doc__)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "test_loop.py").write_text(SUITE.format(runs=runs, steps=STEPS))

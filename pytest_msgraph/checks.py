@@ -69,9 +69,6 @@ class CheckRegistry:
     def names(self) -> list[str]:
         return list(self._checks)
 
-    def get(self, name: str) -> Check:
-        return self._checks[name]
-
 
 def parse_policy_entries(entries: Iterable[str], source: str) -> dict[str, str]:
     """``["double_forward=off", ...]`` -> ``{"double_forward": "off"}``; ValueError naming the bad entry."""

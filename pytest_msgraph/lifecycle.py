@@ -4,7 +4,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 import warnings
-from typing import Any, Optional
+from typing import Any
 
 import pytest
 

@@ -51,10 +51,6 @@ class MindSporeSession:
             ms.set_context(jit_config={"jit_level": settings.jit_level})
         return cls(ms, settings.seed, om_root, device_id)
 
-    @property
-    def baseline_mode(self) -> Mode:
-        return Mode(self.guard.baseline["mode"])
-
     def current_mode(self) -> Mode:
         return Mode(self.guard.mode())
 

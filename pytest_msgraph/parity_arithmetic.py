@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import base64
-from typing import Any, Optional
+from typing import Optional
 
 import numpy as np
 

@@ -1,6 +1,7 @@
 """dynamic_shape: across parametrized inputs (merged on the controller) and from the compiled graph."""
 import json
 
+import numpy as np
 import pytest
 
 SUITE = '''
@@ -223,3 +224,16 @@ def test_head(num_classes):
     assert result.ret == 0
     report = json.loads((pytester.path / "r.json").read_text())
     assert [f for f in report["findings"] if f["check"] == "dynamic_shape"] == []
+
+
+def test_a_long_loop_sends_a_bounded_number_of_records():
+    from pytest_msgraph.builtin_checks.dynamic_shape import _CALLS_KEPT, ShapeRecorder
+    from pytest_msgraph.findings import TestRun
+
+    run = TestRun("t.py::test_loop", "PYNATIVE_MODE", "CPU")
+    recorder = ShapeRecorder(run)
+    for step in range(1000):
+        recorder.record("loss", np.zeros(()), inputs=np.zeros((2, 3)))
+    recorder.record("loss", np.zeros((1,)), inputs=np.zeros((2, 3)))  # a new shape is always kept
+    calls = [r["call"] for r in run.records["dynamic_shape"]]
+    assert calls == list(range(_CALLS_KEPT)) + [1000]

@@ -62,17 +62,11 @@ class ModeParityCheck(ProbedCheck):
         self.inspection = importlib.import_module("pytest_msgraph.graph_inspection")
         self._waiting: dict = {}  # (function, variant) -> the PYNATIVE_MODE side, until its GRAPH_MODE side ends
 
-    def test_started(self, run: TestRun) -> None:
-        self.run = run
-        self.failure = None
-        self.reset()
-        self.active = variant_mode(run.item) is not None  # only both_modes tests have a counterpart
-        if self.active:
-            option = run.item.config.getoption
-            self.budget = [option("ms_parity_max_bytes")]
-            self.probes.listen(self)
+    def watches(self, run: TestRun) -> bool:
+        return variant_mode(run.item) is not None  # only both_modes tests have a counterpart
 
     def reset(self) -> None:
+        self.budget = [self.run.item.config.getoption("ms_parity_max_bytes")]
         self.calls: list = []
         self.params: list = []  # per call, weak references to the cell's parameters
         self.summarized = False
@@ -109,8 +103,6 @@ class ModeParityCheck(ProbedCheck):
         return facts is not None and bool(facts.random_ops)
 
     def report(self, run: TestRun) -> None:
-        if not self.active:
-            return
         marker = run.item.get_closest_marker("ms_tolerance")
         option = run.item.config.getoption
         rtol = marker.kwargs.get("rtol") if marker else option("ms_parity_rtol")

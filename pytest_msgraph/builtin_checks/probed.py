@@ -23,13 +23,17 @@ class ProbedCheck(Check):
         self.probes = shared_probes(mindspore)  # ProbeUnavailable makes the check inactive
 
     def test_started(self, run: TestRun) -> None:
+        self.run = run
         self.failure = None
-        self.reset()
-        self.probes.listen(self)
+        self.active = self.watches(run)
+        if self.active:
+            self.reset()
+            self.probes.listen(self)
 
     def test_finished(self, run: TestRun) -> None:
         self.probes.stop(self)
-        self.report(run)
+        if self.active:
+            self.report(run)
         if self.failure is not None:
             raise self.failure  # the runner reports it as this check's crash, after the test
 
@@ -38,8 +42,12 @@ class ProbedCheck(Check):
         if self.failure is None:
             self.failure = exc
 
+    def watches(self, run: TestRun) -> bool:
+        """Whether to listen during this test (``self.run`` is set already)."""
+        return True
+
     def reset(self) -> None:
-        """Forget the previous test."""
+        """Forget the previous test (``self.run`` is the new one)."""
 
     def report(self, run: TestRun) -> None:
         """Emit this test's findings and counts."""
