@@ -4,6 +4,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Optional
 
+from .plain import to_plain
+
 ERROR = "error"
 WARN = "warn"
 OFF = "off"
@@ -71,7 +73,7 @@ class TestRun:
         return self
 
     def emit(self, message: str, *, cell: Optional[str] = None, **details: Any) -> Finding:
-        """Record a finding for the bound check."""
+        """Record a finding for the bound check (``details`` become plain JSON data)."""
         finding = Finding(
             check=self._check_name,
             severity=self._severity,
@@ -80,14 +82,14 @@ class TestRun:
             device=self.device,
             message=message,
             cell=cell,
-            details=details,
+            details=to_plain(details),
         )
         self.findings.append(finding)
         return finding
 
     def record(self, payload: dict, check: Optional[str] = None) -> None:
-        """Keep ``payload`` for the check's ``compare`` at the end of the session (on the xdist controller)."""
-        self.records.setdefault(check or self._check_name, []).append(payload)
+        """Keep ``payload`` (as plain JSON data) for the check's ``compare`` at the end of the session."""
+        self.records.setdefault(check or self._check_name, []).append(to_plain(payload))
 
     def count(self, n: int = 1, unit: Optional[str] = None) -> None:
         """Say that the bound check examined ``n`` more things (default: the check's unit)."""

@@ -8,7 +8,7 @@ from an editor or pre-commit:
     python -m pytest_msgraph.lint models/ tests/test_net.py
 
 prints ``file:line:col: RULE message`` per finding and exits 1 when it finds
-something. ``# msgraph: ignore[MSG003]`` (or a bare ``# msgraph: ignore``) on a line
+something, 2 when a file cannot be read or parsed (it is never counted as clean). ``# msgraph: ignore[MSG003]`` (or a bare ``# msgraph: ignore``) on a line
 silences it there.
 """
 from __future__ import annotations
@@ -18,6 +18,7 @@ import ast
 import dataclasses
 import re
 import sys
+import tokenize
 from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
@@ -157,11 +158,17 @@ def _suppressed(lines: list[str], line: int, rule: str) -> bool:
     return listed is None or rule in {r.strip() for r in listed.split(",")}
 
 
+class UnreadableSource(Exception):
+    """A file the lint cannot read or parse: reported as an error, never as clean."""
+
+
 def lint_source(source: str, path: str) -> list[LintFinding]:
     try:
         tree = ast.parse(source, filename=path)
-    except SyntaxError:
-        return []  # not ours to report: Python itself (or pytest's collection) will
+    except (SyntaxError, ValueError) as exc:  # ValueError: a NUL byte (a binary file)
+        where = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
+        raise UnreadableSource(f"{path}: cannot parse{where}: {type(exc).__name__}: {exc.args[0] if exc.args else exc}; "
+                               "the lint checks nothing in a file Python cannot parse") from None
     lines = source.splitlines()
     aliases = _module_aliases(tree)
     findings: list[LintFinding] = []
@@ -187,20 +194,32 @@ def lint_source(source: str, path: str) -> list[LintFinding]:
 
 
 def lint_file(path: Path) -> list[LintFinding]:
+    """The file's findings; UnreadableSource for a file that is not readable Python source."""
+    if not path.is_file():
+        raise UnreadableSource(f"{path}: not a regular file")
     try:
-        source = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return []
+        with tokenize.open(path) as handle:  # as Python reads it: a BOM, a PEP 263 coding line
+            source = handle.read()
+    except (OSError, SyntaxError, UnicodeDecodeError) as exc:
+        raise UnreadableSource(f"{path}: cannot read as Python source: {exc}") from None
     return lint_source(source, str(path))
 
 
 def _python_files(paths: Iterable[str]) -> Iterator[Path]:
+    """Typed files as given; in typed folders, regular *.py files outside hidden folders.
+
+    Only the walk skips hidden folders (.git, .venv, .tox): a path the user typed is
+    linted even when it has a dot in it (../src, a checkout under .work/).
+    """
     for name in paths:
         path = Path(name)
-        if path.is_dir():
-            yield from sorted(p for p in path.rglob("*.py") if not any(part.startswith(".") for part in p.parts))
-        else:
+        if not path.is_dir():
             yield path
+            continue
+        for found in sorted(path.rglob("*.py")):
+            below = found.relative_to(path).parts
+            if not any(part.startswith(".") for part in below[:-1]) and found.is_file():
+                yield found
 
 
 def main(argv: Optional[list] = None) -> int:
@@ -212,10 +231,17 @@ def main(argv: Optional[list] = None) -> int:
     if missing:
         print(f"msgraph lint: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return 2
-    found = [finding for path in _python_files(args.paths) for finding in lint_file(path)]
+    found, unreadable = [], []
+    for path in _python_files(args.paths):
+        try:
+            found.extend(lint_file(path))
+        except UnreadableSource as exc:
+            unreadable.append(str(exc))
     for finding in found:
         print(finding)
-    return 1 if found else 0
+    for problem in unreadable:
+        print(f"msgraph lint: {problem}", file=sys.stderr)
+    return 2 if unreadable else (1 if found else 0)
 
 
 if __name__ == "__main__":

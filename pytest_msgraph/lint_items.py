@@ -10,7 +10,7 @@ import pytest
 
 from . import lifecycle
 from .findings import ERROR, OFF, TestRun
-from .lint import lint_file
+from .lint import UnreadableSource, lint_file
 
 CHECK = "graph_syntax"
 
@@ -50,6 +50,8 @@ class LintItem(pytest.Item):
             raise LintFailure(new)
 
     def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, UnreadableSource):
+            return f"msgraph graph_syntax: {excinfo.value}"
         if isinstance(excinfo.value, LintFailure):
             return "\n".join(f"{f.details['path']}:{f.details['line']}:{f.details['col']}: {f.message}"
                              for f in excinfo.value.args[0])
@@ -60,6 +62,6 @@ class LintItem(pytest.Item):
 
 
 def collect_file(file_path, parent):
-    if file_path.suffix == ".py":
+    if file_path.suffix == ".py" and file_path.is_file():  # a FIFO named *.py would hang the read
         return LintFile.from_parent(parent, path=file_path)
     return None

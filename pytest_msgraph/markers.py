@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import unittest
+import warnings
 from typing import Optional
 
 import pytest
@@ -10,6 +12,7 @@ from .checks import CheckRegistry
 from .device_marks import PLATFORM_MARKS, canonical_devices
 from .modes import Mode
 from .settings import Settings
+from .warning import MsGraphWarning
 
 # The private argument through which both_modes parametrizes a test.
 MODE_PARAM = "_msgraph_mode"
@@ -46,10 +49,13 @@ def _parametrized_names(metafunc: pytest.Metafunc) -> set[str]:
 
 def validate_device_marks(metafunc: pytest.Metafunc) -> None:
     for marker in metafunc.definition.iter_markers("ms_device"):
+        problem = None
         try:
             canonical_devices(marker.args)
         except ValueError as exc:
-            _collection_error(metafunc, str(exc))
+            problem = str(exc)
+        if problem is not None:  # raised outside the except block: pytest would print both errors, chained
+            _collection_error(metafunc, problem)
 
 
 def validate_tolerance(metafunc: pytest.Metafunc) -> None:
@@ -119,6 +125,26 @@ def _skip_marks(mode: Mode, settings: Settings) -> list:
             "and prove nothing about graph mode; unset MS_JIT to run it"
         )]
     return []
+
+
+def check_unittest_class(collector: pytest.Collector, obj: object, settings: Settings) -> None:
+    """A unittest.TestCase cannot be parametrized, so both_modes cannot split it: say so, never run it silently once."""
+    if not (isinstance(obj, type) and issubclass(obj, unittest.TestCase)):
+        return
+    where = f"{collector.nodeid}::{obj.__name__}"
+    advice = ("write it as a pytest test function or plain class (both_modes splits those), or parametrize "
+              "the mode inside the TestCase with self.subTest and ms.set_context(mode=...)")
+    if collector.get_closest_marker("both_modes") or getattr(obj, "pytestmark", None) and any(
+        getattr(m, "name", None) == "both_modes" for m in obj.pytestmark
+    ):
+        pytest.fail(f"{where}: @pytest.mark.both_modes cannot split a unittest.TestCase class (pytest does not "
+                    f"parametrize unittest tests); it would run once, in PYNATIVE_MODE only. To fix: {advice}.",
+                    pytrace=False)
+    if settings.both_modes == "all":
+        warnings.warn_explicit(
+            MsGraphWarning(f"msgraph: {where} is a unittest.TestCase: --ms-both-modes=all cannot split it, so it "
+                           f"runs once, in the session's mode. To run it in both modes: {advice}."),
+            MsGraphWarning, filename=str(collector.path), lineno=0)
 
 
 def variant_mode(item: pytest.Item) -> Optional[Mode]:

@@ -17,12 +17,14 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
+from .results import OUTCOMES
 from .shape_signatures import split_nodeid
 
 SCHEMA_VERSION = 1
 DEVICE_ORDER = {"CPU": 0, "GPU": 1, "Ascend": 2}
 # When runs overlap in a cell, the most telling outcome wins; "skipped" means "not run here".
-OUTCOME_RANK = {"error": 6, "failed": 5, "xpassed": 4, "passed": 3, "xfailed": 2, "skipped": 1}
+OUTCOME_RANK = {"error": 7, "failed": 6, "interrupted": 5, "xpassed": 4, "passed": 3, "xfailed": 2, "skipped": 1,
+                "not run": 0}
 FAILING = ("failed", "error")
 
 
@@ -35,21 +37,66 @@ def load_report(path: str) -> dict:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
         raise ReportError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except RecursionError:
+        raise ReportError(f"{path} is nested too deeply to be a pytest-msgraph report") from None
     except ValueError as exc:
         raise ReportError(f"{path} is not JSON ({exc})") from None
     if not isinstance(data, dict):
         raise ReportError(f"{path} is not a pytest-msgraph report (no JSON object at top level)")
     if "rows" in data and "columns" in data:
+        _check_matrix(path, data)
         return data  # a matrix, accepted as a baseline
     if data.get("version") != SCHEMA_VERSION:
         raise ReportError(
             f"{path} has report schema version {data.get('version')!r}; this tool merges version {SCHEMA_VERSION} "
             "(write the reports with the same pytest-msgraph release)"
         )
-    tests = data.get("tests")
-    if not isinstance(tests, list) or not all(isinstance(t, dict) and "nodeid" in t and "outcome" in t for t in tests):
-        raise ReportError(f"{path} has no valid 'tests' list")
+    _check_report(path, data)
     return data
+
+
+def _expect(path: str, where: str, value: Any, kinds: tuple, what: str) -> None:
+    if not isinstance(value, kinds) or isinstance(value, bool) and bool not in kinds:
+        raise ReportError(f"{path}: {where} is {json.dumps(value)[:60]}, expected {what}")
+
+
+def _check_outcome(path: str, where: str, value: Any) -> None:
+    if value not in OUTCOMES:
+        raise ReportError(f"{path}: {where} is {json.dumps(value)[:60]}, expected one of: {', '.join(OUTCOMES)}")
+
+
+def _check_report(path: str, data: dict) -> None:
+    """Types as well as keys: a report from an untrusted CI job goes into HTML and markdown."""
+    text, optional_text = (str,), (str, type(None))
+    for key in ("device", "jit_level", "mindspore"):
+        _expect(path, key, data.get(key), optional_text, "a string or null")
+    _expect(path, "environment", data.get("environment", {}), (dict,), "an object")
+    for key, value in data.get("environment", {}).items():
+        _expect(path, f"environment.{key}", value, optional_text, "a string or null")
+    _expect(path, "tests", data.get("tests"), (list,), "a list of tests")
+    for i, test in enumerate(data["tests"]):
+        _expect(path, f"tests[{i}]", test, (dict,), "an object")
+        _expect(path, f"tests[{i}].nodeid", test.get("nodeid"), text, "a string")
+        _check_outcome(path, f"tests[{i}].outcome", test.get("outcome"))
+        for key in ("mode", "device"):
+            _expect(path, f"tests[{i}].{key}", test.get(key), optional_text, "a string or null")
+    _expect(path, "findings", data.get("findings", []), (list,), "a list of findings")
+    for i, finding in enumerate(data.get("findings", [])):
+        _expect(path, f"findings[{i}]", finding, (dict,), "an object")
+        for key in ("nodeid", "check"):
+            _expect(path, f"findings[{i}].{key}", finding.get(key), text, "a string")
+        _expect(path, f"findings[{i}].mode", finding.get("mode"), optional_text, "a string or null")
+
+
+def _check_matrix(path: str, data: dict) -> None:
+    _expect(path, "rows", data["rows"], (list,), "a list of rows")
+    for i, row in enumerate(data["rows"]):
+        _expect(path, f"rows[{i}]", row, (dict,), "an object")
+        _expect(path, f"rows[{i}].test", row.get("test"), (str,), "a string")
+        _expect(path, f"rows[{i}].cells", row.get("cells"), (dict,), "an object")
+        for key, cell in row["cells"].items():
+            _expect(path, f"rows[{i}].cells[{key!r}]", cell, (dict,), "an object")
+            _check_outcome(path, f"rows[{i}].cells[{key!r}].outcome", cell.get("outcome"))
 
 
 def column_of(report: dict, test: dict) -> dict:
@@ -137,17 +184,27 @@ def _where(column: dict) -> str:
     return f"{column['key']}: {envs}"
 
 
+def _md(text: str) -> str:
+    """Text for one markdown table cell or list line: a '|' would end the cell, a newline the row."""
+    return " ".join(text.replace("\\", "\\\\").replace("|", "\\|").splitlines())
+
+
+def _md_code(text: str) -> str:
+    body = _md(text)
+    return f"`` {body} ``" if "`" in body else f"`{body}`"
+
+
 def to_markdown(matrix: dict) -> str:
     keys = [c["key"] for c in matrix["columns"]]
-    lines = ["| test | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
+    lines = ["| test | " + " | ".join(map(_md, keys)) + " |", "|---" * (len(keys) + 1) + "|"]
     for row in matrix["rows"]:
-        cells = [_cell_text(row["cells"].get(key)) for key in keys]
-        lines.append(f"| `{row['test']}` | " + " | ".join(cells) + " |")
-    lines.append("| **total** | " + " | ".join(_totals_text(matrix["totals"][k]) for k in keys) + " |")
-    lines += ["", "Where each column ran:", ""] + [f"- {_where(c)}" for c in matrix["columns"]]
+        cells = [_md(_cell_text(row["cells"].get(key))) for key in keys]
+        lines.append(f"| {_md_code(row['test'])} | " + " | ".join(cells) + " |")
+    lines.append("| **total** | " + " | ".join(_md(_totals_text(matrix["totals"][k])) for k in keys) + " |")
+    lines += ["", "Where each column ran:", ""] + [f"- {_md(_where(c))}" for c in matrix["columns"]]
     if matrix["regressions"]:
         lines += ["", f"**{len(matrix['regressions'])} regression(s)** against the baseline:", ""]
-        lines += [f"- `{r['test']}` on {r['column']}: {r['outcome']}" for r in matrix["regressions"]]
+        lines += [f"- {_md_code(r['test'])} on {_md(r['column'])}: {r['outcome']}" for r in matrix["regressions"]]
     return "\n".join(lines) + "\n"
 
 
@@ -160,8 +217,9 @@ def to_html(matrix: dict) -> str:
         tds = []
         for key in keys:
             cell = row["cells"].get(key)
+            # Outcomes were checked against OUTCOMES on load; escaped all the same, like every field.
             css = "none" if cell is None else ("regressed " if cell.get("regressed") else "") + cell["outcome"]
-            tds.append(f'<td class="{css}">{esc(_cell_text(cell))}</td>')
+            tds.append(f'<td class="{esc(css.replace("not run", "not-run"))}">{esc(_cell_text(cell))}</td>')
         body.append(f"<tr><td><code>{esc(row['test'])}</code></td>{''.join(tds)}</tr>")
     totals = "".join(f"<td>{esc(_totals_text(matrix['totals'][k]))}</td>" for k in keys)
     where = "".join(f"<li>{esc(_where(c))}</li>" for c in matrix["columns"])
@@ -198,7 +256,12 @@ def main(argv: Optional[list] = None) -> int:
         return 2
     text = FORMATS[args.format](matrix)
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+        try:
+            Path(args.out).write_text(text, encoding="utf-8")
+        except OSError as exc:  # a folder, a missing folder, a full disk
+            print(f"msgraph matrix: cannot write {args.out}: {exc.strerror or exc}. Nothing was written.",
+                  file=sys.stderr)
+            return 2
     else:
         sys.stdout.write(text)
     if regressions:

@@ -9,7 +9,7 @@ from typing import Any, Optional
 from .context_guard import ContextGuard
 from .device import card_count, current_device, select_device
 from .modes import Mode
-from .seeding import seed_everything
+from . import seeding
 
 # MindSpore writes analyze_fail.ir under $MS_OM_PATH/rank_0/om (the working directory by default).
 OM_PATH_VAR = "MS_OM_PATH"
@@ -56,7 +56,7 @@ class MindSporeSession:
 
     def begin_test(self, nodeid: str, mode: Optional[Mode]) -> dict:
         """Seed, enter the test's mode; return the context the test starts from."""
-        seed_everything(self.ms, self.seed)
+        seeding.begin(self.ms, self.seed)
         if mode is not None:
             self.guard.set_mode(int(mode))
         if self._om_root is not None:
@@ -71,6 +71,7 @@ class MindSporeSession:
 
     def end_test(self, started_from: dict) -> dict:
         """Restore the session-start context; return {key: (at start, at end)} the test left changed."""
+        seeding.end()
         now = self.guard.snapshot()
         leaked = {k: (started_from[k], now[k]) for k in started_from if now.get(k) != started_from[k]}
         self.guard.restore(self.guard.baseline, now)

@@ -5,6 +5,8 @@ MindSpore: it is loaded only when a session needs it (see state.PluginState.acti
 """
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from . import builtin_checks, hookspecs, lifecycle, lint_items, markers, settings
@@ -14,6 +16,7 @@ from .modes import Mode
 from .report_json import build_report, write_report
 from .state import STATE_KEY, PluginState
 from .summary import summary_lines
+from .variant_pairing import VariantPairing
 
 
 def _state(config: pytest.Config) -> PluginState:
@@ -33,10 +36,15 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(builtin_checks, "msgraph-builtin-checks")
     state = config.stash[STATE_KEY] = PluginState.from_config(config)
     config.pluginmanager.register(_ReportListener(state), "msgraph-results")
+    state.pairing = VariantPairing(restore=state.runner.policies.get("mode_parity") != "off")
+    config.pluginmanager.register(state.pairing, "msgraph-variant-pairing")
+
+
+_EXCEPTION_LINE = re.compile(r"^[\w.]+(Error|Exception|Exit|Interrupt)\b")
 
 
 class _ReportListener:
-    """pytest_runtest_logreport gets no config, so this small plugin object holds the state."""
+    """Hooks that get no config (reports, interruptions): this small plugin object holds the state."""
 
     def __init__(self, state: PluginState) -> None:
         self.state = state
@@ -45,6 +53,22 @@ class _ReportListener:
         # Under xdist the controller receives every worker's reports: count them once, there.
         if not self.state.is_worker:
             self.state.results.add_report(report)
+
+    def pytest_keyboard_interrupt(self, excinfo) -> None:
+        # Ctrl-C, a KeyboardInterrupt raised by a test, or pytest.exit(): the test that was
+        # running reported no outcome, and the JSON must not call it passed.
+        self._incomplete(f"{excinfo.typename}: {excinfo.value}")
+
+    def pytest_internalerror(self, excrepr, excinfo) -> None:
+        self._incomplete(f"internal error: {excinfo.typename}: {excinfo.value}" if excinfo else "internal error")
+
+    def _incomplete(self, reason: str) -> None:
+        # An xdist worker's internal error arrives as its whole traceback: its last line says what.
+        lines = [line.strip() for line in reason.splitlines() if line.strip()] or [reason]
+        errors = [line for line in lines if _EXCEPTION_LINE.match(line)]
+        text = lines[0] if len(lines) == 1 else f"{lines[0].split(':')[0]}: {(errors or lines)[-1]}"
+        if self.state.results.incomplete is None:
+            self.state.results.incomplete = text.rstrip(": ")[:300]
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -77,10 +101,21 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     markers.generate_mode_variants(metafunc, state.settings)
 
 
+def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> None:
+    markers.check_unittest_class(collector, obj, _state(collector.config).settings)
+
+
 def pytest_collect_file(file_path, parent):
     if parent.config.getoption("ms_lint"):
         return lint_items.collect_file(file_path, parent)
     return None
+
+
+@pytest.hookimpl(wrapper=True)  # registered before --lf's collection filter, so inside it: sees all items
+def pytest_make_collect_report(collector: pytest.Collector):
+    report = yield
+    _state(collector.config).pairing.note_collected(report.result)
+    return report
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
@@ -127,7 +162,11 @@ def pytest_testnodedown(node, error) -> None:
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     state = _state(config)
-    if not state.results.tests or state.is_worker:
+    if state.is_worker:
+        return
+    if state.report_error:
+        terminalreporter.write_line(state.report_error, red=True)
+    if not state.results.tests:
         return
     if state.ms is None and not state.results.checked:
         return  # a session that neither touched MindSpore nor linted gets no section
@@ -136,6 +175,7 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
         terminalreporter.line(line)
 
 
+@pytest.hookimpl(tryfirst=True)  # before the last-failed cache is written: late failures go into it
 def pytest_sessionfinish(session: pytest.Session) -> None:
     state = _state(session.config)
     if state.is_worker:
@@ -144,8 +184,12 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
     path = state.settings.report_path
     if path:
-        write_report(path, build_report(state.results, state.device, state.settings.seed,
-                                        state.device_id, state.settings.jit_level))
+        document = build_report(state.results, state.device, state.settings.seed, state.device_id,
+                                state.settings.jit_level)
+        try:
+            write_report(path, document)
+        except OSError as exc:  # checked at start; a full disk or a vanished folder can still stop it
+            state.report_error = f"msgraph: could not write the report to {path}: {exc.strerror or exc}"
 
 
 @pytest.fixture

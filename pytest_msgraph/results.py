@@ -1,7 +1,9 @@
 """Gathers, from test reports, what the summary and the JSON report show.
 
 It reads only what travels on a report (see ``REPORT_ATTR``), so it gives the same
-answer in a serial run and on the xdist controller.
+answer in a serial run and on the xdist controller. Each test keeps the findings,
+counts and records of its latest attempt only: a retry (pytest-rerunfailures)
+replaces the attempt before it.
 """
 from __future__ import annotations
 
@@ -9,6 +11,11 @@ from typing import Any, Optional
 
 # Name of the dict the plugin puts on each TestReport: mode, device, findings, counts.
 REPORT_ATTR = "msgraph"
+
+# Every outcome a test can have in the JSON report. "interrupted": the test started and the
+# run was cut short (Ctrl-C, pytest.exit, an internal error) before it reported an outcome.
+# "not run": it started, and reported no outcome though the run ended normally (--setup-only).
+OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "xpassed", "interrupted", "not run")
 
 
 def phase_outcome(when: str, outcome: str, wasxfail: bool) -> Optional[str]:
@@ -18,29 +25,55 @@ def phase_outcome(when: str, outcome: str, wasxfail: bool) -> Optional[str]:
         return "error" if when in ("setup", "teardown") else "failed"
     if outcome == "skipped":
         return "xfailed" if wasxfail else "skipped"
-    if when == "call":
+    if outcome == "passed" and when == "call":
         return "xpassed" if wasxfail else "passed"
-    return None
+    return None  # a passed setup or teardown, or a "rerun" attempt that another will replace
+
+
+class _TestEntry:
+    """One test's latest attempt: its outcome and what the checks said about it."""
+
+    def __init__(self, nodeid: str) -> None:
+        self.public: dict[str, Any] = {"nodeid": nodeid, "outcome": None, "mode": None, "device": None,
+                                       "duration": 0.0}
+        self.attempt = 0
+        self.findings: list[dict[str, Any]] = []
+        self.examined: dict[str, dict[str, int]] = {}
+        self.records: dict[str, list[dict[str, Any]]] = {}
+
+    def start_attempt(self, attempt: int) -> None:
+        self.attempt = attempt
+        self.public.update(outcome=None, duration=0.0)
+        self.findings, self.examined, self.records = [], {}, {}
 
 
 class Results:
     def __init__(self) -> None:
-        self.tests: dict[str, dict[str, Any]] = {}
-        self.findings: list[dict[str, Any]] = []
-        self.examined: dict[str, dict[str, int]] = {}
+        self._tests: dict[str, _TestEntry] = {}
+        # Findings of the end-of-session comparisons (they name a test, but came from no report).
+        self.cross_test_findings: list[dict[str, Any]] = []
         self.crashed_workers: list[str] = []
-        self.records: dict[str, list[dict[str, Any]]] = {}
         self._device_ids: set = set()
-        # Findings with policy error from the end-of-session comparisons: no single test failed for them.
+        # Findings with policy error from the end-of-session comparisons.
         self.cross_test_errors = 0
         # True once a report came from a test the checks watched (a MindSpore test or a lint item).
         self.checked = False
+        # Why the run ended early (Ctrl-C, pytest.exit, an internal error); None for a complete run.
+        self.incomplete: Optional[str] = None
+
+    @property
+    def tests(self) -> dict[str, dict[str, Any]]:
+        return {nodeid: entry.public for nodeid, entry in self._tests.items()}
 
     def add_report(self, report: Any) -> None:
         nodeid = report.nodeid
-        record = self.tests.setdefault(
-            nodeid, {"nodeid": nodeid, "outcome": None, "mode": None, "device": None, "duration": 0.0}
-        )
+        entry = self._tests.get(nodeid)
+        if entry is None:
+            entry = self._tests[nodeid] = _TestEntry(nodeid)
+        attempt = getattr(report, "rerun", 0) or 0
+        if attempt > entry.attempt:
+            entry.start_attempt(attempt)
+        record = entry.public
         record["duration"] += getattr(report, "duration", 0.0) or 0.0
         new = phase_outcome(report.when, report.outcome, hasattr(report, "wasxfail"))
         # A teardown error after a pass is the test's outcome; after a failure the failure stays.
@@ -54,27 +87,60 @@ class Results:
         if data.get("device_id") is not None:
             self._device_ids.add(data["device_id"])
         self.checked = self.checked or "examined" in data
-        self.findings.extend(data.get("findings", ()))
+        entry.findings.extend(data.get("findings", ()))
         for check, payloads in data.get("records", {}).items():
-            self.records.setdefault(check, []).extend(
+            entry.records.setdefault(check, []).extend(
                 {"nodeid": nodeid, "mode": record["mode"], "device": record["device"], **payload} for payload in payloads
             )
         for check, counts in data.get("examined", {}).items():
-            merged = self.examined.setdefault(check, {})
+            merged = entry.examined.setdefault(check, {})
             for unit, n in counts.items():
                 merged[unit] = merged.get(unit, 0) + n
 
+    def fail_late(self, nodeid: str) -> bool:
+        """An end-of-session comparison failed this test: record it failed; False if it had not passed."""
+        entry = self._tests.get(nodeid)
+        if entry is None or entry.public["outcome"] != "passed":
+            return False
+        entry.public["outcome"] = "failed"
+        return True
+
+    def final_outcome(self, nodeid: str) -> Optional[str]:
+        entry = self._tests.get(nodeid)
+        return None if entry is None else self._outcome(entry)
+
+    def _outcome(self, entry: _TestEntry) -> str:
+        if entry.public["outcome"] is not None:
+            return entry.public["outcome"]
+        return "interrupted" if self.incomplete else "not run"
+
     def sorted_tests(self) -> list[dict[str, Any]]:
         records = []
-        for nodeid in sorted(self.tests):
-            record = dict(self.tests[nodeid])
-            record["outcome"] = record["outcome"] or "passed"
+        for nodeid in sorted(self._tests):
+            entry = self._tests[nodeid]
+            record = dict(entry.public)
+            record["outcome"] = self._outcome(entry)
             record["duration"] = round(record["duration"], 6)
             records.append(record)
         return records
 
+    @property
+    def findings(self) -> list[dict[str, Any]]:
+        per_test = [f for entry in self._tests.values() for f in entry.findings]
+        return per_test + self.cross_test_findings
+
     def sorted_findings(self) -> list[dict[str, Any]]:
         return sorted(self.findings, key=lambda f: (f["check"], f["nodeid"], f["message"]))
+
+    @property
+    def examined(self) -> dict[str, dict[str, int]]:
+        merged: dict[str, dict[str, int]] = {}
+        for entry in self._tests.values():
+            for check, counts in entry.examined.items():
+                into = merged.setdefault(check, {})
+                for unit, n in counts.items():
+                    into[unit] = into.get(unit, 0) + n
+        return merged
 
     @property
     def device_ids(self) -> list:
@@ -83,11 +149,17 @@ class Results:
 
     def sorted_records(self, check: str) -> list[dict[str, Any]]:
         """A check's records in an order that does not depend on which worker ran what."""
-        return sorted(self.records.get(check, ()), key=lambda r: r["nodeid"])
+        records = [r for entry in self._tests.values() for r in entry.records.get(check, ())]
+        return sorted(records, key=lambda r: r["nodeid"])
 
     def mode_counts(self) -> dict[str, int]:
+        """Tests per mode, counting only tests that ran (a skipped variant ran in no mode)."""
         counts: dict[str, int] = {}
-        for record in self.tests.values():
-            if record["mode"]:
-                counts[record["mode"]] = counts.get(record["mode"], 0) + 1
+        for entry in self._tests.values():
+            mode = entry.public["mode"]
+            if mode and self._outcome(entry) != "skipped":
+                counts[mode] = counts.get(mode, 0) + 1
         return counts
+
+    def skipped_count(self) -> int:
+        return sum(self._outcome(entry) == "skipped" for entry in self._tests.values())

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
+from pathlib import Path
 from typing import Optional
 
 import pytest
 
 from .checks import parse_policy_entries
+from .report_json import check_report_path
 from .modes import ALL_MODES, Mode, parse_mode_list
 
 DEVICES = ("CPU", "GPU", "Ascend")
@@ -40,7 +43,7 @@ class Settings:
     modes: tuple
     both_modes: str
     seed: int
-    report_path: Optional[str]
+    report_path: Optional[str]  # absolute: the option against the invocation folder, the ini key against rootdir
     device_id: Optional[str]  # "3", "auto", or None
     jit_level: Optional[str]
     platform_marks: bool
@@ -77,8 +80,8 @@ def _non_negative_float(text: str) -> float:
         value = float(text)
     except ValueError:
         value = -1.0
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a tolerance; give a number >= 0 such as 1e-5")
+    if not (value >= 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a tolerance; give a finite number >= 0 such as 1e-5")
     return value
 
 
@@ -88,14 +91,49 @@ def _non_negative_int(text: str) -> int:
     return int(text)
 
 
+def _option_name(key: str) -> str:
+    return "--" + key.replace("_", "-")
+
+
 def _raw(config: pytest.Config, key: str) -> Optional[str]:
-    """The option's value, else the ini value, else None; and whether either was given."""
+    """The option's value, else the ini value, else None."""
     value = getattr(config.option, key, None)
-    if value is None:
-        value = config.getini(key)
+    if value is not None:
+        if not str(value).strip():
+            raise pytest.UsageError(
+                f"msgraph: {_option_name(key)} was given an empty value; give one (see pytest --help, "
+                f"section msgraph) or leave the option out."
+            )
+        return str(value).strip()
+    value = config.getini(key)
     if value in (None, ""):
         return None
     return str(value).strip()
+
+
+def _report_path(config: pytest.Config) -> Optional[str]:
+    """The report's absolute path, checked now so that a bad one fails before any test runs."""
+    if getattr(config.option, "ms_report", None) is not None:
+        text, base = _raw(config, "ms_report"), config.invocation_params.dir
+    else:
+        text, base = _raw(config, "ms_report"), config.rootpath  # ini paths are the project's: as pytest resolves them
+    if text is None:
+        return None
+    path = base / Path(text).expanduser()
+    try:
+        check_report_path(path)
+    except ValueError as exc:
+        raise pytest.UsageError(f"msgraph: --ms-report / ms_report {text!r}: {exc}.") from None
+    return str(path)
+
+
+def _platform_marks(config: pytest.Config) -> bool:
+    try:
+        return bool(config.getini("ms_platform_marks"))
+    except (ValueError, pytest.UsageError) as exc:  # pytest 8 raises the first, 9 the second
+        raise pytest.UsageError(
+            f"msgraph: ini key ms_platform_marks: {exc}; valid values: true or false (also yes/no, 1/0)."
+        ) from None
 
 
 def _choice(value: str, choices: tuple, what: str) -> str:
@@ -152,10 +190,10 @@ def read_settings(config: pytest.Config) -> Settings:
         modes=modes,
         both_modes=both,
         seed=seed,
-        report_path=raw["ms_report"],
+        report_path=_report_path(config),
         device_id=device_id,
         jit_level=jit_level,
-        platform_marks=bool(config.getini("ms_platform_marks")),
+        platform_marks=_platform_marks(config),
         check_policies={"ini": ini_policies, "cli": cli_policies},
         explicit=explicit,
     )

@@ -4,13 +4,14 @@ from __future__ import annotations
 import sys
 import warnings
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import pytest
 
 from .check_runner import CheckRunner
 from .checks import CheckRegistry, resolve_policies
 from .device import DeviceUnavailable, ensure_available
+from .late_failures import fail_tests
 from .mindspore_session import MindSporeSession
 from .results import Results
 from .settings import Settings, read_settings
@@ -36,6 +37,9 @@ class PluginState:
         # Set when --ms-device names a backend this install lacks and the user chose to skip.
         self.device_skip_reason: Optional[str] = None
         self._warned_inactive: set[str] = set()
+        # Set when the report could not be written at the end; shown in the terminal summary.
+        self.report_error: Optional[str] = None
+        self.pairing: Any = None  # the VariantPairing plugin, registered in pytest_configure
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> "PluginState":
@@ -81,17 +85,22 @@ class PluginState:
             self.ms = MindSporeSession.load(self.settings, self._worker_index(), self._om_root())
         except DeviceUnavailable as exc:
             if self.settings.device_unavailable != "skip":
-                raise pytest.UsageError(f"msgraph: {exc}") from None
-            self.device_skip_reason = f"msgraph: {exc}"
+                raise pytest.UsageError(
+                    f"msgraph: {exc}. Install the MindSpore build for that backend, pick an available device, "
+                    "or pass --ms-device-unavailable=skip to skip every test instead."
+                ) from None
+            self.device_skip_reason = f"msgraph: {exc} (skipped: --ms-device-unavailable=skip)"
             return
         self.runner.start_session(self.ms.ms)
 
     def compare_across_tests(self) -> bool:
-        """Run the checks' end-of-session comparisons; True if one found an error-policy problem."""
-        found = self.runner.compare(self.results.sorted_records)
-        self.results.findings.extend(f.to_dict() for f in found)
-        self.results.cross_test_errors = sum(f.severity == "error" for f in found)
-        return self.results.cross_test_errors > 0
+        """Run the checks' end-of-session comparisons and fail the tests they convict; True on any error."""
+        found = [f.to_dict() for f in self.runner.compare(self.results.sorted_records)]
+        self.results.cross_test_findings = found
+        failed = fail_tests(self.config, self.results, found)  # a passed test named by an error: failed now
+        errors = sum(f["severity"] == "error" for f in found)
+        self.results.cross_test_errors = errors - failed  # the rest name no single test (a test function)
+        return errors > 0
 
     def warn_inactive_checks(self) -> None:
         """One warning per check that could not start (e.g. a MindSpore internal is missing)."""

@@ -14,8 +14,10 @@ def summary_lines(results: Results, runner: CheckRunner, device: Optional[str], 
         device = next((t["device"] for t in tests if t["device"]), "unknown")
     lines = [f"mindspore {mindspore_version()}, device {device}, seed {seed}"]
     counts = results.mode_counts()
-    if counts:
-        lines.append("tests: " + ", ".join(f"{n} in {mode}" for mode, n in sorted(counts.items())))
+    skipped = results.skipped_count()
+    if counts or skipped:
+        parts = [f"{n} in {mode}" for mode, n in sorted(counts.items())] + ([f"{skipped} skipped"] if skipped else [])
+        lines.append("tests: " + ", ".join(parts))
     by_check: dict[str, list[dict]] = {}
     for finding in results.sorted_findings():
         by_check.setdefault(finding["check"], []).append(finding)
@@ -37,9 +39,11 @@ def summary_lines(results: Results, runner: CheckRunner, device: Optional[str], 
         lines.extend(_finding_lines(found))
     if results.cross_test_errors:
         lines.append(
-            f"{results.cross_test_errors} finding(s) with policy 'error' compare tests with each other (no single "
-            "test failed for them): the session exits with status 1"
+            f"{results.cross_test_errors} finding(s) with policy 'error' compare a test function's items with each "
+            "other (no single test failed for them): the session exits with status 1"
         )
+    if results.incomplete:
+        lines.append(f"run incomplete ({results.incomplete}): tests that had started are reported 'interrupted'")
     for worker in results.crashed_workers:
         lines.append(f"worker crashed: {worker} (its other results are kept above)")
     return lines

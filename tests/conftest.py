@@ -37,11 +37,13 @@ class Run:
 
 @pytest.fixture
 def run_pytest(pytester):
-    """Run pytest in a subprocess in the pytester directory, always writing a JSON report."""
+    """Run pytest in a subprocess in the pytester directory, writing a JSON report (in test order)."""
 
-    def run(*args, report=True):
+    def run(*args, report=True, randomly=False, cache=False):
         report_path = pytester.path / "msgraph-report.json"
-        extra = ["-p", "no:cacheprovider"]
+        extra = [] if cache else ["-p", "no:cacheprovider"]
+        if not randomly:  # pytest-randomly shuffles inner runs too: order-sensitive assertions opt in
+            extra += ["-p", "no:randomly"]
         if report:
             extra.append(f"--ms-report={report_path}")
         result = pytester.runpytest_subprocess(*extra, *args)

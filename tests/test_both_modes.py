@@ -42,19 +42,26 @@ def test_check_seen():
     assert seen == [("setup", 1, 1), ("teardown", 1, 1), ("setup", 0, 0), ("teardown", 0, 0)]
     assert ms.get_context("mode") == ms.PYNATIVE_MODE
 ''')
-    run = run_pytest("-p", "no:randomly")
+    run = run_pytest()
     assert run.ret == 0, run.stdout()
     assert sorted(run.outcomes().values()) == ["passed"] * 3
 
 
-def test_k_selects_one_mode(pytester, run_pytest, net_source):
+def test_k_selecting_one_mode_runs_its_twin_for_mode_parity(pytester, run_pytest, net_source):
     pytester.makepyfile(net_source + '''
 @pytest.mark.both_modes
 def test_f():
     pass
+
+
+def test_other():
+    pass
 ''')
     run = run_pytest("-k", "GRAPH_MODE")
-    assert [t["nodeid"].rsplit("::")[-1] for t in run.report["tests"]] == ["test_f[GRAPH_MODE]"]
+    assert [t["nodeid"].rsplit("::")[-1] for t in run.report["tests"]] == ["test_f[GRAPH_MODE]", "test_f[PYNATIVE_MODE]"]
+    assert "1 deselected" in run.stdout()  # test_other; the twin is not counted as deselected
+    off = run_pytest("-k", "GRAPH_MODE", "--ms-check", "mode_parity=off")
+    assert [t["nodeid"].rsplit("::")[-1] for t in off.report["tests"]] == ["test_f[GRAPH_MODE]"]
 
 
 def test_ms_modes_skips_other_variants_with_the_reason(pytester, run_pytest, net_source):

@@ -8,7 +8,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 def test_examples_pass_and_every_graph_mode_bug_is_caught(pytester, run_pytest):
     for path in EXAMPLES.glob("*.py"):
         shutil.copy(path, pytester.path / path.name)
-    run = run_pytest("-p", "no:randomly", "--ms-lint")
+    run = run_pytest("--ms-lint")
     assert run.ret == 0, run.stdout()
     outcomes = run.outcomes()
     xfailed = sorted(k for k, v in outcomes.items() if v == "xfailed")

@@ -158,7 +158,7 @@ from conftest import FINDINGS
 def test_zz():
     assert FINDINGS == ["name_check"]
 ''')
-    run = run_pytest("-p", "no:randomly", "--ms-check=name_check=warn")
+    run = run_pytest("--ms-check=name_check=warn")
     assert run.outcomes()["test_zz_after.py::test_zz"] == "passed"
 
 

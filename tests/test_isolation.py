@@ -31,7 +31,7 @@ def test_next():
     assert ms.get_context("jit_level") == ""
     assert ms.get_context("jit_config") == {}
 ''')
-    run = run_pytest("-p", "no:randomly")
+    run = run_pytest()
     assert run.outcomes() == {
         "test_a_test_that_leaks_graph_mode_does_not_change_the_next_test.py::test_leaks": "passed",
         "test_a_test_that_leaks_graph_mode_does_not_change_the_next_test.py::test_next": "passed",

@@ -1,5 +1,6 @@
 """graph_syntax: the lint's rules, its look-alikes, suppression, the CLI and --ms-lint items."""
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -286,3 +287,60 @@ def test_each_rule_claim_holds_in_mindspore(pytester):
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--ms-check=context_leak=off",
                                            "--ms-check=mode_parity=off")
     result.assert_outcomes(passed=5)
+
+
+FROZEN = "class Net(nn.Cell):\n    def construct(self, x):\n        return x + np.random.randn(3)\n"
+
+
+def _lint_cli(*paths, cwd=None):
+    return subprocess.run([sys.executable, "-m", "pytest_msgraph.lint", *map(str, paths)],
+                          capture_output=True, text=True, cwd=cwd, timeout=60)
+
+
+@pytest.mark.parametrize("prefix, encoding", [
+    (b"\xef\xbb\xbf", "utf-8"),  # a UTF-8 byte-order mark
+    (b"# -*- coding: latin-1 -*-\n# caf\xe9\n", "latin-1"),  # PEP 263
+])
+def test_files_are_read_as_python_reads_them(tmp_path, prefix, encoding):
+    path = tmp_path / "net.py"
+    path.write_bytes(prefix + (HEADER + FROZEN).encode(encoding))
+    done = _lint_cli(path)
+    assert done.returncode == 1 and "MSG003" in done.stdout
+
+
+@pytest.mark.parametrize("content", [b"def f(:\n", b"x = 1\x00\x01\x02"])
+def test_a_file_that_cannot_be_parsed_is_an_error_never_clean(tmp_path, pytester, content):
+    (tmp_path / "broken.py").write_bytes(content)
+    done = _lint_cli(tmp_path)
+    assert done.returncode == 2 and "broken.py: cannot parse" in done.stderr
+    pytester.path.joinpath("broken.py").write_bytes(content)
+    # Not named on the command line: pytest would import a typed path as a test module too.
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly", "--ms-lint")
+    result.assert_outcomes(failed=1)
+    assert "cannot parse" in result.stdout.str()
+
+
+def test_hidden_folders_are_skipped_only_while_walking(tmp_path):
+    work = tmp_path / ".work" / "src"
+    (work / ".cache").mkdir(parents=True)
+    (work / "net.py").write_text(HEADER + FROZEN)
+    (work / ".cache" / "old.py").write_text(HEADER + FROZEN)
+    typed = _lint_cli(work)
+    assert typed.returncode == 1 and "net.py" in typed.stdout and "old.py" not in typed.stdout
+    below = tmp_path / "pkg"
+    below.mkdir()
+    relative = _lint_cli("../.work/src/net.py", cwd=below)  # a typed path with dot components
+    assert relative.returncode == 1 and "MSG003" in relative.stdout
+
+
+def test_files_that_are_not_regular_are_skipped_not_read(tmp_path, pytester):
+    (tmp_path / "net.py").write_text(HEADER + "x = 1\n")
+    os.mkfifo(tmp_path / "pipe.py")
+    done = _lint_cli(tmp_path)  # reading the FIFO would hang until the timeout
+    assert done.returncode == 0, done.stderr
+    os.mkfifo(pytester.path / "pipe.py")
+    pytester.makepyfile(test_ok="def test_ok():\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly", "--ms-lint",
+                                           timeout=60)
+    assert "pipe.py" not in result.stdout.str()
+    result.assert_outcomes(passed=2)  # test_ok and its file's lint item

@@ -69,7 +69,7 @@ def test_a_matrix_json_can_be_the_baseline(tmp_path):
 @pytest.mark.parametrize("content, message", [
     ("{not json", "is not JSON"),
     (json.dumps({"version": 2, "tests": []}), "has report schema version 2; this tool merges version 1"),
-    (json.dumps({"version": 1, "tests": [{"outcome": "passed"}]}), "has no valid 'tests' list"),
+    (json.dumps({"version": 1, "tests": [{"outcome": "passed"}]}), "tests[0].nodeid is null, expected a string"),
     (json.dumps([1, 2]), "is not a pytest-msgraph report"),
 ])
 def test_unmergeable_reports_are_named_and_nothing_is_merged(tmp_path, content, message):
@@ -113,3 +113,82 @@ def test_plain():
     assert full.returncode == split.returncode == 0
     assert json.loads(split.stdout) == json.loads(full.stdout)
     assert "failed" in json.loads(full.stdout)["totals"]["CPU GRAPH_MODE"]
+
+
+def _report_with(tmp_path, name="crafted.json", **test_fields):
+    report = json.loads(REPORTS[0].read_text())
+    report["tests"][0].update(test_fields)
+    path = tmp_path / name
+    path.write_text(json.dumps(report))
+    return path
+
+
+def test_an_unknown_outcome_is_rejected_so_it_never_reaches_html(tmp_path):
+    evil = _report_with(tmp_path, outcome='passed"><script>alert(1)</script>')
+    done = _cli(evil, "--format", "html")
+    assert done.returncode == 2 and "tests[0].outcome" in done.stderr and "expected one of: passed" in done.stderr
+    assert "<script>" not in done.stdout
+
+
+def test_every_text_field_is_escaped_in_html(tmp_path):
+    evil = _report_with(tmp_path, nodeid='t.py::test_x[<script>alert(1)</script>"]', device='CPU"><b>')
+    done = _cli(evil, "--format", "html")
+    assert done.returncode == 0, done.stderr
+    assert "<script>" not in done.stdout and '"><b>' not in done.stdout
+    assert "&lt;script&gt;" in done.stdout
+
+
+def test_markdown_escapes_pipes_and_newlines_so_no_cell_is_lost(tmp_path):
+    crafted = _report_with(tmp_path, nodeid="t.py::test_x[a|b\nc]", mode="GRAPH_MODE", device="CPU")
+    markdown = _cli(crafted).stdout
+    row = next(line for line in markdown.splitlines() if "test_x" in line)
+    assert "a\\|b c" in row
+    cells = [cell for cell in row.replace("\\|", "").split("|")[1:-1]]
+    header = markdown.splitlines()[0]
+    assert len(cells) == len(header.split("|")[1:-1])
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("nodeid", None, "tests[0].nodeid is null, expected a string"),
+    ("outcome", 1, "tests[0].outcome is 1, expected one of"),
+    ("device", {"a": 1}, "tests[0].device is {\"a\": 1}, expected a string or null"),
+    ("mode", ["GRAPH_MODE"], "tests[0].mode is [\"GRAPH_MODE\"], expected a string or null"),
+])
+def test_wrong_typed_test_fields_are_one_line_and_exit_2(tmp_path, field, value, message):
+    done = _cli(_report_with(tmp_path, **{field: value}))
+    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("content, message", [
+    ({"findings": None}, "findings is null, expected a list of findings"),
+    ({"findings": [{"nodeid": None, "check": "c"}]}, "findings[0].nodeid is null"),
+    ({"environment": "x"}, "environment is \"x\", expected an object"),
+    ({"tests": {"a": 1}}, "tests is {\"a\": 1}, expected a list of tests"),
+])
+def test_wrong_typed_report_fields_are_one_line_and_exit_2(tmp_path, content, message):
+    report = json.loads(REPORTS[0].read_text())
+    report.update(content)
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(report))
+    done = _cli(bad)
+    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_deeply_nested_json_is_one_line_and_exit_2(tmp_path):
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100000 + "]" * 100000)
+    done = _cli(deep)
+    assert done.returncode == 2 and "nested too deeply" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_baseline_of_another_shape_is_one_line_and_exit_2(tmp_path):
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"rows": {"a": 1}, "columns": []}))
+    done = _cli(REPORTS[0], "--baseline", other)
+    assert done.returncode == 2 and "rows is {\"a\": 1}, expected a list of rows" in done.stderr
+
+
+@pytest.mark.parametrize("out", ["{tmp}", "{tmp}/missing/m.md"])
+def test_a_bad_out_path_is_one_line_and_exit_2(tmp_path, out):
+    done = _cli(REPORTS[0], "--out", out.format(tmp=tmp_path))
+    assert done.returncode == 2 and "cannot write" in done.stderr and "Traceback" not in done.stderr

@@ -201,7 +201,7 @@ def test_f():
     result.stdout.fnmatch_lines(["*@pytest.mark.ms_tolerance takes rtol= and/or atol= as numbers >= 0*"])
     result = pytester.runpytest_subprocess("--ms-parity-rtol=tight")
     assert result.ret == 4
-    assert "'tight' is not a tolerance; give a number >= 0" in result.stderr.str()
+    assert "'tight' is not a tolerance; give a finite number >= 0" in result.stderr.str()
 
 
 @pytest.mark.parametrize("dtype, expected", [

@@ -14,8 +14,9 @@ class _Check(Check):
 
 
 class _Report:
-    def __init__(self, nodeid, when, outcome, duration=0.5, wasxfail=None, msgraph=None):
+    def __init__(self, nodeid, when, outcome, duration=0.5, wasxfail=None, msgraph=None, rerun=0):
         self.nodeid, self.when, self.outcome, self.duration = nodeid, when, outcome, duration
+        self.rerun = rerun
         if wasxfail is not None:
             self.wasxfail = wasxfail
         if msgraph is not None:
@@ -91,6 +92,7 @@ def test_finding_round_trips_through_a_flat_dict():
     ("call", "skipped", True, "xfailed"),
     ("teardown", "failed", False, "error"),
     ("???", "failed", False, "failed"),
+    ("call", "rerun", False, None),
 ])
 def test_phase_outcome(when, outcome, wasxfail, expected):
     assert phase_outcome(when, outcome, wasxfail) == expected
@@ -140,3 +142,99 @@ def test_compile_error_parsing():
         "/src/net.py:9~14, 4~16: def construct(self, x):",
         "/src/net.py:10~13, 8~17: try:",
     ]
+
+
+def _finding(nodeid, message="m"):
+    return {"check": "c", "nodeid": nodeid, "message": message, "severity": "error"}
+
+
+def test_a_retry_replaces_the_findings_counts_and_records_of_the_attempt_before():
+    results = Results()
+    data = {"mode": "GRAPH_MODE", "findings": [_finding("a")], "examined": {"c": {"calls": 2}},
+            "records": {"c": [{"k": 1}]}}
+    for attempt in (0, 1):
+        results.add_report(_Report("a", "setup", "passed", rerun=attempt))
+        results.add_report(_Report("a", "call", "rerun" if attempt == 0 else "failed", rerun=attempt, msgraph=data))
+        results.add_report(_Report("a", "teardown", "passed", rerun=attempt))
+    assert results.sorted_tests()[0]["outcome"] == "failed"
+    assert results.sorted_tests()[0]["duration"] == 1.5  # the last attempt's phases
+    assert len(results.findings) == 1 and results.examined == {"c": {"calls": 2}}
+    assert len(results.sorted_records("c")) == 1
+
+
+def test_a_test_without_an_outcome_is_interrupted_only_when_the_run_was():
+    results = Results()
+    results.add_report(_Report("a", "setup", "passed"))
+    assert results.sorted_tests()[0]["outcome"] == "not run"
+    results.incomplete = "KeyboardInterrupt"
+    assert results.sorted_tests()[0]["outcome"] == "interrupted"
+
+
+def test_fail_late_turns_only_a_passed_test_into_a_failure():
+    results = Results()
+    for nodeid, outcome in (("p", "passed"), ("x", "skipped")):
+        results.add_report(_Report(nodeid, "call", outcome))
+    assert results.fail_late("p") and results.final_outcome("p") == "failed"
+    assert not results.fail_late("x") and not results.fail_late("t.py::test_function")
+    assert results.final_outcome("x") == "skipped"
+
+
+def test_mode_counts_leave_skipped_variants_out():
+    results = Results()
+    results.add_report(_Report("t[GRAPH_MODE]", "call", "passed", msgraph={"mode": "GRAPH_MODE"}))
+    results.add_report(_Report("t[PYNATIVE_MODE]", "setup", "skipped", msgraph={"mode": "PYNATIVE_MODE"}))
+    assert results.mode_counts() == {"GRAPH_MODE": 1} and results.skipped_count() == 1
+
+
+def test_to_plain_makes_numpy_and_containers_json_data():
+    import enum
+    import json
+
+    import numpy as np
+
+    from pytest_msgraph.plain import to_plain
+
+    class Color(enum.IntEnum):
+        RED = 1
+
+    value = {"f": np.float32(0.5), "a": np.arange(3), "t": (np.int64(2), {1: np.bool_(True)}), "e": Color.RED,
+             "s": {2, 1}, 3: None}
+    plain = to_plain(value)
+    assert plain == {"f": 0.5, "a": [0, 1, 2], "t": [2, {"1": True}], "e": 1, "s": [1, 2], "3": None}
+    assert json.dumps(plain) and type(plain["e"]) is int
+    assert to_plain(object()).startswith("<object object")
+
+
+def test_summaries_are_exact_enough_and_zero_references_have_no_relative_diff():
+    import numpy as np
+
+    from pytest_msgraph.parity_arithmetic import compare_leaves, encode, summarize
+
+    values = np.array([[1.0, -3.0], [2.0, 4.0]], np.float32)
+    assert summarize(values) == pytest.approx({"min": -3.0, "max": 4.0, "mean": 1.0, "rms": (30 / 4) ** 0.5})
+    assert summarize(np.arange(4, dtype=np.int64))["max"] == 3.0
+    budget = [1 << 20]
+    diff = compare_leaves(encode(np.array([1.0, 2.0], np.float32), "Float32", budget),
+                          encode(np.array([0.0, 2.0], np.float32), "Float32", budget), None, None)
+    assert diff["max_abs"] == 1.0 and diff["max_rel"] is None
+
+
+class _Variant:
+    def __init__(self, nodeid, mode=None):
+        self.nodeid = nodeid
+        if mode is not None:
+            from pytest_msgraph.markers import MODE_PARAM
+
+            self.callspec = type("CallSpec", (), {"params": {MODE_PARAM: mode}})()
+
+
+def test_pairs_are_put_side_by_side_pynative_first_and_twins_restored():
+    from pytest_msgraph.variant_pairing import pair_adjacent, restore_twins
+
+    g1, p1 = _Variant("t.py::f[GRAPH_MODE-1]", Mode.GRAPH_MODE), _Variant("t.py::f[PYNATIVE_MODE-1]", Mode.PYNATIVE_MODE)
+    g2, p2 = _Variant("t.py::f[GRAPH_MODE-2]", Mode.GRAPH_MODE), _Variant("t.py::f[PYNATIVE_MODE-2]", Mode.PYNATIVE_MODE)
+    plain = _Variant("t.py::plain")
+    ordered = pair_adjacent([g1, plain, g2, p2, p1])
+    assert [i.nodeid for i in ordered] == [p1.nodeid, g1.nodeid, plain.nodeid, p2.nodeid, g2.nodeid]
+    items = [g1, plain]
+    assert restore_twins(items, [g1, p1, g2, p2, plain]) == [p1]  # g2's pair has no selected variant
