@@ -11,12 +11,13 @@ import pytest
 from .check_runner import failure_message
 from .checks import Check
 from .compile_errors import is_compile_error, rewrite_report
-from .device_marks import skip_reason
+from .device_marks import PLATFORM_SKIP_PREFIX, skip_reason
 from .findings import ERROR, TestRun
 from .markers import allowed_checks, variant_mode
 from .modes import Mode
 from .results import REPORT_ATTR
 from .state import PluginState
+from .variant_pairing import pair_key
 from .warning import MsGraphWarning
 
 
@@ -30,6 +31,7 @@ class ItemState:
 
 
 ITEM_KEY = pytest.StashKey[ItemState]()
+PLATFORM_SKIPPED = pytest.StashKey[bool]()
 
 
 def setup(item: pytest.Item, state: PluginState) -> None:
@@ -41,6 +43,8 @@ def setup(item: pytest.Item, state: PluginState) -> None:
         return
     reason = skip_reason(item, state.ms.device, state.settings.platform_marks)
     if reason:
+        # Counted in the summary: skips the user did not ask for, unless they read it there.
+        item.stash[PLATFORM_SKIPPED] = reason.startswith(PLATFORM_SKIP_PREFIX)
         # Reported at the test's own location, as a skip mark would be.
         raise pytest.skip.Exception(reason, _use_item_location=True)
     variant = variant_mode(item)
@@ -124,7 +128,8 @@ def annotate_report(item: pytest.Item, call_info: Any, report: Any, state: Plugi
             mode = variant.name
         else:
             mode = None if getattr(item, "msgraph_lint", False) else Mode.PYNATIVE_MODE.name  # MindSpore's default
-        data = {"mode": mode, "device": state.device, "device_id": state.device_id}
+        data = {"mode": mode, "device": state.device, "device_id": state.device_id,
+                "platform_skipped": item.stash.get(PLATFORM_SKIPPED, False)}
     else:
         run = ist.run
         # Each finding and count travels on exactly one report.
@@ -139,6 +144,8 @@ def annotate_report(item: pytest.Item, call_info: Any, report: Any, state: Plugi
         ist.reported = len(run.findings)
         run.examined.clear()
         run.records.clear()
+    # The name both variants of a mode pair share: one matrix row for the two of them.
+    data["pair"] = pair_key(item) if variant_mode(item) is not None else None
     setattr(report, REPORT_ATTR, data)
     if (
         report.failed

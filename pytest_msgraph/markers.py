@@ -8,8 +8,9 @@ from typing import Optional
 
 import pytest
 
+from . import mode_adoption
 from .checks import CheckRegistry
-from .device_marks import PLATFORM_MARKS, canonical_devices
+from .device_marks import ALL_PLATFORM_MARKS, CARD_MARKS, canonical_devices
 from .modes import Mode
 from .settings import Settings
 from .warning import MsGraphWarning
@@ -24,7 +25,9 @@ MARKERS = (
     "ms_device(*devices): run this test only on these devices (CPU, GPU, Ascend); skip it elsewhere.",
     "ms_tolerance(rtol=None, atol=None): mode_parity tolerances for this test's float outputs.",
     "msgraph_lint: a graph_syntax lint item added by --ms-lint (select with -m msgraph_lint).",
-    *(f"{name}: MindSpore platform mark; pytest-msgraph skips the test on other devices." for name in PLATFORM_MARKS),
+    *(f"{name}: MindSpore platform mark; pytest-msgraph skips the test on other devices."
+      for name in ALL_PLATFORM_MARKS),
+    *(f"{name}: MindSpore card-count mark (no effect under pytest-msgraph)." for name in CARD_MARKS),
 )
 
 
@@ -97,15 +100,17 @@ def generate_mode_variants(metafunc: pytest.Metafunc, settings: Settings) -> Non
             "@pytest.mark.both_modes takes no arguments; choose modes for the run with "
             "--ms-modes=GRAPH_MODE,PYNATIVE_MODE, or skip one mode inside the test using the ms_mode fixture.",
         )
+    adopted = mode_adoption.adopt(metafunc)  # parametrize('mode', [0, 1]) is a mode pair already
     if marker is None and settings.both_modes != "all":
         return
-    if "mode" in _parametrized_names(metafunc):
+    if adopted is not None or "mode" in _parametrized_names(metafunc):
         if marker is not None:
             _collection_error(
                 metafunc,
                 "the test parametrizes 'mode' itself and also carries @pytest.mark.both_modes, "
-                "which would run every mode twice; remove the 'mode' parametrization and the "
-                "set_context(mode=...) call, and read the mode from the ms_mode fixture if needed.",
+                "which would run every mode twice; remove @pytest.mark.both_modes (a parametrize over "
+                "the two modes is already a mode pair), or remove the 'mode' parametrization and the "
+                "set_context(mode=...) call and read the mode from the ms_mode fixture.",
             )
         return  # --ms-both-modes=all leaves tests that choose their modes alone
     # PYNATIVE_MODE first: when the GRAPH_MODE variant ends, its eager counterpart has run in the
@@ -148,11 +153,15 @@ def check_unittest_class(collector: pytest.Collector, obj: object, settings: Set
 
 
 def variant_mode(item: pytest.Item) -> Optional[Mode]:
-    """The mode a both_modes variant runs in; None for a test that is not split."""
+    """The mode a variant of a mode pair runs in (both_modes, or an adopted mode argument); else None."""
     callspec = getattr(item, "callspec", None)
     if callspec is None:
         return None
-    return callspec.params.get(MODE_PARAM)
+    mode = callspec.params.get(MODE_PARAM)
+    if mode is not None:
+        return mode
+    argument = mode_adoption.adopted_argument(item)
+    return None if argument is None else Mode(callspec.params[argument])
 
 
 def allowed_checks(item: pytest.Item) -> set[str]:

@@ -78,7 +78,7 @@ def _check_report(path: str, data: dict) -> None:
         _expect(path, f"tests[{i}]", test, (dict,), "an object")
         _expect(path, f"tests[{i}].nodeid", test.get("nodeid"), text, "a string")
         _check_outcome(path, f"tests[{i}].outcome", test.get("outcome"))
-        for key in ("mode", "device"):
+        for key in ("mode", "device", "pair"):
             _expect(path, f"tests[{i}].{key}", test.get(key), optional_text, "a string or null")
     _expect(path, "findings", data.get("findings", []), (list,), "a list of findings")
     for i, finding in enumerate(data.get("findings", [])):
@@ -125,8 +125,9 @@ def build_matrix(reports: list[dict]) -> dict:
             entry = columns.setdefault(column["key"], {**column, "environments": []})
             if environment not in entry["environments"]:
                 entry["environments"].append(environment)
+            # A mode pair (both_modes, or an adopted parametrize('mode', [0, 1])) is one row.
             base, variant = split_nodeid(test["nodeid"], column["mode"])
-            row = base + (f"[{variant}]" if variant else "")
+            row = test.get("pair") or base + (f"[{variant}]" if variant else "")
             checks = flagged.get(test["nodeid"], set()) | flagged.get((base, column["mode"]), set())
             cell = {"outcome": test["outcome"], "checks": sorted(checks)}
             old = rows.setdefault(row, {}).get(column["key"])

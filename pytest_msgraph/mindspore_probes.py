@@ -78,6 +78,22 @@ def _api_name(grad_op: Any) -> str:
     return kind
 
 
+def deferred_error(out: Any) -> Optional[BaseException]:
+    """The error a PyNative call raises only when its output is first read, or None.
+
+    PyNative may dispatch a kernel lazily: an op with no kernel on this device returns a
+    tensor whose first ``.shape`` raises. That is the user's error, surfacing later in
+    the user's own code; the checks must see the call as failed, not crash on it.
+    """
+    for value in out if isinstance(out, (tuple, list)) else (out,):
+        if hasattr(value, "asnumpy"):
+            try:
+                value.shape
+            except Exception as exc:
+                return exc
+    return None
+
+
 class Probes:
     def __init__(self, ms: Any) -> None:
         self._listeners: list = []
@@ -165,7 +181,7 @@ class Probes:
             finally:
                 probes._depth = depth
                 if depth == 0:
-                    probes._emit("forward_finished", cell, args, out, failed)
+                    probes._emit("forward_finished", cell, args, out, failed or deferred_error(out))
 
         def grad_forward(fn, *args, **kwargs):
             if not probes._listeners or probes._grad is not None:

@@ -171,7 +171,8 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     if state.ms is None and not state.results.checked:
         return  # a session that neither touched MindSpore nor linted gets no section
     terminalreporter.section("msgraph")
-    for line in summary_lines(state.results, state.runner, state.device, state.settings.seed):
+    for line in summary_lines(state.results, state.runner, state.device, state.settings.seed,
+                              state.settings.summary_max):
         terminalreporter.line(line)
 
 

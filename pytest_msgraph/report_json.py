@@ -32,6 +32,7 @@ def build_report(results: Results, device: Optional[str], seed: int, device_id: 
         "findings": results.sorted_findings(),
         "examined": {check: dict(sorted(units.items())) for check, units in sorted(results.examined.items())},
         "crashed_workers": list(results.crashed_workers),
+        "platform_skipped": len(results.platform_skipped),
         # False when the run was cut short: tests that had started then read "interrupted".
         "complete": results.incomplete is None,
         "interrupted": results.incomplete,

@@ -35,7 +35,7 @@ class _TestEntry:
 
     def __init__(self, nodeid: str) -> None:
         self.public: dict[str, Any] = {"nodeid": nodeid, "outcome": None, "mode": None, "device": None,
-                                       "duration": 0.0}
+                                       "duration": 0.0, "pair": None}
         self.attempt = 0
         self.findings: list[dict[str, Any]] = []
         self.examined: dict[str, dict[str, int]] = {}
@@ -58,6 +58,8 @@ class Results:
         self.cross_test_errors = 0
         # True once a report came from a test the checks watched (a MindSpore test or a lint item).
         self.checked = False
+        # Tests skipped because MindSpore's platform marks exclude this device.
+        self.platform_skipped: set[str] = set()
         # Why the run ended early (Ctrl-C, pytest.exit, an internal error); None for a complete run.
         self.incomplete: Optional[str] = None
 
@@ -84,8 +86,11 @@ class Results:
             return
         record["mode"] = data.get("mode") or record["mode"]
         record["device"] = data.get("device") or record["device"]
+        record["pair"] = data.get("pair") or record["pair"]
         if data.get("device_id") is not None:
             self._device_ids.add(data["device_id"])
+        if data.get("platform_skipped"):
+            self.platform_skipped.add(nodeid)
         self.checked = self.checked or "examined" in data
         entry.findings.extend(data.get("findings", ()))
         for check, payloads in data.get("records", {}).items():

@@ -48,6 +48,7 @@ class Settings:
     jit_level: Optional[str]
     platform_marks: bool
     check_policies: dict
+    summary_max: int  # lines of findings per check in the summary
     # True when any ms option or ini key was given: MindSpore is then loaded at session start.
     explicit: bool
 
@@ -68,6 +69,10 @@ def add_options(parser: pytest.Parser) -> None:
                     help="mode_parity: absolute tolerance for float outputs (default: by dtype).")
     group.addoption("--ms-parity-max-bytes", dest="ms_parity_max_bytes", type=_non_negative_int, default=1 << 20,
                     help="mode_parity: output bytes kept exactly per test; beyond, summaries are compared (1 MiB).")
+    group.addoption("--ms-summary-max", dest="ms_summary_max", type=_non_negative_int, default=None,
+                    help="Lines of findings shown per check in the msgraph summary (default 10; the report has all).")
+    parser.addini("ms_summary_max", "Lines of findings shown per check in the msgraph summary (default 10).",
+                  default=None)
     group.addoption("--ms-lint", dest="ms_lint", action="store_true", default=False,
                     help="Add a graph_syntax lint item per collected Python file (reads source, runs nothing).")
     parser.addini("ms_platform_marks",
@@ -125,6 +130,19 @@ def _report_path(config: pytest.Config) -> Optional[str]:
     except ValueError as exc:
         raise pytest.UsageError(f"msgraph: --ms-report / ms_report {text!r}: {exc}.") from None
     return str(path)
+
+
+def _summary_max(config: pytest.Config) -> int:
+    """--ms-summary-max, else ini ms_summary_max, else 10 (it changes what is shown, never an outcome)."""
+    value = config.getoption("ms_summary_max")
+    if value is not None:
+        return int(value)
+    text = str(config.getini("ms_summary_max") or "").strip()
+    if not text:
+        return 10
+    if not text.isdigit():
+        raise pytest.UsageError(f"msgraph: ini key ms_summary_max {text!r} is not valid; give a whole number >= 0 such as 10.")
+    return int(text)
 
 
 def _platform_marks(config: pytest.Config) -> bool:
@@ -195,5 +213,6 @@ def read_settings(config: pytest.Config) -> Settings:
         jit_level=jit_level,
         platform_marks=_platform_marks(config),
         check_policies={"ini": ini_policies, "cli": cli_policies},
+        summary_max=_summary_max(config),
         explicit=explicit,
     )

@@ -8,7 +8,9 @@ from .environment import mindspore_version
 from .results import Results
 
 
-def summary_lines(results: Results, runner: CheckRunner, device: Optional[str], seed: int) -> list[str]:
+def summary_lines(results: Results, runner: CheckRunner, device: Optional[str], seed: int,
+                  max_lines: int = 10) -> list[str]:
+    """The section's lines; each check lists at most ``max_lines`` lines of findings."""
     tests = results.sorted_tests()
     if device is None:
         device = next((t["device"] for t in tests if t["device"]), "unknown")
@@ -18,6 +20,9 @@ def summary_lines(results: Results, runner: CheckRunner, device: Optional[str], 
     if counts or skipped:
         parts = [f"{n} in {mode}" for mode, n in sorted(counts.items())] + ([f"{skipped} skipped"] if skipped else [])
         lines.append("tests: " + ", ".join(parts))
+    if results.platform_skipped:
+        lines.append(f"{len(results.platform_skipped)} test(s) skipped by MindSpore platform marks (device {device}); "
+                     "ms_platform_marks = false runs them")
     by_check: dict[str, list[dict]] = {}
     for finding in results.sorted_findings():
         by_check.setdefault(finding["check"], []).append(finding)
@@ -33,10 +38,10 @@ def summary_lines(results: Results, runner: CheckRunner, device: Optional[str], 
         counts = results.examined.get(check.name) or {check.unit: 0}
         examined = ", ".join(f"{n} {unit}" for unit, n in counts.items())
         lines.append(f"{check.name} [{policy}]: {len(found)} finding(s); examined {examined}")
-        lines.extend(_finding_lines(found))
+        lines.extend(_finding_lines(found, max_lines))
     for name, found in sorted(by_check.items()):  # checks registered only on workers
         lines.append(f"{name}: {len(found)} finding(s)")
-        lines.extend(_finding_lines(found))
+        lines.extend(_finding_lines(found, max_lines))
     if results.cross_test_errors:
         lines.append(
             f"{results.cross_test_errors} finding(s) with policy 'error' compare a test function's items with each "
@@ -49,9 +54,21 @@ def summary_lines(results: Results, runner: CheckRunner, device: Optional[str], 
     return lines
 
 
-def _finding_lines(findings: list[dict]) -> list[str]:
-    lines = []
+def _finding_lines(findings: list[dict], max_lines: int) -> list[str]:
+    """One line per distinct message (the tests that share it named together), at most ``max_lines``."""
+    groups: dict[tuple, list[str]] = {}
     for f in findings:
-        where = f" [{f['cell']}]" if f.get("cell") else ""
-        lines.append(f"  {f['severity'].upper()} {f['nodeid']}{where}: {f['message']}")
+        groups.setdefault((f["severity"], f.get("cell") or "", f["message"]), []).append(f["nodeid"])
+    lines = []
+    for (severity, cell, message), nodeids in groups.items():
+        where = f" [{cell}]" if cell else ""
+        if len(nodeids) == 1:
+            lines.append(f"  {severity.upper()} {nodeids[0]}{where}: {message}")
+            continue
+        shown = ", ".join(nodeids[:3]) + (f", and {len(nodeids) - 3} more" if len(nodeids) > 3 else "")
+        lines.append(f"  {severity.upper()} {len(nodeids)} tests{where}: {message} ({shown})")
+    if len(lines) > max_lines:
+        hidden = len(lines) - max_lines
+        lines = lines[:max_lines] + [f"  ... and {hidden} more line(s) of findings (every finding is in --ms-report; "
+                                     "--ms-summary-max shows more)"]
     return lines

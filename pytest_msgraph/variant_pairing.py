@@ -14,14 +14,63 @@ from typing import Optional
 
 import pytest
 
-from .markers import VARIANT_ORDER, variant_mode
-from .shape_signatures import split_nodeid
+from .markers import MODE_PARAM, VARIANT_ORDER, variant_mode
+from .mode_adoption import adopted_argument, function_nodeid
 
 
-def pair_key(item: pytest.Item) -> Optional[tuple[str, str]]:
-    """(test function, other parameters) shared by the two variants; None for an unpaired item."""
+PAIR_NAME = pytest.StashKey[str]()
+
+
+def pair_key(item: pytest.Item) -> Optional[str]:
+    """The name both variants of a pair share (the test id without the mode's part); None if unpaired.
+
+    ``t.py::test_f[GRAPH_MODE-3]`` -> ``t.py::test_f[3]``; ``t.py::test_loss[0-mean]`` -> ``t.py::test_loss[mean]``.
+    """
     mode = variant_mode(item)
-    return None if mode is None else split_nodeid(item.nodeid, mode.name)
+    if mode is None:
+        return None
+    name = item.stash.get(PAIR_NAME, None)
+    if name is None:  # no twin was collected: drop the part that reads as the mode
+        parts = _id_parts(item)
+        spelled = {mode.name, str(int(mode))}
+        drop = next((i for i, part in enumerate(parts) if part in spelled), None)
+        name = item.stash[PAIR_NAME] = _named(item, parts, drop)
+    return name
+
+
+def _id_parts(item: pytest.Item) -> list:
+    # One part per parametrize call (pytest's private _idlist); splitting the id on "-" is the fallback.
+    parts = getattr(item.callspec, "_idlist", None)
+    return list(parts) if parts is not None else item.callspec.id.split("-")
+
+
+def _named(item: pytest.Item, parts: list, drop: Optional[int]) -> str:
+    rest = [part for i, part in enumerate(parts) if i != drop]
+    return function_nodeid(item) + (f"[{'-'.join(rest)}]" if rest else "")
+
+
+def _mode_argument(item: pytest.Item) -> str:
+    return MODE_PARAM if MODE_PARAM in item.callspec.params else str(adopted_argument(item))
+
+
+def name_pairs(items: list) -> None:
+    """Name each pair after what its two variants' ids share: the part where they differ is the mode's."""
+    groups: dict[tuple, list] = {}
+    for item in items:
+        if variant_mode(item) is None:
+            continue
+        argument = _mode_argument(item)
+        indices = getattr(item.callspec, "indices", None) or {k: repr(v) for k, v in item.callspec.params.items()}
+        others = tuple(sorted((k, str(v)) for k, v in indices.items() if k != argument))
+        groups.setdefault((function_nodeid(item), others), []).append(item)
+    for members in groups.values():
+        parts = [_id_parts(item) for item in members]
+        if len(members) < 2 or len({len(p) for p in parts}) != 1:
+            continue  # pair_key falls back to the mode's spelling
+        differing = [i for i in range(len(parts[0])) if len({p[i] for p in parts}) > 1]
+        if len(differing) == 1:
+            for item, item_parts in zip(members, parts):
+                item.stash[PAIR_NAME] = _named(item, item_parts, differing[0])
 
 
 def restore_twins(items: list, collected: list) -> list:
@@ -61,12 +110,13 @@ class VariantPairing:
         self.collected: list = []
 
     def note_collected(self, nodes: Optional[list]) -> None:
-        if self.restore and nodes:
-            self.collected.extend(node for node in nodes if isinstance(node, pytest.Item) and pair_key(node))
+        if nodes:
+            self.collected.extend(node for node in nodes if isinstance(node, pytest.Item) and variant_mode(node) is not None)
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list):
         result = yield
+        name_pairs(self.collected)
         if self.restore:
             restored = restore_twins(items, self.collected)
             if restored:

@@ -40,9 +40,47 @@ def test_device_marks_skip_other_devices_with_the_reason(pytester, run_pytest):
     }
     run.result.stdout.fnmatch_lines([
         "SKIPPED [[]1[]] test_marks.py:4: msgraph: runs only on Ascend, GPU (@pytest.mark.ms_device); this session uses CPU",
-        "SKIPPED [[]1[]] test_marks.py:12: msgraph: MindSpore platform marks platform_gpu exclude CPU on linux",
-        "SKIPPED [[]1[]] test_marks.py:22: msgraph: MindSpore platform marks cpu_windows exclude CPU on linux",
+        "SKIPPED [[]1[]] test_marks.py:12: msgraph: MindSpore platform marks platform_gpu exclude CPU on linux*",
+        "SKIPPED [[]1[]] test_marks.py:22: msgraph: MindSpore platform marks cpu_windows exclude CPU on linux*",
     ])
+    assert "2 test(s) skipped by MindSpore platform marks (device CPU); ms_platform_marks = false runs them" \
+        in run.stdout()
+    assert run.report["platform_skipped"] == 2
+
+
+LEGACY = '''
+import pytest
+import mindspore as ms
+
+
+@pytest.mark.platform_x86_gpu_training
+@pytest.mark.env_onecard
+def test_gpu_training_only():
+    pass
+
+
+@pytest.mark.platform_arm_ascend910b_training
+@pytest.mark.platform_x86_ascend_training
+@pytest.mark.env_single
+def test_ascend_only():
+    pass
+
+
+@pytest.mark.platform_x86_cpu
+@pytest.mark.platform_x86_gpu_training
+def test_cpu_or_gpu():
+    pass
+'''
+
+
+def test_legacy_platform_marks_are_mapped_too(pytester, run_pytest):
+    pytester.makepyfile(test_legacy=LEGACY)
+    run = run_pytest("--strict-markers")  # the legacy and card marks are registered
+    assert run.outcomes() == {
+        "test_legacy.py::test_gpu_training_only": "skipped",
+        "test_legacy.py::test_ascend_only": "skipped",
+        "test_legacy.py::test_cpu_or_gpu": "passed",
+    }
 
 
 def test_platform_mark_mapping_can_be_turned_off(pytester, run_pytest):

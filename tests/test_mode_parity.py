@@ -163,8 +163,9 @@ def test_variants_split_across_workers_are_compared_at_the_end_of_the_session():
     def side(mode, values):
         nodeid = f"t.py::test_f[{mode}-3]"
         leaf = {"path": "output", **encode(np.float32(values), "Float32", [1 << 20])}
-        return [{"nodeid": nodeid, "mode": mode, "kind": "header", "calls": 1, "rtol": None, "atol": None},
-                {"nodeid": nodeid, "mode": mode, "kind": "call", "index": 0, "cell": "Net", "leaves": [leaf]}]
+        pair = "t.py::test_f[3]"
+        return [{"nodeid": nodeid, "mode": mode, "pair": pair, "kind": "header", "calls": 1, "rtol": None, "atol": None},
+                {"nodeid": nodeid, "mode": mode, "pair": pair, "kind": "call", "index": 0, "cell": "Net", "leaves": [leaf]}]
 
     found = []
     ModeParityCheck().compare(side("GRAPH_MODE", [1.0, 2.0]) + side("PYNATIVE_MODE", [1.0, 2.5]),

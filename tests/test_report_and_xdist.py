@@ -78,8 +78,10 @@ def test_report_has_schema_outcomes_and_modes(pytester, run_pytest):
         "test_suite.py::test_leaks": "passed",
     }
     for test in report["tests"]:
-        assert set(test) == {"nodeid", "outcome", "mode", "device", "duration"}
+        assert set(test) == {"nodeid", "outcome", "mode", "device", "duration", "pair"}
         assert test["duration"] >= 0
+        expected_pair = test["nodeid"].replace("GRAPH_MODE-", "").replace("PYNATIVE_MODE-", "")
+        assert test["pair"] == (expected_pair if "test_dense" in test["nodeid"] else None)
         expected = "GRAPH_MODE" if "GRAPH_MODE" in test["nodeid"] or test["nodeid"].endswith("leaks") else "PYNATIVE_MODE"
         assert test["mode"] == expected, test
     [finding] = report["findings"]

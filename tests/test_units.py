@@ -222,10 +222,13 @@ def test_summaries_are_exact_enough_and_zero_references_have_no_relative_diff():
 class _Variant:
     def __init__(self, nodeid, mode=None):
         self.nodeid = nodeid
+        self.name = self.originalname = nodeid.split("::")[-1]
+        self.stash = pytest.Stash()
         if mode is not None:
             from pytest_msgraph.markers import MODE_PARAM
 
-            self.callspec = type("CallSpec", (), {"params": {MODE_PARAM: mode}})()
+            ids = self.name.partition("[")[2].rstrip("]").split("-")
+            self.callspec = type("CallSpec", (), {"params": {MODE_PARAM: mode}, "_idlist": ids})()
 
 
 def test_pairs_are_put_side_by_side_pynative_first_and_twins_restored():
@@ -234,6 +237,8 @@ def test_pairs_are_put_side_by_side_pynative_first_and_twins_restored():
     g1, p1 = _Variant("t.py::f[GRAPH_MODE-1]", Mode.GRAPH_MODE), _Variant("t.py::f[PYNATIVE_MODE-1]", Mode.PYNATIVE_MODE)
     g2, p2 = _Variant("t.py::f[GRAPH_MODE-2]", Mode.GRAPH_MODE), _Variant("t.py::f[PYNATIVE_MODE-2]", Mode.PYNATIVE_MODE)
     plain = _Variant("t.py::plain")
+    for item in (g1, p1, g2, p2):
+        item.originalname = "f"
     ordered = pair_adjacent([g1, plain, g2, p2, p1])
     assert [i.nodeid for i in ordered] == [p1.nodeid, g1.nodeid, plain.nodeid, p2.nodeid, g2.nodeid]
     items = [g1, plain]

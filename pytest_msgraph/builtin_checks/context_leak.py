@@ -32,7 +32,8 @@ class ContextLeakCheck(Check):
             f"{key}={_show(key, after)} (was {_show(key, before)})" for key, (before, after) in sorted(changes.items())
         )
         advice = (
-            "use @pytest.mark.both_modes instead of set_context(mode=...)"
+            "use @pytest.mark.both_modes, or parametrize the test over the mode (msgraph runs a "
+            "parametrize('mode', [ms.GRAPH_MODE, ms.PYNATIVE_MODE]) pair in each variant's mode)"
             if "mode" in changes
             else "set it in a fixture that restores it, or in conftest for the whole session"
         )

@@ -21,7 +21,7 @@ from typing import Any, Optional
 
 from ..findings import TestRun
 from ..markers import variant_mode
-from ..shape_signatures import split_nodeid
+from ..variant_pairing import pair_key
 from .probed import ProbedCheck
 
 CAUSES = (
@@ -69,7 +69,7 @@ class ModeParityCheck(ProbedCheck):
         self._last_pair: tuple = ((), None)
 
     def watches(self, run: TestRun) -> bool:
-        return variant_mode(run.item) is not None  # only both_modes tests have a counterpart
+        return variant_mode(run.item) is not None  # only mode pairs (both_modes or adopted) have a counterpart
 
     def reset(self) -> None:
         self.budget = [self.run.item.config.getoption("ms_parity_max_bytes")]
@@ -115,7 +115,7 @@ class ModeParityCheck(ProbedCheck):
         atol = marker.kwargs.get("atol") if marker else option("ms_parity_atol")
         header = {"kind": "header", "calls": len(self.calls), "rtol": rtol, "atol": atol}
         side = {"nodeid": run.nodeid, "header": header, "calls": dict(enumerate(self.calls)), "params": self.params}
-        key = split_nodeid(run.nodeid, run.mode)
+        key = pair_key(run.item)
         run.count(len(self.calls))
         if run.mode == "PYNATIVE_MODE":
             self._waiting[key] = side
@@ -129,22 +129,21 @@ class ModeParityCheck(ProbedCheck):
                     call["shared"] = True
             self._compare_pair(side, eager, self.math,
                                lambda message, nodeid, mode, **details: run.emit(message, **details))
-        run.record(header)
+        run.record({**header, "pair": key})
         for index, call in enumerate(self.calls):
-            run.record({"kind": "call", "index": index, **call})
+            run.record({"kind": "call", "index": index, "pair": key, **call})
 
     def compare(self, records: list, emit) -> None:
         math = importlib.import_module("pytest_msgraph.parity_arithmetic")
         pairs: dict = {}
         for record in records:
-            base, variant = split_nodeid(record["nodeid"], record["mode"])
-            side = pairs.setdefault((base, variant), {}).setdefault(record["mode"], {"calls": {}})
+            side = pairs.setdefault(record["pair"], {}).setdefault(record["mode"], {"calls": {}})
             side["nodeid"] = record["nodeid"]
             if record["kind"] == "header":
                 side["header"] = record
             else:
                 side["calls"][record["index"]] = record
-        for (base, variant), sides in sorted(pairs.items()):
+        for _, sides in sorted(pairs.items()):
             graph, pynative = sides.get("GRAPH_MODE"), sides.get("PYNATIVE_MODE")
             if not graph or not pynative or "header" not in graph or "header" not in pynative:
                 continue  # one variant skipped or not run: nothing to compare
