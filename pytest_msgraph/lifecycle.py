@@ -144,14 +144,32 @@ def annotate_report(item: pytest.Item, call_info: Any, report: Any, state: Plugi
         ist.reported = len(run.findings)
         run.examined.clear()
         run.records.clear()
+    pending = state.collection_context.take_pending()  # travels once, on this process's first report
+    if pending:
+        data["collection_findings"] = pending
     # The name both variants of a mode pair share: one matrix row for the two of them.
     data["pair"] = pair_key(item) if variant_mode(item) is not None else None
     setattr(report, REPORT_ATTR, data)
-    if (
-        report.failed
-        and call_info.excinfo is not None
-        and data["mode"] == Mode.GRAPH_MODE.name
-        and is_compile_error(call_info.excinfo.value)
-    ):
-        om_dir = state.ms.om_dir(item.nodeid) if state.ms is not None else None
-        rewrite_report(report, call_info.excinfo.value, om_dir)
+    if report.failed and call_info.excinfo is not None:
+        _explain_compile_failure(item, report, call_info.excinfo.value, data, state)
+
+
+def _explain_compile_failure(item: pytest.Item, report: Any, exc: BaseException, data: dict,
+                             state: PluginState) -> None:
+    """Graph-syntax advice for an error of graph compilation itself, not one eager code raises too.
+
+    An op's ValueError (a bad reshape) also arrives through the compiler in GRAPH_MODE; when
+    the PYNATIVE_MODE twin of the pair raised the same kind of error, MindSpore's own
+    message is the right one and is left alone.
+    """
+    pair = data.get("pair")
+    if data["mode"] == Mode.PYNATIVE_MODE.name:
+        if pair is not None:
+            state.eager_failures[pair] = type(exc).__name__
+        return
+    if data["mode"] != Mode.GRAPH_MODE.name or not is_compile_error(exc):
+        return
+    if pair is not None and state.eager_failures.pop(pair, None) == type(exc).__name__:
+        return
+    om_dir = state.ms.om_dir(item.nodeid) if state.ms is not None else None
+    rewrite_report(report, exc, om_dir)

@@ -158,6 +158,7 @@ class Probes:
             self._orig_cell_call, self._orig_grad_forward, self._orig_jit_call)
 
         def cell_call(cell, *args, **kwargs):
+            __tracebackhide__ = True  # a failing test's traceback shows the user's frames and MindSpore's
             if not probes._listeners:
                 return orig_cell_call(cell, *args, **kwargs)
             grad = probes._grad
@@ -184,6 +185,7 @@ class Probes:
                     probes._emit("forward_finished", cell, args, out, failed or deferred_error(out))
 
         def grad_forward(fn, *args, **kwargs):
+            __tracebackhide__ = True  # a failing test's traceback shows the user's frames and MindSpore's
             if not probes._listeners or probes._grad is not None:
                 return orig_grad_forward(fn, *args, **kwargs)
             call = GradCall(fn, args, probes._pynative_api(), PYNATIVE, probes._user_location(),
@@ -197,6 +199,7 @@ class Probes:
                 probes._emit("grad_finished", call)
 
         def jit_call(executor, *args, **kwargs):
+            __tracebackhide__ = True  # a failing test's traceback shows the user's frames and MindSpore's
             target = probes._graph_grad_target(executor) if probes._listeners else None
             if target is None:
                 return orig_jit_call(executor, *args, **kwargs)

@@ -29,6 +29,7 @@ class MindSporeSession:
         self.guard = ContextGuard(ms)
         self.device = current_device(ms)
         self.device_id = device_id
+        self.restore_context = True  # ini ms_restore_context = false: each test's changes carry over
         # A user who set MS_OM_PATH chose where compile artifacts go; keep their choice.
         self._om_root = None if os.environ.get(OM_PATH_VAR) else om_root
 
@@ -49,7 +50,13 @@ class MindSporeSession:
         if settings.jit_level is not None:
             # Part of the session-start context, so every test starts from it.
             ms.set_context(jit_config={"jit_level": settings.jit_level})
-        return cls(ms, settings.seed, om_root, device_id)
+        session = cls(ms, settings.seed, om_root, device_id)
+        session.restore_context = settings.restore_context
+        return session
+
+    def rebase(self) -> None:
+        """Make the context as it is now (after collection) the one every test starts from."""
+        self.guard.baseline = self.guard.snapshot()
 
     def current_mode(self) -> Mode:
         return Mode(self.guard.mode())
@@ -74,5 +81,6 @@ class MindSporeSession:
         seeding.end()
         now = self.guard.snapshot()
         leaked = {k: (started_from[k], now[k]) for k in started_from if now.get(k) != started_from[k]}
-        self.guard.restore(self.guard.baseline, now)
+        if self.restore_context:
+            self.guard.restore(self.guard.baseline, now)
         return leaked

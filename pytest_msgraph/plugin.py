@@ -113,8 +113,11 @@ def pytest_collect_file(file_path, parent):
 
 @pytest.hookimpl(wrapper=True)  # registered before --lf's collection filter, so inside it: sees all items
 def pytest_make_collect_report(collector: pytest.Collector):
+    state = _state(collector.config)
+    before = state.collection_context.before(collector)
     report = yield
-    _state(collector.config).pairing.note_collected(report.result)
+    state.collection_context.after(collector, before)
+    state.pairing.note_collected(report.result)
     return report
 
 
@@ -129,6 +132,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     state = _state(session.config)
     if not state.is_controller and state.needs_mindspore(session.items):
         state.activate()
+    if state.ms is not None:
+        # One baseline, whatever the options: the context as collection left it, as without the plugin.
+        state.ms.rebase()
     state.warn_inactive_checks()
 
 

@@ -58,6 +58,8 @@ class Results:
         self.cross_test_errors = 0
         # True once a report came from a test the checks watched (a MindSpore test or a lint item).
         self.checked = False
+        # Findings about collection itself (a module that changed the context when imported).
+        self.collection_findings: dict[tuple, dict[str, Any]] = {}
         # Tests skipped because MindSpore's platform marks exclude this device.
         self.platform_skipped: set[str] = set()
         # Why the run ended early (Ctrl-C, pytest.exit, an internal error); None for a complete run.
@@ -89,6 +91,8 @@ class Results:
         record["pair"] = data.get("pair") or record["pair"]
         if data.get("device_id") is not None:
             self._device_ids.add(data["device_id"])
+        for finding in data.get("collection_findings", ()):  # each xdist worker collects, and sends its own
+            self.collection_findings.setdefault((finding["nodeid"], finding["message"]), finding)
         if data.get("platform_skipped"):
             self.platform_skipped.add(nodeid)
         self.checked = self.checked or "examined" in data
@@ -132,7 +136,7 @@ class Results:
     @property
     def findings(self) -> list[dict[str, Any]]:
         per_test = [f for entry in self._tests.values() for f in entry.findings]
-        return per_test + self.cross_test_findings
+        return per_test + self.cross_test_findings + list(self.collection_findings.values())
 
     def sorted_findings(self) -> list[dict[str, Any]]:
         return sorted(self.findings, key=lambda f: (f["check"], f["nodeid"], f["message"]))

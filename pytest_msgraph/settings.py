@@ -47,6 +47,7 @@ class Settings:
     device_id: Optional[str]  # "3", "auto", or None
     jit_level: Optional[str]
     platform_marks: bool
+    restore_context: bool  # put the context back after each test (ini ms_restore_context)
     check_policies: dict
     summary_max: int  # lines of findings per check in the summary
     # True when any ms option or ini key was given: MindSpore is then loaded at session start.
@@ -75,6 +76,9 @@ def add_options(parser: pytest.Parser) -> None:
                   default=None)
     group.addoption("--ms-lint", dest="ms_lint", action="store_true", default=False,
                     help="Add a graph_syntax lint item per collected Python file (reads source, runs nothing).")
+    parser.addini("ms_restore_context",
+                  "Put MindSpore's context back after each test (false: a test's set_context holds for the next).",
+                  type="bool", default=True)
     parser.addini("ms_platform_marks",
                   "Honour MindSpore's platform marks (platform_gpu, cpu_linux, ...) as device marks.",
                   type="bool", default=True)
@@ -145,12 +149,12 @@ def _summary_max(config: pytest.Config) -> int:
     return int(text)
 
 
-def _platform_marks(config: pytest.Config) -> bool:
+def _ini_bool(config: pytest.Config, key: str) -> bool:
     try:
-        return bool(config.getini("ms_platform_marks"))
+        return bool(config.getini(key))
     except (ValueError, pytest.UsageError) as exc:  # pytest 8 raises the first, 9 the second
         raise pytest.UsageError(
-            f"msgraph: ini key ms_platform_marks: {exc}; valid values: true or false (also yes/no, 1/0)."
+            f"msgraph: ini key {key}: {exc}; valid values: true or false (also yes/no, 1/0)."
         ) from None
 
 
@@ -211,7 +215,8 @@ def read_settings(config: pytest.Config) -> Settings:
         report_path=_report_path(config),
         device_id=device_id,
         jit_level=jit_level,
-        platform_marks=_platform_marks(config),
+        platform_marks=_ini_bool(config, "ms_platform_marks"),
+        restore_context=_ini_bool(config, "ms_restore_context"),
         check_policies={"ini": ini_policies, "cli": cli_policies},
         summary_max=_summary_max(config),
         explicit=explicit,

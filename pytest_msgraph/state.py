@@ -10,6 +10,7 @@ import pytest
 
 from .check_runner import CheckRunner
 from .checks import CheckRegistry, resolve_policies
+from .collection_context import CollectionContextWatcher
 from .device import DeviceUnavailable, ensure_available
 from .late_failures import fail_tests
 from .mindspore_session import MindSporeSession
@@ -40,6 +41,10 @@ class PluginState:
         # Set when the report could not be written at the end; shown in the terminal summary.
         self.report_error: Optional[str] = None
         self.pairing: Any = None  # the VariantPairing plugin, registered in pytest_configure
+        self.collection_context = CollectionContextWatcher(self)
+        # {pair name: exception type} of PYNATIVE_MODE variants that failed in this process,
+        # so that the GRAPH_MODE twin's compile-failure advice is given only where it applies.
+        self.eager_failures: dict[str, str] = {}
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> "PluginState":

@@ -38,7 +38,8 @@ class ContextLeakCheck(Check):
             else "set it in a fixture that restores it, or in conftest for the whole session"
         )
         run.emit(
-            f"test left the MindSpore context changed: {shown}; msgraph restored it for the next test. "
+            f"test left the MindSpore context changed: {shown}; msgraph puts it back for the next test "
+            "(unless ms_restore_context = false). "
             f"To fix: {advice}.",
             keys=sorted(changes),
         )
