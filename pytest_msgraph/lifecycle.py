@@ -10,10 +10,11 @@ import pytest
 
 from .check_runner import failure_message
 from .checks import Check
+from .compile_arithmetic import slowest, with_causes
 from .compile_errors import is_compile_error, rewrite_report
 from .device_marks import PLATFORM_SKIP_PREFIX, skip_reason
 from .findings import ERROR, TestRun
-from .markers import allowed_checks, variant_mode
+from .markers import allowed_checks, max_compiles, variant_mode
 from .modes import Mode
 from .results import REPORT_ATTR
 from .state import PluginState
@@ -60,21 +61,44 @@ def call(item: pytest.Item, state: PluginState):
     if ist is None:
         return (yield)
     state.runner.notify(ist.checks, "test_started", ist.run)
+    log = state.ms.compiles.start() if state.ms.compiles is not None else None
     try:
         result = yield
     except BaseException:
-        _finish_call(item, state, ist)
+        _finish_call(item, state, ist, log)
         raise
-    _fail_on_errors(_finish_call(item, state, ist))
+    _fail_on_errors(_finish_call(item, state, ist, log))
+    _enforce_max_compiles(item, ist.run, state)
     return result
 
 
-def _finish_call(item: pytest.Item, state: PluginState, ist: ItemState) -> list:
+def _finish_call(item: pytest.Item, state: PluginState, ist: ItemState, log: Any) -> list:
+    if log is not None:
+        state.ms.compiles.stop(log)
+        ist.run.compile_events = with_causes(log.events)
     if variant_mode(item) is None:
         # An unmarked test may switch modes itself; report the mode it ran in.
         ist.run.mode = state.ms.current_mode().name
     state.runner.notify(ist.checks, "test_finished", ist.run)
     return publish(state, ist)
+
+
+def _enforce_max_compiles(item: pytest.Item, run: TestRun, state: PluginState) -> None:
+    """@pytest.mark.ms_max_compiles(n): fail whatever the recompile check's policy (chex's assert_max_traces)."""
+    limit = max_compiles(item)
+    if limit is None:
+        return
+    events = getattr(run, "compile_events", None)
+    if events is None:
+        warnings.warn(MsGraphWarning(f"msgraph: {item.nodeid}: ms_max_compiles not checked: "
+                                     f"{state.ms.compiles_unavailable or 'compiles are not watched'}"))
+        return
+    if len(events) <= limit:
+        return
+    lines = [f"  {i}. {e['what']} ({e['kind']}) at {e['location']}: {e['cause']}, {e['seconds']:.3f} s"
+             for i, e in enumerate(events, 1)]
+    pytest.fail(f"[ms_max_compiles] the test compiled {len(events)} graphs, more than the {limit} allowed by "
+                f"@pytest.mark.ms_max_compiles({limit}):\n" + "\n".join(lines), pytrace=False)
 
 
 def teardown(item: pytest.Item, state: PluginState):
@@ -141,6 +165,11 @@ def annotate_report(item: pytest.Item, call_info: Any, report: Any, state: Plugi
             "examined": dict(run.examined),
             "records": dict(run.records),
         }
+        events = getattr(run, "compile_events", None)
+        if events is not None and call_info.when == "call":
+            data["compiles"] = {"count": len(events), "seconds": round(sum(e["seconds"] for e in events), 6),
+                                "slowest": [{"cell": e["what"], "seconds": e["seconds"], "cause": e["cause"]}
+                                            for e in slowest(events)]}
         ist.reported = len(run.findings)
         run.examined.clear()
         run.records.clear()

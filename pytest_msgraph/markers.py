@@ -24,6 +24,7 @@ MARKERS = (
     "ms_allow(*checks): turn the named pytest-msgraph checks off for this test.",
     "ms_device(*devices): run this test only on these devices (CPU, GPU, Ascend); skip it elsewhere.",
     "ms_tolerance(rtol=None, atol=None): mode_parity tolerances for this test's float outputs.",
+    "ms_max_compiles(n): fail the test when its call phase compiles more than n graphs (pytest-msgraph).",
     "msgraph_lint: a graph_syntax lint item added by --ms-lint (select with -m msgraph_lint).",
     *(f"{name}: MindSpore platform mark; pytest-msgraph skips the test on other devices."
       for name in ALL_PLATFORM_MARKS),
@@ -72,6 +73,25 @@ def validate_tolerance(metafunc: pytest.Metafunc) -> None:
                 f"@pytest.mark.ms_tolerance takes rtol= and/or atol= as numbers >= 0, got "
                 f"args={marker.args!r} kwargs={values!r}; example: @pytest.mark.ms_tolerance(rtol=1e-3, atol=1e-5)",
             )
+
+
+def validate_max_compiles(metafunc: pytest.Metafunc) -> None:
+    for marker in metafunc.definition.iter_markers("ms_max_compiles"):
+        if marker.kwargs or len(marker.args) != 1 or not _is_count(marker.args[0]):
+            _collection_error(
+                metafunc,
+                f"@pytest.mark.ms_max_compiles takes one whole number >= 0, got args={marker.args!r} "
+                f"kwargs={marker.kwargs!r}; example: @pytest.mark.ms_max_compiles(2)",
+            )
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def max_compiles(item: pytest.Item) -> Optional[int]:
+    marker = item.get_closest_marker("ms_max_compiles")
+    return None if marker is None else marker.args[0]
 
 
 def validate_allow(metafunc: pytest.Metafunc, registry: CheckRegistry) -> None:

@@ -253,16 +253,25 @@ class Probes:
         return "grad"
 
     def _is_internal(self, frame: Any) -> bool:
-        filename = frame.f_code.co_filename
-        return filename.startswith(self._ms_dir) or filename.startswith(_OWN_DIR)
+        return is_internal(frame, self._ms_dir)
 
     def _user_location(self) -> str:
-        frame = sys._getframe(2)
-        while frame is not None and self._is_internal(frame):
-            frame = frame.f_back
-        if frame is None:
-            return "?"
-        return f"{os.path.relpath(frame.f_code.co_filename)}:{frame.f_lineno}"
+        return user_location(self._ms_dir)
+
+
+def is_internal(frame: Any, ms_dir: str) -> bool:
+    filename = frame.f_code.co_filename
+    return filename.startswith(ms_dir) or filename.startswith(_OWN_DIR)
+
+
+def user_location(ms_dir: str) -> str:
+    """``file.py:12`` of the innermost caller outside MindSpore and this plugin."""
+    frame = sys._getframe(1)
+    while frame is not None and is_internal(frame, ms_dir):
+        frame = frame.f_back
+    if frame is None:
+        return "?"
+    return f"{os.path.relpath(frame.f_code.co_filename)}:{frame.f_lineno}"
 
 
 def cell_path(root: Any, target: Any) -> Optional[str]:

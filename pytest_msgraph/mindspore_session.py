@@ -6,7 +6,9 @@ import re
 from pathlib import Path
 from typing import Any, Optional
 
+from .compile_probes import CompileProbe
 from .context_guard import ContextGuard
+from .mindspore_probes import ProbeUnavailable
 from .device import card_count, current_device, select_device
 from .modes import Mode
 from . import seeding
@@ -30,6 +32,8 @@ class MindSporeSession:
         self.device = current_device(ms)
         self.device_id = device_id
         self.restore_context = True  # ini ms_restore_context = false: each test's changes carry over
+        self.compiles: Optional[CompileProbe] = None  # None when this MindSpore lacks the internals
+        self.compiles_unavailable: Optional[str] = None
         # A user who set MS_OM_PATH chose where compile artifacts go; keep their choice.
         self._om_root = None if os.environ.get(OM_PATH_VAR) else om_root
 
@@ -52,6 +56,10 @@ class MindSporeSession:
             ms.set_context(jit_config={"jit_level": settings.jit_level})
         session = cls(ms, settings.seed, om_root, device_id)
         session.restore_context = settings.restore_context
+        try:
+            session.compiles = CompileProbe(ms)
+        except ProbeUnavailable as exc:
+            session.compiles_unavailable = str(exc)
         return session
 
     def rebase(self) -> None:

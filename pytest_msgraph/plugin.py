@@ -98,6 +98,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     markers.validate_allow(metafunc, state.registry)
     markers.validate_device_marks(metafunc)
     markers.validate_tolerance(metafunc)
+    markers.validate_max_compiles(metafunc)
     markers.generate_mode_variants(metafunc, state.settings)
 
 

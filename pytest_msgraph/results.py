@@ -35,7 +35,8 @@ class _TestEntry:
 
     def __init__(self, nodeid: str) -> None:
         self.public: dict[str, Any] = {"nodeid": nodeid, "outcome": None, "mode": None, "device": None,
-                                       "duration": 0.0, "pair": None}
+                                       "duration": 0.0, "pair": None, "compiles": None, "compile_seconds": None}
+        self.slowest_compiles: list[dict[str, Any]] = []
         self.attempt = 0
         self.findings: list[dict[str, Any]] = []
         self.examined: dict[str, dict[str, int]] = {}
@@ -43,7 +44,8 @@ class _TestEntry:
 
     def start_attempt(self, attempt: int) -> None:
         self.attempt = attempt
-        self.public.update(outcome=None, duration=0.0)
+        self.public.update(outcome=None, duration=0.0, compiles=None, compile_seconds=None)
+        self.slowest_compiles = []
         self.findings, self.examined, self.records = [], {}, {}
 
 
@@ -91,6 +93,10 @@ class Results:
         record["pair"] = data.get("pair") or record["pair"]
         if data.get("device_id") is not None:
             self._device_ids.add(data["device_id"])
+        compiles = data.get("compiles")
+        if compiles is not None:
+            record["compiles"], record["compile_seconds"] = compiles["count"], compiles["seconds"]
+            entry.slowest_compiles = [{"test": nodeid, **c} for c in compiles["slowest"]]
         for finding in data.get("collection_findings", ()):  # each xdist worker collects, and sends its own
             self.collection_findings.setdefault((finding["nodeid"], finding["message"]), finding)
         if data.get("platform_skipped"):
@@ -169,6 +175,13 @@ class Results:
             if mode and self._outcome(entry) != "skipped":
                 counts[mode] = counts.get(mode, 0) + 1
         return counts
+
+    def compile_totals(self) -> tuple[int, float, list[dict[str, Any]]]:
+        """Graphs compiled in the tests' call phases, seconds spent, and the 5 slowest (test, cell, seconds)."""
+        count = sum(e.public["compiles"] or 0 for e in self._tests.values())
+        seconds = sum(e.public["compile_seconds"] or 0.0 for e in self._tests.values())
+        every = [c for e in self._tests.values() for c in e.slowest_compiles]
+        return count, seconds, sorted(every, key=lambda c: (-c["seconds"], c["test"]))[:5]
 
     def skipped_count(self) -> int:
         return sum(self._outcome(entry) == "skipped" for entry in self._tests.values())

@@ -50,6 +50,7 @@ class Settings:
     restore_context: bool  # put the context back after each test (ini ms_restore_context)
     check_policies: dict
     summary_max: int  # lines of findings per check in the summary
+    recompile_threshold: int  # compiles in one test that make a recompile finding
     # True when any ms option or ini key was given: MindSpore is then loaded at session start.
     explicit: bool
 
@@ -74,6 +75,10 @@ def add_options(parser: pytest.Parser) -> None:
                     help="Lines of findings shown per check in the msgraph summary (default 10; the report has all).")
     parser.addini("ms_summary_max", "Lines of findings shown per check in the msgraph summary (default 10).",
                   default=None)
+    group.addoption("--ms-recompile-threshold", dest="ms_recompile_threshold", type=_positive_int, default=None,
+                    help="recompile: compiles of one cell, jit function or group in one test that make a finding (3).")
+    parser.addini("ms_recompile_threshold", "recompile: compiles in one test that make a finding (default 3).",
+                  default=None)
     group.addoption("--ms-lint", dest="ms_lint", action="store_true", default=False,
                     help="Add a graph_syntax lint item per collected Python file (reads source, runs nothing).")
     parser.addini("ms_restore_context",
@@ -92,6 +97,12 @@ def _non_negative_float(text: str) -> float:
     if not (value >= 0 and math.isfinite(value)):
         raise argparse.ArgumentTypeError(f"{text!r} is not a tolerance; give a finite number >= 0 such as 1e-5")
     return value
+
+
+def _positive_int(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 2:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a compile count; give a whole number >= 2 such as 3")
+    return int(text)
 
 
 def _non_negative_int(text: str) -> int:
@@ -147,6 +158,19 @@ def _summary_max(config: pytest.Config) -> int:
     if not text.isdigit():
         raise pytest.UsageError(f"msgraph: ini key ms_summary_max {text!r} is not valid; give a whole number >= 0 such as 10.")
     return int(text)
+
+
+def _recompile_threshold(config: pytest.Config) -> int:
+    """The option, else the ini key, else 3; put back on the option, where the check reads it."""
+    value = config.getoption("ms_recompile_threshold")
+    if value is None:
+        text = str(config.getini("ms_recompile_threshold") or "").strip()
+        try:
+            value = _positive_int(text) if text else 3
+        except argparse.ArgumentTypeError as exc:
+            raise pytest.UsageError(f"msgraph: ini key ms_recompile_threshold: {exc}.") from None
+    config.option.ms_recompile_threshold = value
+    return value
 
 
 def _ini_bool(config: pytest.Config, key: str) -> bool:
@@ -219,5 +243,6 @@ def read_settings(config: pytest.Config) -> Settings:
         restore_context=_ini_bool(config, "ms_restore_context"),
         check_policies={"ini": ini_policies, "cli": cli_policies},
         summary_max=_summary_max(config),
+        recompile_threshold=_recompile_threshold(config),
         explicit=explicit,
     )

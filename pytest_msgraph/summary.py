@@ -23,6 +23,10 @@ def summary_lines(results: Results, runner: CheckRunner, device: Optional[str], 
     if results.platform_skipped:
         lines.append(f"{len(results.platform_skipped)} test(s) skipped by MindSpore platform marks (device {device}); "
                      "ms_platform_marks = false runs them")
+    count, seconds, slowest = results.compile_totals()
+    if count:
+        lines.append(f"compiles: {count} graph(s), {seconds:.2f} s compiling; slowest: " + ", ".join(
+            f"{c['seconds']:.2f} s {c['cell']} in {c['test']}" for c in slowest))
     by_check: dict[str, list[dict]] = {}
     for finding in results.sorted_findings():
         by_check.setdefault(finding["check"], []).append(finding)

@@ -31,6 +31,14 @@ class Run:
         """{nodeid: outcome} from the JSON report."""
         return {t["nodeid"]: t["outcome"] for t in self.report["tests"]}
 
+    def timeless_report(self):
+        """The report without wall-clock fields, to compare two runs (serial and -n 2)."""
+        report = json.loads(json.dumps(self.report))
+        for test in report["tests"]:
+            test.pop("duration")
+            test.pop("compile_seconds")
+        return report
+
     def findings(self, check=None):
         return [f for f in self.report["findings"] if check is None or f["check"] == check]
 

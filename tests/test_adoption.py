@@ -66,13 +66,6 @@ def test_graph_variant_skipped(mode):
 FROZEN_GRAPH = "test_ms_style.py::test_frozen_numpy[0]"
 
 
-def _without_durations(report):
-    report = json.loads(json.dumps(report))
-    for test in report["tests"]:
-        test.pop("duration")
-    return report
-
-
 @pytest.fixture
 def ms_style(pytester, run_pytest):
     pytester.makepyfile(test_ms_style=MS_STYLE)
@@ -121,7 +114,7 @@ def test_the_matrix_has_one_row_per_test_with_both_mode_columns(pytester, ms_sty
 
 def test_xdist_gives_the_serial_result(pytester, run_pytest, ms_style):
     parallel = run_pytest("-n", "2")
-    assert _without_durations(parallel.report) == _without_durations(ms_style.report)
+    assert parallel.timeless_report() == ms_style.timeless_report()
 
 
 def test_outcomes_match_a_run_without_the_plugin_on_a_clean_suite(pytester, run_pytest):

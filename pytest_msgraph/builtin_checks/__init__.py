@@ -5,6 +5,7 @@ from .double_forward import DoubleForwardCheck
 from .dynamic_shape import DynamicShapeCheck
 from .graph_syntax import GraphSyntaxCheck
 from .mode_parity import ModeParityCheck
+from .recompile import RecompileCheck
 
 
 def pytest_msgraph_register_checks(registry, config):
@@ -14,3 +15,4 @@ def pytest_msgraph_register_checks(registry, config):
     registry.add(ModeParityCheck())
     registry.add(GraphSyntaxCheck())
     registry.add(ContextLeakCheck())
+    registry.add(RecompileCheck())

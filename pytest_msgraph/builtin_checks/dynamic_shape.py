@@ -16,6 +16,7 @@ import json
 import os
 from typing import Any, Optional
 
+from ..cell_config import base_attributes, configuration
 from ..findings import TestRun
 from ..mindspore_probes import GRAPH
 from ..shape_signatures import mode_mismatches, show, signature, value_dependent_groups
@@ -80,7 +81,7 @@ class DynamicShapeCheck(ProbedCheck):
 
         self.inspection = graph_inspection
         self._lines: dict = {}  # compiled graph id -> {op: [source lines]}, for the session
-        self._base_attributes = set(vars(mindspore.nn.Cell()))
+        self._base_attributes = base_attributes(mindspore)
 
     def reset(self) -> None:
         self.cell_calls = 0
@@ -100,13 +101,7 @@ class DynamicShapeCheck(ProbedCheck):
         """How the cell was built: its own scalar settings and the shapes of all its parameters."""
         cached = self._configs.get(id(cell))
         if cached is None or cached[0] is not cell:
-            settings = sorted(
-                (k, v) for k, v in vars(cell).items()
-                if not k.startswith("_") and k not in self._base_attributes and "phase" not in k  # set by compiles
-                and isinstance(v, (bool, int, float, str))
-            )
-            shapes = [[p.name, list(p.shape)] for p in cell.get_parameters()]
-            cached = self._configs[id(cell)] = (cell, [[k, v] for k, v in settings] + shapes)
+            cached = self._configs[id(cell)] = (cell, configuration(cell, self._base_attributes))
         return cached[1]
 
     def _inspect(self, cell: Any) -> None:

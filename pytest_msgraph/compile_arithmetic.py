@@ -1,0 +1,107 @@
+"""Why a graph was compiled again, from the compiles one test made (pure).
+
+A compile event is JSON data: ``{"kind": "cell" | "jit" | "grad", "what": "Net",
+"group": "...", "instance": "...", "signature": [...], "seconds": 0.2, "location":
+"test_x.py:12"}``. ``signature`` is shape_signatures' signature of the call's
+arguments (tensors by shape and dtype, Python scalars by type and value).
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, Optional
+
+CAUSES = {
+    "scalar_value": "a Python int, float or bool argument took new values; each value is a new graph. "
+                    "Fix: pass a Tensor, or ms.mutable(value).",
+    "shape": "a tensor argument changed shape. Fix: declare the dynamic dimension once with "
+             "cell.set_inputs(Tensor(shape=[None, 4], dtype=...)), or pad or bucket the inputs to a few shapes.",
+    "dtype": "a tensor argument changed dtype. Fix: cast the inputs to one dtype before the call.",
+    "structure": "a tuple or list argument changed length or nesting. Fix: pass a fixed structure "
+                 "(pad the list), or a Tensor.",
+    "new_instance": "identical cells are built anew, and each new instance compiles its own graph. "
+                    "Fix: build the cell once, outside the loop, and call it many times.",
+    "new_function": "the grad function (ms.grad / ms.value_and_grad / GradOperation) is built anew on each "
+                    "call, and each one compiles. Fix: build it once, outside the loop.",
+    "other": "the arguments look the same; MindSpore compiled again for another reason (a changed "
+             "attribute, a new phase).",
+}
+FIRST = "first compile"
+
+
+def _is_tensor(sig: Any) -> bool:
+    return isinstance(sig, dict) and "shape" in sig
+
+
+def _is_scalar(sig: Any) -> bool:
+    return isinstance(sig, dict) and "value" in sig
+
+
+def signature_change(before: Any, after: Any) -> Optional[str]:
+    """The first kind of difference between two argument signatures, or None when equal."""
+    if before == after:
+        return None
+    if isinstance(before, list) and isinstance(after, list):
+        if len(before) != len(after):
+            return "structure"
+        changes = [signature_change(b, a) for b, a in zip(before, after)]
+        for kind in ("structure", "dtype", "shape", "scalar_value", "other"):
+            if kind in changes:
+                return kind
+        return None
+    if _is_tensor(before) and _is_tensor(after):
+        if before["dtype"] != after["dtype"]:
+            return "dtype"
+        return "shape" if len(before["shape"]) == len(after["shape"]) else "structure"
+    if _is_scalar(before) and _is_scalar(after) and before.get("type") == after.get("type"):
+        return "scalar_value"
+    if isinstance(before, dict) and isinstance(after, dict) and set(before) == set(after) and not (
+            _is_tensor(before) or _is_scalar(before)):
+        return signature_change([before[k] for k in sorted(before)], [after[k] for k in sorted(after)])
+    return "structure"
+
+
+def cause_of(previous: dict, event: dict) -> str:
+    """Why ``event`` compiled again after ``previous`` (same group)."""
+    change = signature_change(previous["signature"], event["signature"])
+    if change is not None:
+        return change
+    if previous["instance"] != event["instance"] or event["kind"] != "cell":
+        return "new_function" if event["kind"] == "grad" else "new_instance"
+    return "other"
+
+
+def with_causes(events: Iterable[dict]) -> list[dict]:
+    """Each event with its ``cause``: the first of its group is FIRST, later ones against the one before."""
+    last: dict[str, dict] = {}
+    out = []
+    for event in events:
+        previous = last.get(event["group"])
+        out.append({**event, "cause": FIRST if previous is None else cause_of(previous, event)})
+        last[event["group"]] = event
+    return out
+
+
+def recompiled_groups(events: Iterable[dict], threshold: int) -> list[dict]:
+    """Groups compiled ``threshold`` or more times, each with its main cause, for findings."""
+    groups: dict[str, list[dict]] = {}
+    for event in with_causes(events):
+        groups.setdefault(event["group"], []).append(event)
+    found = []
+    for members in groups.values():
+        if len(members) < threshold:
+            continue
+        causes = [m["cause"] for m in members[1:]]
+        cause = max(dict.fromkeys(causes), key=causes.count)  # the most frequent, first seen on a tie
+        signatures: list = []
+        for m in members:
+            if m["signature"] not in signatures and len(signatures) < 3:
+                signatures.append(m["signature"])
+        found.append({
+            "cell": members[0]["what"], "kind": members[0]["kind"], "compiles": len(members), "cause": cause,
+            "seconds": round(sum(m["seconds"] for m in members), 6), "signatures": signatures,
+            "location": members[-1]["location"], "instances": len({m["instance"] for m in members}),
+        })
+    return found
+
+
+def slowest(entries: Iterable[dict], n: int = 5) -> list[dict]:
+    return sorted(entries, key=lambda e: -e["seconds"])[:n]
