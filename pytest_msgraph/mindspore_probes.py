@@ -16,12 +16,13 @@ Three places are patched, once per session, and only while a check listens:
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib
 import os
 import sys
 import weakref
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterator, Optional
 
 PYNATIVE = "PYNATIVE_MODE"
 GRAPH = "GRAPH_MODE"
@@ -125,6 +126,16 @@ class Probes:
     def mode(self) -> str:
         """The current mode, read without get_context (which costs ~0.1 ms a call)."""
         return GRAPH if self._context._get_mode() == 0 else PYNATIVE
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """No listener hears the calls made inside (a fixture's own comparison runs)."""
+        saved = (self._listeners, self._depth, self._grad)
+        self._listeners, self._depth, self._grad = [], 0, None
+        try:
+            yield
+        finally:
+            self._listeners, self._depth, self._grad = saved
 
     # -- listeners ---------------------------------------------------------
     def listen(self, listener: Any) -> None:

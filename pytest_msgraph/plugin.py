@@ -216,3 +216,16 @@ def ms_shapes(request: pytest.FixtureRequest) -> ShapeRecorder:
     ist = request.node.stash.get(lifecycle.ITEM_KEY, None)
     enabled = ist is not None and any(check.name == "dynamic_shape" for check in ist.checks)
     return ShapeRecorder(ist.run if enabled else None)
+
+
+@pytest.fixture
+def torch_parity(request: pytest.FixtureRequest):
+    """Compare a migrated Cell with its PyTorch original: ``torch_parity.check(ms_cell, torch_module, *inputs)``."""
+    pytest.importorskip("torch", reason="the torch_parity fixture needs PyTorch: pip install 'pytest-msgraph[torch]'")
+    from .torch_parity import TorchParity
+
+    state = _state(request.config)
+    marker = request.node.get_closest_marker("ms_tolerance")
+    tolerances = (marker.kwargs.get("rtol"), marker.kwargs.get("atol")) if marker else (None, None)
+    reporter = lifecycle.check_reporter(request.node, state, "torch_parity")
+    return TorchParity(reporter, tolerances, lambda: lifecycle.eager(state), lambda: lifecycle.unwatched(state))

@@ -9,6 +9,7 @@ MindSpore test runs. Randomly keeps its shuffling and seeds every other test.
 """
 from __future__ import annotations
 
+import sys
 from typing import Any, Optional
 
 # (mindspore module, seed) while a MindSpore test runs in this process; randomly's hook
@@ -24,6 +25,9 @@ def seed_everything(ms: Any, seed: int) -> None:
     random.seed(seed)
     numpy.random.seed(seed)
     ms.set_seed(seed)
+    torch = sys.modules.get("torch")  # seeded when a test uses it (torch_parity), never imported here
+    if torch is not None:
+        torch.manual_seed(seed)
 
 
 def begin(ms: Any, seed: int) -> None:

@@ -30,6 +30,13 @@ def test_examples_pass_and_every_graph_mode_bug_is_caught(pytester, run_pytest):
     assert all(outcomes[nodeid] == "xfailed" for nodeid in causes)
     for fixed in ("test_tensor_scale_each_step", "test_grad_function_built_once"):
         assert outcomes[f"test_recompiles.py::{fixed}[GRAPH_MODE]"] == "passed"
+    # The seed's unit test against PyTorch: the default pad_mode is caught with its hint, the fix passes.
+    if any("test_torch_parity" in k for k in outcomes):  # the module skips itself without torch
+        for mode in ("GRAPH_MODE", "PYNATIVE_MODE"):
+            assert outcomes[f"test_torch_parity.py::test_seed_my_cell_with_the_default_pad_mode[{mode}]"] == "xfailed"
+            assert outcomes[f"test_torch_parity.py::test_seed_my_cell_with_pad_mode_pad[{mode}]"] == "passed"
+            assert outcomes[f"test_torch_parity.py::test_small_cnn_port_with_gradients[{mode}]"] == "passed"
+        assert any("use pad_mode='pad', padding=0" in f["message"] for f in run.findings("torch_parity"))
     # The seed's MySampler: flagged without set_grad, clean with it and with its bprop.
     assert outcomes["test_set_grad.py::test_sampler_forward_then_grad_without_set_grad"] == "xfailed"
     assert outcomes["test_set_grad.py::test_sampler_forward_then_grad_with_set_grad"] == "passed"

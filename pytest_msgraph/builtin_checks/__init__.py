@@ -6,6 +6,7 @@ from .dynamic_shape import DynamicShapeCheck
 from .graph_syntax import GraphSyntaxCheck
 from .mode_parity import ModeParityCheck
 from .recompile import RecompileCheck
+from .torch_parity import TorchParityCheck
 
 
 def pytest_msgraph_register_checks(registry, config):
@@ -16,3 +17,4 @@ def pytest_msgraph_register_checks(registry, config):
     registry.add(GraphSyntaxCheck())
     registry.add(ContextLeakCheck())
     registry.add(RecompileCheck())
+    registry.add(TorchParityCheck())
