@@ -37,6 +37,19 @@ RULES = {
               "body runs once, at compile time. Keep concurrency outside the network.",
     "MSG005": ".asnumpy() in graph code: GRAPH_MODE rejects it under STRICT syntax; under LAX it runs "
               "through the Python fallback and cuts the gradient. Keep the computation in Tensor ops.",
+    "MSG006": "{name}'s first parameter is {first!r}, not 'self': PYNATIVE_MODE runs it, GRAPH_MODE fails under "
+              "both syntax levels with a misleading 'TypeError: The parameters number of the function is 2, but "
+              "the number of provided arguments is 1'. Name it self.",
+    "MSG007": "{name}(...) builds a {what} inside graph code. {effect} Build it in __init__ and call it in "
+              "construct (the seed guide: no custom types in graph code).",
+}
+# MSG007's effect, as measured on MindSpore 2.10 for each kind of class.
+_BUILT_EFFECTS = {
+    "Cell": "Its parameters are never trained (not in trainable_params()); PYNATIVE_MODE draws new random weights "
+            "on every call, GRAPH_MODE once at compile time, so the two modes compute different things; built "
+            "from a tensor (the seed's nn.Dense(x)) it is a TypeError in GRAPH_MODE.",
+    "class": "Under the default LAX syntax GRAPH_MODE runs it through the Python fallback (outside the graph); under "
+             "STRICT it fails when given a tensor ('the inputs should be constant').",
 }
 _NUMPY_MODULES = ("numpy", "scipy")
 _THREAD_MODULES = ("threading", "multiprocessing", "concurrent")
@@ -84,9 +97,19 @@ def _module_aliases(tree: ast.Module) -> dict[str, str]:
 class _GraphCodeVisitor(ast.NodeVisitor):
     """Collects findings in one graph function body."""
 
-    def __init__(self, aliases: dict[str, str], report) -> None:
+    def __init__(self, aliases: dict[str, str], report, module_classes: dict[str, bool]) -> None:
         self.aliases = aliases
         self.report = report
+        self.module_classes = module_classes  # classes defined in this file: name -> is a Cell
+
+    def built_class(self, func: ast.AST, qualified: str) -> Optional[str]:
+        """'Cell' or 'class' when the call builds one (a class of this file, or mindspore.nn's); else None."""
+        if isinstance(func, ast.Name) and func.id in self.module_classes:
+            return "Cell" if self.module_classes[func.id] else "class"
+        name = qualified.rpartition(".")[2]
+        if qualified.startswith("mindspore.nn.") and name[:1].isupper():
+            return "Cell"
+        return None
 
     def _qualified(self, node: ast.AST) -> str:
         dotted = _dotted(node)
@@ -104,7 +127,11 @@ class _GraphCodeVisitor(ast.NodeVisitor):
         qualified = self._qualified(node.func)
         top = qualified.split(".")[0]
         shown = _dotted(node.func)
-        if top in _NUMPY_MODULES:
+        built = self.built_class(node.func, qualified)
+        if built is not None:
+            self.report(node, "MSG007", {"name": shown, "what": "Cell" if built == "Cell" else "user-defined class",
+                                         "effect": _BUILT_EFFECTS[built]})
+        elif top in _NUMPY_MODULES:
             self.report(node, "MSG003" if ".random" in f".{qualified}" else "MSG002", {"name": shown})
         elif top in _THREAD_MODULES:
             self.report(node, "MSG004", {"name": shown})
@@ -179,18 +206,32 @@ def lint_source(source: str, path: str) -> list[LintFinding]:
             if not _suppressed(lines, node.lineno, rule):
                 findings.append(LintFinding(path, node.lineno, node.col_offset + 1, rule, owner,
                                             RULES[rule].format(**values)))
-        visitor = _GraphCodeVisitor(aliases, report)
+        visitor = _GraphCodeVisitor(aliases, report, module_classes)
         for statement in function.body:
             visitor.visit(statement)
 
+    module_classes = {node.name: _is_cell_class(node, set()) for node in tree.body if isinstance(node, ast.ClassDef)}
     for node in ast.walk(tree):
         if isinstance(node, ast.ClassDef) and _is_cell_class(node, cells):
             cells.add(node.name)
             for method in _graph_methods(node):
+                if method.name in ("construct", "bprop"):
+                    _check_first_parameter(method, node.name, lines, findings, path)
                 scan(method, node.name)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _is_jit(node):
             scan(node, node.name)
     return sorted(set(findings), key=lambda f: (f.line, f.col, f.rule))
+
+
+def _check_first_parameter(method: ast.FunctionDef, owner: str, lines: list[str], findings: list,
+                           path: str) -> None:
+    """MSG006: construct/bprop whose first parameter is not self."""
+    params = method.args.posonlyargs + method.args.args
+    static = any(_dotted(d) == "staticmethod" for d in method.decorator_list)
+    if static or not params or params[0].arg == "self" or _suppressed(lines, method.lineno, "MSG006"):
+        return
+    findings.append(LintFinding(path, method.lineno, method.col_offset + 1, "MSG006", owner,
+                                RULES["MSG006"].format(name=f"{owner}.{method.name}", first=params[0].arg)))
 
 
 def lint_file(path: Path) -> list[LintFinding]:

@@ -37,6 +37,13 @@ def test_examples_pass_and_every_graph_mode_bug_is_caught(pytester, run_pytest):
             assert outcomes[f"test_torch_parity.py::test_seed_my_cell_with_pad_mode_pad[{mode}]"] == "passed"
             assert outcomes[f"test_torch_parity.py::test_small_cnn_port_with_gradients[{mode}]"] == "passed"
         assert any("use pad_mode='pad', padding=0" in f["message"] for f in run.findings("torch_parity"))
+    # The seed's mixed precision: the float16-everything step and to_float with amp_level are caught.
+    kinds = {(f["nodeid"], f["kind"]) for f in run.findings("mixed_precision")}
+    for mode in ("GRAPH_MODE", "PYNATIVE_MODE"):
+        assert (f"test_mixed_precision.py::test_everything_in_float16[{mode}]", "batchnorm") in kinds
+        assert outcomes[f"test_mixed_precision.py::test_the_guides_recipe_batchnorm_and_loss_in_float32[{mode}]"] \
+            == "passed"
+    assert ("test_mixed_precision.py::test_custom_to_float_with_model_amp_level", "amp_level") in kinds
     # The seed's MySampler: flagged without set_grad, clean with it and with its bprop.
     assert outcomes["test_set_grad.py::test_sampler_forward_then_grad_without_set_grad"] == "xfailed"
     assert outcomes["test_set_grad.py::test_sampler_forward_then_grad_with_set_grad"] == "passed"

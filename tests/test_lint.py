@@ -125,8 +125,58 @@ class Net(nn.Cell):
     assert found == [("MSG002", 15, "Net")]
 
 
+def test_msg006_and_msg007_and_their_look_alikes():
+    source = HEADER + textwrap.dedent('''
+        class Scaler:
+            def __init__(self, k):
+                self.k = k
+
+
+        class Block(nn.Cell):
+            def construct(self, x):
+                return x
+
+
+        class Net(nn.Cell):
+            def __init__(self):
+                super().__init__()
+                self.block = Block()           # building cells in __init__ is the right place
+                self.dense = nn.Dense(3, 2)
+                self.helper = Scaler(2)
+
+            def construct(self, x):
+                a = Scaler(2)
+                b = nn.Dense(x)
+                c = Block()
+                d = ops.ReLU()(x)              # a primitive: fine in graph code
+                e = ms.Tensor(1.0)             # a tensor: fine
+                return self.dense(self.block(x))
+
+
+        class NotSelf(nn.Cell):
+            def construct(s, x):
+                return x
+
+            def helper(other, x):              # not construct/bprop: any name
+                return x
+
+
+        class Static(nn.Cell):
+            @staticmethod
+            def bprop(x, out, dout):
+                return (dout,)
+
+            def construct(self, x):
+                return x
+    ''')
+    found = _rules(source)
+    assert [(rule, cell) for rule, _, cell in found] == [
+        ("MSG007", "Net"), ("MSG007", "Net"), ("MSG007", "Net"), ("MSG006", "NotSelf"),
+    ]
+
+
 def test_every_rule_has_an_id_and_a_fix():
-    assert sorted(RULES) == ["MSG001", "MSG002", "MSG003", "MSG004", "MSG005"]
+    assert sorted(RULES) == ["MSG001", "MSG002", "MSG003", "MSG004", "MSG005", "MSG006", "MSG007"]
 
 
 def test_command_line_output_and_exit_status(tmp_path):
@@ -279,6 +329,69 @@ def test_msg005_asnumpy_fails_under_strict():
     graph(ms.STRICT)
     with pytest.raises(Exception):
         AsnumpyCell()(X)
+
+
+class NotSelf(nn.Cell):
+    def construct(s, x):
+        return x * 2
+
+
+@pytest.mark.parametrize("level", [ms.LAX, ms.STRICT])
+def test_msg006_first_parameter_not_self_fails_only_in_graph_mode(level):
+    graph(level)
+    with pytest.raises(TypeError, match="The parameters number of the function is 2"):
+        NotSelf()(X)
+    ms.set_context(mode=ms.PYNATIVE_MODE)
+    assert NotSelf()(X).shape == (3,)
+
+
+class Holder:
+    def __init__(self, t):
+        self.t = t
+
+    def value(self):
+        return self.t * 2
+
+
+class UsesHolder(nn.Cell):
+    def construct(self, x):
+        return Holder(x).value()
+
+
+class BuildsDense(nn.Cell):
+    def construct(self, x):
+        return nn.Dense(3, 2)(x.reshape(1, 3))
+
+
+class SeedBuildsDense(nn.Cell):
+    def construct(self, x):
+        out = nn.Dense(x)
+        return out
+
+
+def test_msg007_user_class_falls_back_under_lax_and_fails_under_strict():
+    graph()
+    np.testing.assert_allclose(UsesHolder()(X).asnumpy(), 2.0)
+    graph(ms.STRICT)
+    with pytest.raises(ValueError, match="the inputs should be constant"):
+        UsesHolder()(X)
+
+
+def test_msg007_a_cell_built_in_construct_is_untrained_and_differs_between_modes():
+    ms.set_context(mode=ms.PYNATIVE_MODE)
+    net = BuildsDense()
+    assert net.trainable_params() == []
+    assert not np.array_equal(net(X).asnumpy(), net(X).asnumpy())  # new random weights each call
+    graph()
+    net = BuildsDense()
+    assert np.array_equal(net(X).asnumpy(), net(X).asnumpy())  # built once, at compile time
+
+
+@pytest.mark.parametrize("level", [ms.LAX, ms.STRICT])
+def test_msg007_the_seeds_dense_of_a_tensor_is_a_type_error_in_graph_mode(level):
+    graph(level)
+    with pytest.raises(TypeError, match="all arguments are required to be constants"):
+        SeedBuildsDense()(X)
 '''
 
 
@@ -286,7 +399,7 @@ def test_each_rule_claim_holds_in_mindspore(pytester):
     pytester.makepyfile(test_claims=CLAIMS)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--ms-check=context_leak=off",
                                            "--ms-check=mode_parity=off")
-    result.assert_outcomes(passed=5)
+    result.assert_outcomes(passed=11)
 
 
 FROZEN = "class Net(nn.Cell):\n    def construct(self, x):\n        return x + np.random.randn(3)\n"

@@ -4,6 +4,7 @@ from .context_leak import ContextLeakCheck
 from .double_forward import DoubleForwardCheck
 from .dynamic_shape import DynamicShapeCheck
 from .graph_syntax import GraphSyntaxCheck
+from .mixed_precision import MixedPrecisionCheck
 from .mode_parity import ModeParityCheck
 from .recompile import RecompileCheck
 from .torch_parity import TorchParityCheck
@@ -18,3 +19,4 @@ def pytest_msgraph_register_checks(registry, config):
     registry.add(ContextLeakCheck())
     registry.add(RecompileCheck())
     registry.add(TorchParityCheck())
+    registry.add(MixedPrecisionCheck())

@@ -1,0 +1,85 @@
+"""mixed_precision: the seed guide's manual mixed-precision advice, checked at run time (issue 13)."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SUITE = (Path(__file__).parent / "data" / "mixed_precision_suite.py").read_text()
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    root = tmp_path_factory.mktemp("mixed_precision")
+    (root / "test_mp.py").write_text(SUITE)
+    subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:randomly",
+                    "--ms-report=r.json"], cwd=root, capture_output=True, text=True)
+    return json.loads((root / "r.json").read_text())
+
+
+def _kinds(report):
+    found = {}
+    for f in report["findings"]:
+        if f["check"] == "mixed_precision":
+            found.setdefault(f["nodeid"].split("::")[1], set()).add(f["kind"])
+    return found
+
+
+def test_the_wrong_recipe_is_caught_in_both_modes(report):
+    kinds = _kinds(report)
+    for mode in ("GRAPH_MODE", "PYNATIVE_MODE"):
+        assert kinds[f"test_wrong_recipe[{mode}]"] == {"batchnorm", "loss_output"}
+        assert kinds[f"test_value_and_grad_fp16[{mode}]"] == {"batchnorm"}
+
+
+def test_custom_to_float_with_amp_level_is_caught(report):
+    [finding] = [f for f in report["findings"] if f["nodeid"].endswith("test_o2_custom")]
+    assert finding["kind"] == "amp_level" and "do not set amp_level" in finding["message"]
+
+
+def test_clean_recipes_stay_clean(report):
+    kinds = _kinds(report)
+    for clean in ("test_seed_recipe[GRAPH_MODE]", "test_seed_recipe[PYNATIVE_MODE]", "test_float32[GRAPH_MODE]",
+                  "test_float32[PYNATIVE_MODE]", "test_o2_clean"):
+        assert clean not in kinds
+
+
+def test_messages_name_the_batchnorm_and_the_fix(report):
+    [finding] = [f for f in report["findings"]
+                 if f["nodeid"].endswith("test_wrong_recipe[GRAPH_MODE]") and f["kind"] == "batchnorm"]
+    assert "BatchNorm 'network._backbone.layer1.1' runs in float16" in finding["message"]
+    assert "cell.to_float(ms.float32)" in finding["message"]
+
+
+MINDCV = '''
+import numpy as np
+import pytest
+import mindspore as ms
+from mindspore import nn
+
+mindcv = pytest.importorskip("mindcv")
+
+
+@pytest.mark.both_modes
+@pytest.mark.parametrize("name", ["resnet18", "mobilenet_v2_100"])
+@pytest.mark.parametrize("amp_level", ["O0", "O2"])
+def test_train_step(name, amp_level):
+    net = mindcv.create_model(name, num_classes=4, pretrained=False)
+    loss = nn.SoftmaxCrossEntropyWithLogits(sparse=True, reduction="mean")
+    model = ms.train.Model(net, loss_fn=loss, optimizer=nn.Momentum(net.trainable_params(), 0.01, 0.9),
+                           amp_level=amp_level, loss_scale_manager=None)
+    x = ms.Tensor(np.random.randn(2, 3, 32, 32).astype(np.float32))
+    y = ms.Tensor(np.array([0, 1], np.int32))
+    model._train_network.set_train()
+    model._train_network(x, y)
+'''
+
+
+def test_mindcv_models_raise_no_false_alarm_in_float32_and_under_o2(pytester, run_pytest):
+    pytest.importorskip("mindcv", reason="mindcv is in the test extra; this checks its models stay clean")
+    pytester.makepyfile(test_mindcv=MINDCV)
+    run = run_pytest("--ms-check", "mode_parity=off")
+    assert set(run.outcomes().values()) == {"passed"}, run.stdout()[-3000:]
+    assert run.findings("mixed_precision") == []
+    assert run.report["examined"]["mixed_precision"]["training steps"] >= 8
