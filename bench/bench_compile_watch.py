@@ -20,7 +20,6 @@ import statistics
 import time
 
 import numpy as np
-
 from bench_both_modes import runs_from_command_line
 
 SHAPES = range(1, 13)

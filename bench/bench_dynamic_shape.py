@@ -13,9 +13,8 @@ import argparse
 import statistics
 import time
 
-import numpy as np
-
 import mindspore as ms
+import numpy as np
 from mindspore import nn, ops
 
 from pytest_msgraph import graph_inspection
@@ -65,14 +64,14 @@ def main() -> None:
     }
     cache: dict = {}
     for name, (cls, args) in cases.items():
-        compile_ms = median_ms(lambda: cls()(*args), max(3, runs // 5))
+        compile_ms = median_ms(lambda cls=cls, args=args: cls()(*args), max(3, runs // 5))
         cell = cls()
         cell(*args)
         roots = inspect(cell)
-        inspect_ms = median_ms(lambda: inspect(cell), runs)
+        inspect_ms = median_ms(lambda cell=cell: inspect(cell), runs)
         key = (id(cell), cell.create_time, cell.phase)
         cache[key] = roots
-        cached_ms = median_ms(lambda: cache.get((id(cell), cell.create_time, cell.phase)), runs)
+        cached_ms = median_ms(lambda cell=cell: cache.get((id(cell), cell.create_time, cell.phase)), runs)
         print(f"{name:<10} compile + first call {compile_ms:8.2f} ms   inspection {inspect_ms:6.3f} ms "
               f"({inspect_ms / compile_ms:.1%} of the compile)   cached {cached_ms * 1e3:6.2f} us   found {roots}")
 

@@ -16,7 +16,7 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from bench_both_modes import NETWORK, compare, runs_from_command_line, junit_times
+from bench_both_modes import NETWORK, compare, junit_times, runs_from_command_line
 
 STEPS = 60
 

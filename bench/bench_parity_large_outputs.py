@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from bench_both_modes import compare, junit_times, runs_from_command_line
 
 CALLS = 10

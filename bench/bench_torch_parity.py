@@ -17,7 +17,6 @@ import statistics
 import time
 
 import numpy as np
-
 from bench_both_modes import runs_from_command_line
 
 CHECKS = 20

@@ -5,10 +5,9 @@ moving_mean/moving_var twice per step. pytest-msgraph's bn_update_count check
 counts the updates in every test; the wrong ways below are flagged, the right ways
 are clean.
 """
+import mindspore as ms
 import numpy as np
 import pytest
-
-import mindspore as ms
 from mindspore import nn
 
 
@@ -47,7 +46,7 @@ def test_loss_then_separate_grad(net_with_loss, batch):
     optimizer = nn.SGD(net_with_loss.trainable_params(), 0.01)
     grad_fn = ms.grad(net_with_loss, grad_position=None, weights=optimizer.parameters)
     for _ in range(3):
-        loss = net_with_loss(*batch)  # logged each step...
+        net_with_loss(*batch)  # the loss, logged each step...
         optimizer(grad_fn(*batch))  # ...then the grad runs the forward again
 
 

@@ -7,10 +7,9 @@ a shape value-dependent. Here the GRAPH_MODE variants of the flagged cells turn
 that warning into an error, so the expected failure proves the detection; the
 cross-variant findings show in the msgraph summary.
 """
+import mindspore as ms
 import numpy as np
 import pytest
-
-import mindspore as ms
 from mindspore import nn as ms_nn
 from mindspore import ops
 

@@ -3,12 +3,11 @@
 Each test passes in PYNATIVE_MODE. Its GRAPH_MODE variant is an expected failure:
 that is what @pytest.mark.both_modes reveals, with no extra test code.
 """
-import numpy as np
-import pytest
-
 import mindspore as ms
 import mindspore.nn as nn
 import mindspore.ops as ops
+import numpy as np
+import pytest
 
 
 class ClampWithFallback(nn.Cell):

@@ -5,9 +5,9 @@ float32 (a float16 loss overflows easily) and warns that custom ``to_float`` con
 ``Model``'s ``amp_level``. The ``mixed_precision`` check (policy warn) says so at run time;
 here its warnings are turned into errors so that the wrong ways are strict xfails.
 """
+import mindspore as ms
 import numpy as np
 import pytest
-import mindspore as ms
 from mindspore import nn
 
 AS_ERRORS = pytest.mark.filterwarnings("error::pytest_msgraph.MsGraphWarning")

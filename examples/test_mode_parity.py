@@ -6,12 +6,10 @@ seed's MySampler reads numpy randomness in construct (the graph_syntax lint flag
 those lines with --ms-lint); in GRAPH_MODE the draw is made once, at compile time,
 so the second call repeats the first one's picks and mode_parity shows it.
 """
+import mindspore as ms
 import numpy as np
 import pytest
-
-import mindspore as ms
 from mindspore import nn, ops
-
 from test_training_step import Network
 
 

@@ -5,12 +5,11 @@ compare its output with a reference. The reference here is numpy (PyTorch is
 not needed to show the point): a 'valid' convolution, which is what PyTorch's
 Conv2d computes with its default padding=0.
 """
-import numpy as np
-import pytest
-
 import mindspore as ms
 import mindspore.nn as nn
 import mindspore.ops as ops
+import numpy as np
+import pytest
 
 
 class MyCell(nn.Cell):

@@ -5,10 +5,10 @@
 each trap in the summary (policy warn). The traps are strict xfails: the run stays
 green and still proves each one is caught.
 """
+import mindspore as ms
 import numpy as np
 import pytest
-import mindspore as ms
-from mindspore import nn, Tensor
+from mindspore import Tensor, nn
 
 
 class Net(nn.Cell):

@@ -5,12 +5,11 @@ the guide shows "pos_values forword" printed twice. pytest-msgraph's
 double_forward check catches it in an ordinary test. The cell samples with numpy
 in construct, so it is a PYNATIVE_MODE-only cell (as in the guide).
 """
-import numpy as np
-import pytest
-
 import mindspore as ms
 import mindspore.nn as nn
 import mindspore.ops as ops
+import numpy as np
+import pytest
 
 
 class MySampler(nn.Cell):

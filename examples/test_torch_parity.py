@@ -8,7 +8,6 @@ Skipped when torch is not installed (pip install "pytest-msgraph[torch]").
 """
 import numpy as np
 import pytest
-import mindspore as ms
 from mindspore import nn, ops
 
 torch = pytest.importorskip("torch", reason="PyTorch parity needs torch: pip install 'pytest-msgraph[torch]'")

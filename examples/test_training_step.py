@@ -3,10 +3,9 @@
 The guide's construct ends with ``out = nn.Dense(x)``, which builds a new layer
 instead of calling ``self.fc``: fixed here.
 """
+import mindspore as ms
 import numpy as np
 import pytest
-
-import mindspore as ms
 from mindspore import nn
 
 

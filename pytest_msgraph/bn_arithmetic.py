@@ -11,18 +11,20 @@ so ``g`` follows from snapshots alone, without touching the statistics.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 DEFAULT_DECAY = 0.9
 _MAX_UPDATES = 64
 
 
-def snapshot(bns: list) -> dict:
+def snapshot(bns: list[Any]) -> dict[str, Any]:
     """{path: copy of moving_mean} for [(path, BatchNorm cell)]; a copy, as the device buffer moves on."""
     return {path: np.array(bn.moving_mean.asnumpy(), copy=True) for path, bn in bns}
 
 
-def decay_from_momentum(momentum) -> float:
+def decay_from_momentum(momentum: Any) -> float:
     """MindSpore's BatchNorm keeps ``1 - decay`` in ``.momentum`` (0.1 for the default 0.9)."""
     try:
         value = float(momentum)
@@ -31,7 +33,10 @@ def decay_from_momentum(momentum) -> float:
     return 1.0 - value if 0.0 < value < 1.0 else DEFAULT_DECAY
 
 
-def updates_in_grad(before: np.ndarray, after: np.ndarray, after_grad: np.ndarray, decay: float) -> int:
+Array = np.ndarray[Any, Any]
+
+
+def updates_in_grad(before: Array, after: Array, after_grad: Array, decay: float) -> int:
     """Updates the grad made, given one plain forward took ``before`` to ``after``."""
     if np.array_equal(after_grad, after):
         return 0

@@ -59,8 +59,9 @@ class CheckRunner:
                 continue
             severity = self.policies[check.name]
 
-            def emit(message, *, nodeid, mode=None, cell=None, _check=check.name, _severity=severity, **details):
-                device = next((r.get("device") for r in records if r.get("device")), None)
+            def emit(message, *, nodeid, mode=None, cell=None, _check=check.name, _severity=severity, _records=records,
+                     **details):
+                device = next((r.get("device") for r in _records if r.get("device")), None)
                 found.append(Finding(_check, _severity, nodeid, mode, device, message, cell, details))
 
             try:

@@ -1,7 +1,7 @@
 """The check frame: the Check base class, the registry, and per-check policies."""
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from .findings import ERROR, OFF, POLICIES, WARN, TestRun
 
@@ -33,7 +33,7 @@ class Check:
     def test_torn_down(self, run: TestRun) -> None:
         """The test's fixtures were torn down and the context restored."""
 
-    def compare(self, records: list, emit) -> None:
+    def compare(self, records: list[Any], emit: Callable[..., None]) -> None:
         """End of session, where every test's ``run.record(...)`` payloads meet.
 
         Runs once, on the xdist controller or the only process, without MindSpore.
@@ -60,7 +60,7 @@ class CheckRegistry:
             raise ValueError(f"a check named {check.name!r} is registered twice")
         self._checks[check.name] = check
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Check]:
         return iter(self._checks.values())
 
     def __contains__(self, name: str) -> bool:

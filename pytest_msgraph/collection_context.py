@@ -52,7 +52,9 @@ class CollectionContextWatcher:
         if before is None:
             return
         now = self._snapshot()
-        changed = sorted(key for key in before if now is not None and now.get(key) != before[key])
+        if now is None:
+            return
+        changed = sorted(key for key in before if now.get(key) != before[key])
         if not changed:
             return
         what = f"module {collector.nodeid}" if isinstance(collector, pytest.Module) else (

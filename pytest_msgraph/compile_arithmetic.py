@@ -59,7 +59,7 @@ def signature_change(before: Any, after: Any) -> Optional[str]:
     return "structure"
 
 
-def cause_of(previous: dict, event: dict) -> str:
+def cause_of(previous: dict[str, Any], event: dict[str, Any]) -> str:
     """Why ``event`` compiled again after ``previous`` (same group)."""
     change = signature_change(previous["signature"], event["signature"])
     if change is not None:
@@ -69,9 +69,9 @@ def cause_of(previous: dict, event: dict) -> str:
     return "other"
 
 
-def with_causes(events: Iterable[dict]) -> list[dict]:
+def with_causes(events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each event with its ``cause``: the first of its group is FIRST, later ones against the one before."""
-    last: dict[str, dict] = {}
+    last: dict[str, dict[str, Any]] = {}
     out = []
     for event in events:
         previous = last.get(event["group"])
@@ -80,9 +80,9 @@ def with_causes(events: Iterable[dict]) -> list[dict]:
     return out
 
 
-def recompiled_groups(events: Iterable[dict], threshold: int) -> list[dict]:
+def recompiled_groups(events: Iterable[dict[str, Any]], threshold: int) -> list[dict[str, Any]]:
     """Groups compiled ``threshold`` or more times, each with its main cause, for findings."""
-    groups: dict[str, list[dict]] = {}
+    groups: dict[str, list[dict[str, Any]]] = {}
     for event in with_causes(events):
         groups.setdefault(event["group"], []).append(event)
     found = []
@@ -91,7 +91,7 @@ def recompiled_groups(events: Iterable[dict], threshold: int) -> list[dict]:
             continue
         causes = [m["cause"] for m in members[1:]]
         cause = max(dict.fromkeys(causes), key=causes.count)  # the most frequent, first seen on a tie
-        signatures: list = []
+        signatures: list[Any] = []
         for m in members:
             if m["signature"] not in signatures and len(signatures) < 3:
                 signatures.append(m["signature"])
@@ -103,5 +103,5 @@ def recompiled_groups(events: Iterable[dict], threshold: int) -> list[dict]:
     return found
 
 
-def slowest(entries: Iterable[dict], n: int = 5) -> list[dict]:
+def slowest(entries: Iterable[dict[str, Any]], n: int = 5) -> list[dict[str, Any]]:
     return sorted(entries, key=lambda e: -e["seconds"])[:n]

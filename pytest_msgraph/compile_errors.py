@@ -48,7 +48,8 @@ def explain(exc: BaseException, om_dir: Optional[Path]) -> list[str]:
         lines.append(f"  at {location}")
     if om_dir is not None and (om_dir / "analyze_fail.ir").exists():
         lines.append(f"  compiler report: {om_dir / 'analyze_fail.ir'}")
-    lines.append("  graph mode compiles construct once, with a subset of Python: rewrite that construct with supported syntax")
+    lines.append("  graph mode compiles construct once, with a subset of Python: "
+                 "rewrite that construct with supported syntax")
     return lines
 
 
@@ -57,6 +58,7 @@ def rewrite_report(report: Any, exc: BaseException, om_dir: Optional[Path]) -> N
     if not isinstance(longrepr, ExceptionRepr):
         return
     header = explain(exc, om_dir)
-    longrepr.reprtraceback.reprentries.insert(0, ReprEntryNative([line + "\n" for line in header]))
+    entries = longrepr.reprtraceback.reprentries
+    longrepr.reprtraceback.reprentries = [ReprEntryNative([line + "\n" for line in header]), *entries]
     if longrepr.reprcrash is not None:
         longrepr.reprcrash.message = header[0][len("msgraph: "):]

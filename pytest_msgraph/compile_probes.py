@@ -99,7 +99,7 @@ class CompileProbe:
         fn = getattr(executor, "fn", None)
         code = getattr(fn, "__code__", None)
         if code is not None and code.co_name == "after_grad":
-            cells = dict(zip(code.co_freevars, fn.__closure__ or ()))
+            cells = dict(zip(code.co_freevars, getattr(fn, "__closure__", None) or ()))
             target = cells["fn"].cell_contents if "fn" in cells else None
             self._record("grad", target, fn, args, seconds)
         else:

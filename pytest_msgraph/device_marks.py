@@ -63,7 +63,7 @@ def skip_reason(item, device: str, platform_marks: bool, platform: str = sys.pla
         marks = [name for name in ALL_PLATFORM_MARKS if item.get_closest_marker(name) is not None]
         if marks and not any(
             ALL_PLATFORM_MARKS[m][0] == device
-            and (ALL_PLATFORM_MARKS[m][1] is None or platform.startswith(ALL_PLATFORM_MARKS[m][1]))
+            and platform.startswith(ALL_PLATFORM_MARKS[m][1] or "")
             for m in marks
         ):
             return (f"{PLATFORM_SKIP_PREFIX} {', '.join(marks)} exclude {device} on {platform} "

@@ -27,7 +27,7 @@ class Finding:
     device: Optional[str]
     message: str
     cell: Optional[str] = None
-    details: dict = dataclasses.field(default_factory=dict)
+    details: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -42,9 +42,9 @@ class Finding:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Finding":
         own = {f.name for f in dataclasses.fields(cls)} - {"details"}
-        kwargs = {k: data.get(k) for k in own}
-        kwargs["details"] = {k: v for k, v in data.items() if k not in own}
-        return cls(**kwargs)
+        details = {k: v for k, v in data.items() if k not in own}
+        return cls(data["check"], data["severity"], data["nodeid"], data.get("mode"), data.get("device"),
+                   data["message"], data.get("cell"), details)
 
 
 class TestRun:
@@ -60,7 +60,10 @@ class TestRun:
         self.findings: list[Finding] = []
         self.examined: dict[str, dict[str, int]] = {}
         # Per check, JSON-serialisable data compared across tests at the end of the session.
-        self.records: dict[str, list] = {}
+        self.records: dict[str, list[Any]] = {}
+        # Set by the plugin for the checks: the call phase's compiles, and the context keys the test left changed.
+        self.compile_events: Optional[list[dict[str, Any]]] = None
+        self.context_changes: dict[str, tuple[Any, Any]] = {}
         self._check_name = ""
         self._severity = WARN
         self._unit = "items"
@@ -87,7 +90,7 @@ class TestRun:
         self.findings.append(finding)
         return finding
 
-    def record(self, payload: dict, check: Optional[str] = None) -> None:
+    def record(self, payload: dict[str, Any], check: Optional[str] = None) -> None:
         """Keep ``payload`` (as plain JSON data) for the check's ``compare`` at the end of the session."""
         self.records.setdefault(check or self._check_name, []).append(to_plain(payload))
 

@@ -159,8 +159,9 @@ def _matches(node: ast.AST, cell: Any, op: str) -> bool:
         if name in VALUE_DEPENDENT.get(op, ()) or name == op:
             return True
         # self.uniq(x), with self.uniq = ops.Unique() in __init__
-        if isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) and node.func.value.id == "self":
-            primitive = getattr(cell, node.func.attr, None)
+        func = node.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self":
+            primitive = getattr(cell, func.attr, None)
             return getattr(primitive, "name", None) == op
     if op == "NonZero" and isinstance(node, ast.Subscript):
         return isinstance(node.slice, (ast.Compare, ast.BoolOp))  # x[x > 0.5] compiles to NonZero
@@ -187,5 +188,5 @@ def source_lines(cell: Any, ops: list[str]) -> dict[str, list[str]]:
         for node in ast.walk(tree):
             for op in ops:
                 if _matches(node, sub, op):
-                    found[op].append(f"{filename}:{first + node.lineno - 1}")
+                    found[op].append(f"{filename}:{first + getattr(node, 'lineno', 1) - 1}")
     return {op: sorted(set(places)) for op, places in found.items()}

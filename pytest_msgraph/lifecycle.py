@@ -16,6 +16,7 @@ from .compile_errors import is_compile_error, rewrite_report
 from .device_marks import PLATFORM_SKIP_PREFIX, skip_reason
 from .findings import ERROR, TestRun
 from .markers import allowed_checks, max_compiles, variant_mode
+from .mindspore_session import MindSporeSession
 from .modes import Mode
 from .results import REPORT_ATTR
 from .state import PluginState
@@ -56,13 +57,20 @@ def setup(item: pytest.Item, state: PluginState) -> None:
     item.stash[ITEM_KEY] = ItemState(run, state.runner.for_test(allowed_checks(item)), started_from)
 
 
+def _session(state: PluginState) -> MindSporeSession:
+    """The MindSpore session; an ItemState exists only for tests run under one."""
+    assert state.ms is not None
+    return state.ms
+
+
 def call(item: pytest.Item, state: PluginState):
     """Generator body of the pytest_runtest_call wrapper."""
     ist = item.stash.get(ITEM_KEY, None)
     if ist is None:
         return (yield)
     state.runner.notify(ist.checks, "test_started", ist.run)
-    log = state.ms.compiles.start() if state.ms.compiles is not None else None
+    compiles = _session(state).compiles
+    log = compiles.start() if compiles is not None else None
     try:
         result = yield
     except BaseException:
@@ -74,12 +82,13 @@ def call(item: pytest.Item, state: PluginState):
 
 
 def _finish_call(item: pytest.Item, state: PluginState, ist: ItemState, log: Any) -> list:
-    if log is not None:
-        state.ms.compiles.stop(log)
+    session = _session(state)
+    if log is not None and session.compiles is not None:
+        session.compiles.stop(log)
         ist.run.compile_events = with_causes(log.events)
     if variant_mode(item) is None:
         # An unmarked test may switch modes itself; report the mode it ran in.
-        ist.run.mode = state.ms.current_mode().name
+        ist.run.mode = session.current_mode().name
     state.runner.notify(ist.checks, "test_finished", ist.run)
     return publish(state, ist)
 
@@ -89,10 +98,11 @@ def _enforce_max_compiles(item: pytest.Item, run: TestRun, state: PluginState) -
     limit = max_compiles(item)
     if limit is None:
         return
-    events = getattr(run, "compile_events", None)
+    events = run.compile_events
     if events is None:
         warnings.warn(MsGraphWarning(f"msgraph: {item.nodeid}: ms_max_compiles not checked: "
-                                     f"{state.ms.compiles_unavailable or 'compiles are not watched'}"))
+                                     f"{_session(state).compiles_unavailable or 'compiles are not watched'}"),
+                      stacklevel=2)
         return
     if len(events) <= limit:
         return
@@ -119,7 +129,7 @@ def check_reporter(item: pytest.Item, state: PluginState, name: str) -> Optional
     """The reporter for check ``name`` in this test; None when it is off here (policy, ms_allow)."""
     ist = item.stash.get(ITEM_KEY, None)
     check = None if ist is None else next((c for c in ist.checks if c.name == name), None)
-    if check is None:
+    if ist is None or check is None:
         return None
     return CheckReporter(ist.run, name, state.runner.policies[name], check.unit)
 
@@ -156,7 +166,7 @@ def teardown(item: pytest.Item, state: PluginState):
     ist = item.stash.get(ITEM_KEY, None)
     if ist is None or not ist.started_from:  # not a MindSpore test (a lint item)
         return result
-    ist.run.context_changes = state.ms.end_test(ist.started_from)
+    ist.run.context_changes = _session(state).end_test(ist.started_from)
     state.runner.notify(ist.checks, "test_torn_down", ist.run)
     _fail_on_errors(publish(state, ist))
     return result
@@ -198,7 +208,7 @@ def annotate_report(item: pytest.Item, call_info: Any, report: Any, state: Plugi
         # Mode.GRAPH_MODE is 0, so a variant is tested against None, never for truth.
         variant = variant_mode(item)
         if variant is not None:
-            mode = variant.name
+            mode: Optional[str] = variant.name
         else:
             mode = None if getattr(item, "msgraph_lint", False) else Mode.PYNATIVE_MODE.name  # MindSpore's default
         data = {"mode": mode, "device": state.device, "device_id": state.device_id,

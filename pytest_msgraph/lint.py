@@ -8,7 +8,8 @@ from an editor or pre-commit:
     python -m pytest_msgraph.lint models/ tests/test_net.py
 
 prints ``file:line:col: RULE message`` per finding and exits 1 when it finds
-something, 2 when a file cannot be read or parsed (it is never counted as clean). ``# msgraph: ignore[MSG003]`` (or a bare ``# msgraph: ignore``) on a line
+something, 2 when a file cannot be read or parsed (it is never counted as clean).
+``# msgraph: ignore[MSG003]`` (or a bare ``# msgraph: ignore``) on a line
 silences it there.
 """
 from __future__ import annotations
@@ -20,7 +21,7 @@ import re
 import sys
 import tokenize
 from pathlib import Path
-from typing import Iterable, Iterator, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional, Union
 
 RULES = {
     "MSG001": "try/except in graph code: GRAPH_MODE rejects the statement at compile time "
@@ -87,7 +88,8 @@ def _module_aliases(tree: ast.Module) -> dict[str, str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
-                aliases[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
+                top = alias.name.split(".")[0]
+                aliases[alias.asname or top] = alias.name if alias.asname else top
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             for alias in node.names:
                 aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
@@ -97,7 +99,8 @@ def _module_aliases(tree: ast.Module) -> dict[str, str]:
 class _GraphCodeVisitor(ast.NodeVisitor):
     """Collects findings in one graph function body."""
 
-    def __init__(self, aliases: dict[str, str], report, module_classes: dict[str, bool]) -> None:
+    def __init__(self, aliases: dict[str, str], report: Callable[[ast.AST, str, dict[str, Any]], None],
+                 module_classes: dict[str, bool]) -> None:
         self.aliases = aliases
         self.report = report
         self.module_classes = module_classes  # classes defined in this file: name -> is a Cell
@@ -140,7 +143,7 @@ class _GraphCodeVisitor(ast.NodeVisitor):
         self.generic_visit(node)
 
 
-def _is_cell_class(node: ast.ClassDef, cells: set) -> bool:
+def _is_cell_class(node: ast.ClassDef, cells: set[Any]) -> bool:
     for base in node.bases:
         name = _dotted(base)
         if name.split(".")[-1].endswith("Cell") or name in cells:
@@ -148,7 +151,10 @@ def _is_cell_class(node: ast.ClassDef, cells: set) -> bool:
     return False
 
 
-def _is_jit(node: ast.FunctionDef) -> bool:
+Function = Union[ast.FunctionDef, ast.AsyncFunctionDef]
+
+
+def _is_jit(node: Function) -> bool:
     for decorator in node.decorator_list:
         target = decorator.func if isinstance(decorator, ast.Call) else decorator
         if _dotted(target).split(".")[-1] in _JIT_NAMES:
@@ -156,11 +162,11 @@ def _is_jit(node: ast.FunctionDef) -> bool:
     return False
 
 
-def _graph_methods(cls: ast.ClassDef) -> Iterator[ast.FunctionDef]:
+def _graph_methods(cls: ast.ClassDef) -> Iterator[Function]:
     """construct and bprop, and the methods of the class they call through self, each once."""
     methods = {n.name: n for n in cls.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
-    todo = [name for name in ("construct", "bprop") if name in methods]
-    seen: set = set()
+    todo: list[str] = [name for name in ("construct", "bprop") if name in methods]
+    seen: set[Any] = set()
     while todo:
         name = todo.pop(0)
         if name in seen:
@@ -193,16 +199,18 @@ def lint_source(source: str, path: str) -> list[LintFinding]:
     try:
         tree = ast.parse(source, filename=path)
     except (SyntaxError, ValueError) as exc:  # ValueError: a NUL byte (a binary file)
-        where = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
-        raise UnreadableSource(f"{path}: cannot parse{where}: {type(exc).__name__}: {exc.args[0] if exc.args else exc}; "
+        lineno = getattr(exc, "lineno", None)
+        where = f" (line {lineno})" if lineno else ""
+        reason = exc.args[0] if exc.args else exc
+        raise UnreadableSource(f"{path}: cannot parse{where}: {type(exc).__name__}: {reason}; "
                                "the lint checks nothing in a file Python cannot parse") from None
     lines = source.splitlines()
     aliases = _module_aliases(tree)
     findings: list[LintFinding] = []
-    cells: set = set()
+    cells: set[Any] = set()
 
-    def scan(function: ast.AST, owner: str) -> None:
-        def report(node: ast.AST, rule: str, values: dict) -> None:
+    def scan(function: Function, owner: str) -> None:
+        def report(node: Any, rule: str, values: dict[str, Any]) -> None:  # any node with a position
             if not _suppressed(lines, node.lineno, rule):
                 findings.append(LintFinding(path, node.lineno, node.col_offset + 1, rule, owner,
                                             RULES[rule].format(**values)))
@@ -223,7 +231,7 @@ def lint_source(source: str, path: str) -> list[LintFinding]:
     return sorted(set(findings), key=lambda f: (f.line, f.col, f.rule))
 
 
-def _check_first_parameter(method: ast.FunctionDef, owner: str, lines: list[str], findings: list,
+def _check_first_parameter(method: Function, owner: str, lines: list[str], findings: list[Any],
                            path: str) -> None:
     """MSG006: construct/bprop whose first parameter is not self."""
     params = method.args.posonlyargs + method.args.args
@@ -263,10 +271,12 @@ def _python_files(paths: Iterable[str]) -> Iterator[Path]:
                 yield found
 
 
-def main(argv: Optional[list] = None) -> int:
+def main(argv: Optional[list[Any]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pytest_msgraph.lint", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("paths", nargs="+", metavar="PATH", help="Python files or folders")
+    parser.add_argument("--exit-zero", action="store_true",
+                        help="exit 0 even when something is found (a file that cannot be parsed still exits 2)")
     args = parser.parse_args(argv)
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
@@ -282,7 +292,7 @@ def main(argv: Optional[list] = None) -> int:
         print(finding)
     for problem in unreadable:
         print(f"msgraph lint: {problem}", file=sys.stderr)
-    return 2 if unreadable else (1 if found else 0)
+    return 2 if unreadable else (1 if found and not args.exit_zero else 0)
 
 
 if __name__ == "__main__":

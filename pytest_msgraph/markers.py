@@ -159,9 +159,8 @@ def check_unittest_class(collector: pytest.Collector, obj: object, settings: Set
     where = f"{collector.nodeid}::{obj.__name__}"
     advice = ("write it as a pytest test function or plain class (both_modes splits those), or parametrize "
               "the mode inside the TestCase with self.subTest and ms.set_context(mode=...)")
-    if collector.get_closest_marker("both_modes") or getattr(obj, "pytestmark", None) and any(
-        getattr(m, "name", None) == "both_modes" for m in obj.pytestmark
-    ):
+    own_marks = getattr(obj, "pytestmark", None) or []
+    if collector.get_closest_marker("both_modes") or any(getattr(m, "name", None) == "both_modes" for m in own_marks):
         pytest.fail(f"{where}: @pytest.mark.both_modes cannot split a unittest.TestCase class (pytest does not "
                     f"parametrize unittest tests); it would run once, in PYNATIVE_MODE only. To fix: {advice}.",
                     pytrace=False)

@@ -15,7 +15,7 @@ import html
 import json
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from .results import OUTCOMES
 from .shape_signatures import split_nodeid
@@ -32,7 +32,7 @@ class ReportError(Exception):
     """A file that cannot be merged; the message names it and says why."""
 
 
-def load_report(path: str) -> dict:
+def load_report(path: str) -> dict[str, Any]:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
@@ -55,7 +55,7 @@ def load_report(path: str) -> dict:
     return data
 
 
-def _expect(path: str, where: str, value: Any, kinds: tuple, what: str) -> None:
+def _expect(path: str, where: str, value: Any, kinds: tuple[Any, ...], what: str) -> None:
     if not isinstance(value, kinds) or isinstance(value, bool) and bool not in kinds:
         raise ReportError(f"{path}: {where} is {json.dumps(value)[:60]}, expected {what}")
 
@@ -65,7 +65,7 @@ def _check_outcome(path: str, where: str, value: Any) -> None:
         raise ReportError(f"{path}: {where} is {json.dumps(value)[:60]}, expected one of: {', '.join(OUTCOMES)}")
 
 
-def _check_report(path: str, data: dict) -> None:
+def _check_report(path: str, data: dict[str, Any]) -> None:
     """Types as well as keys: a report from an untrusted CI job goes into HTML and markdown."""
     text, optional_text = (str,), (str, type(None))
     for key in ("device", "jit_level", "mindspore"):
@@ -88,7 +88,7 @@ def _check_report(path: str, data: dict) -> None:
         _expect(path, f"findings[{i}].mode", finding.get("mode"), optional_text, "a string or null")
 
 
-def _check_matrix(path: str, data: dict) -> None:
+def _check_matrix(path: str, data: dict[str, Any]) -> None:
     _expect(path, "rows", data["rows"], (list,), "a list of rows")
     for i, row in enumerate(data["rows"]):
         _expect(path, f"rows[{i}]", row, (dict,), "an object")
@@ -99,7 +99,7 @@ def _check_matrix(path: str, data: dict) -> None:
             _check_outcome(path, f"rows[{i}].cells[{key!r}].outcome", cell.get("outcome"))
 
 
-def column_of(report: dict, test: dict) -> dict:
+def column_of(report: dict[str, Any], test: dict[str, Any]) -> dict[str, Any]:
     device = test.get("device") or report.get("device") or "unknown"
     mode = test.get("mode") or "unknown"
     level = report.get("jit_level") if mode == "GRAPH_MODE" else None  # it only shapes compiled graphs
@@ -107,12 +107,12 @@ def column_of(report: dict, test: dict) -> dict:
     return {"key": label, "device": device, "mode": mode, "jit_level": level}
 
 
-def build_matrix(reports: list[dict]) -> dict:
-    columns: dict[str, dict] = {}
-    rows: dict[str, dict[str, dict]] = {}
+def build_matrix(reports: list[dict[str, Any]]) -> dict[str, Any]:
+    columns: dict[str, dict[str, Any]] = {}
+    rows: dict[str, dict[str, dict[str, Any]]] = {}
     for report in reports:
         # Per-test findings by nodeid; cross-test ones (a test function in one mode) by (function, mode).
-        flagged: dict[Any, set] = {}
+        flagged: dict[Any, set[Any]] = {}
         for finding in report.get("findings", ()):
             nodeid = finding.get("nodeid")
             key = nodeid if "[" in nodeid or finding.get("mode") is None else (nodeid, finding["mode"])
@@ -137,7 +137,7 @@ def build_matrix(reports: list[dict]) -> dict:
                 old["checks"] = sorted(set(old["checks"]) | set(cell["checks"]))
     ordered = sorted(columns.values(), key=lambda c: (DEVICE_ORDER.get(c["device"], 9), c["device"], c["mode"],
                                                       c["jit_level"] or ""))
-    totals = {c["key"]: {} for c in ordered}
+    totals: dict[str, dict[str, int]] = {c["key"]: {} for c in ordered}
     for cells in rows.values():
         for key, cell in cells.items():
             totals[key][cell["outcome"]] = totals[key].get(cell["outcome"], 0) + 1
@@ -150,7 +150,7 @@ def build_matrix(reports: list[dict]) -> dict:
     }
 
 
-def mark_regressions(matrix: dict, baseline: dict) -> list[dict]:
+def mark_regressions(matrix: dict[str, Any], baseline: dict[str, Any]) -> list[dict[str, Any]]:
     """Cells that passed in ``baseline`` and fail now; each gets ``"regressed": true``."""
     before = {(r["test"], key): cell["outcome"] for r in baseline["rows"] for key, cell in r["cells"].items()}
     found = []
@@ -163,10 +163,10 @@ def mark_regressions(matrix: dict, baseline: dict) -> list[dict]:
     return found
 
 
-def _cell_text(cell: Optional[dict]) -> str:
+def _cell_text(cell: Optional[dict[str, Any]]) -> str:
     if cell is None:
         return "-"
-    text = cell["outcome"]
+    text = str(cell["outcome"])
     if cell["checks"]:
         text += f" ({', '.join(cell['checks'])})"
     if cell.get("regressed"):
@@ -174,11 +174,12 @@ def _cell_text(cell: Optional[dict]) -> str:
     return text
 
 
-def _totals_text(totals: dict) -> str:
-    return ", ".join(f"{n} {outcome}" for outcome, n in sorted(totals.items(), key=lambda kv: -OUTCOME_RANK.get(kv[0], 0)))
+def _totals_text(totals: dict[str, Any]) -> str:
+    ranked = sorted(totals.items(), key=lambda kv: -OUTCOME_RANK.get(kv[0], 0))
+    return ", ".join(f"{n} {outcome}" for outcome, n in ranked)
 
 
-def _where(column: dict) -> str:
+def _where(column: dict[str, Any]) -> str:
     envs = "; ".join(
         f"mindspore {e.get('mindspore')}, python {e.get('python')}, {e.get('platform')}" for e in column["environments"]
     )
@@ -195,7 +196,7 @@ def _md_code(text: str) -> str:
     return f"`` {body} ``" if "`" in body else f"`{body}`"
 
 
-def to_markdown(matrix: dict) -> str:
+def to_markdown(matrix: dict[str, Any]) -> str:
     keys = [c["key"] for c in matrix["columns"]]
     lines = ["| test | " + " | ".join(map(_md, keys)) + " |", "|---" * (len(keys) + 1) + "|"]
     for row in matrix["rows"]:
@@ -209,7 +210,7 @@ def to_markdown(matrix: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def to_html(matrix: dict) -> str:
+def to_html(matrix: dict[str, Any]) -> str:
     keys = [c["key"] for c in matrix["columns"]]
     esc = html.escape
     head = "".join(f"<th>{esc(k)}</th>" for k in keys)
@@ -225,16 +226,21 @@ def to_html(matrix: dict) -> str:
     totals = "".join(f"<td>{esc(_totals_text(matrix['totals'][k]))}</td>" for k in keys)
     where = "".join(f"<li>{esc(_where(c))}</li>" for c in matrix["columns"])
     style = ("td.passed{background:#dfd}td.failed,td.error{background:#fdd}td.skipped{color:#888}"
-             "td.regressed{outline:2px solid #c00}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px}")
+             "td.regressed{outline:2px solid #c00}table{border-collapse:collapse}"
+             "td,th{border:1px solid #ccc;padding:2px 6px}")
     return (f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>pytest-msgraph matrix</title>"
             f"<style>{style}</style></head><body><table><tr><th>test</th>{head}</tr>{''.join(body)}"
             f"<tr><th>total</th>{totals}</tr></table><p>Where each column ran:</p><ul>{where}</ul></body></html>\n")
 
 
-FORMATS = {"markdown": to_markdown, "html": to_html, "json": lambda m: json.dumps(m, indent=2) + "\n"}
+def to_json(matrix: dict[str, Any]) -> str:
+    return json.dumps(matrix, indent=2) + "\n"
 
 
-def main(argv: Optional[list] = None) -> int:
+FORMATS: dict[str, Callable[[dict[str, Any]], str]] = {"markdown": to_markdown, "html": to_html, "json": to_json}
+
+
+def main(argv: Optional[list[Any]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pytest_msgraph.matrix", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("reports", nargs="+", metavar="REPORT.json", help="reports written with --ms-report")

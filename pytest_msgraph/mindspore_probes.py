@@ -22,6 +22,7 @@ import importlib
 import os
 import sys
 import weakref
+from types import FrameType
 from typing import Any, Callable, Iterator, Optional
 
 PYNATIVE = "PYNATIVE_MODE"
@@ -89,7 +90,7 @@ def deferred_error(out: Any) -> Optional[BaseException]:
     for value in out if isinstance(out, (tuple, list)) else (out,):
         if hasattr(value, "asnumpy"):
             try:
-                value.shape
+                _ = value.shape  # the first read raises the deferred error
             except Exception as exc:
                 return exc
     return None
@@ -224,9 +225,9 @@ class Probes:
                 probes._emit("grad_finished", call)
 
         self._cell_cls.__call__ = cell_call
-        self._base._pynative_func_grad_forward = grad_forward
+        setattr(self._base, "_pynative_func_grad_forward", grad_forward)
         if getattr(self._grad_func, "_pynative_func_grad_forward", None) is orig_grad_forward:
-            self._grad_func._pynative_func_grad_forward = grad_forward
+            setattr(self._grad_func, "_pynative_func_grad_forward", grad_forward)
         self._api._JitExecutor.__call__ = jit_call
         self._installed = True
 
@@ -245,7 +246,7 @@ class Probes:
         code = getattr(func, "__code__", None)
         if code is None or code.co_name != "after_grad" or self._context._get_mode() != 0:
             return None
-        cells = dict(zip(code.co_freevars, func.__closure__ or ()))
+        cells = dict(zip(code.co_freevars, getattr(func, "__closure__", None) or ()))
         try:
             return cells["fn"].cell_contents, cells["grad_"].cell_contents
         except (KeyError, ValueError):
@@ -253,7 +254,7 @@ class Probes:
 
     def _pynative_api(self) -> str:
         """Which grad API called _pynative_func_grad_forward, from the grad op in its caller's frame."""
-        frame = sys._getframe(2)
+        frame: Optional[FrameType] = sys._getframe(2)
         while frame is not None and self._is_internal(frame):
             grad_op = frame.f_locals.get("self")
             if grad_op is not None and type(grad_op).__name__ in ("GradOperation", "_Grad"):
@@ -277,7 +278,7 @@ def is_internal(frame: Any, ms_dir: str) -> bool:
 
 def user_location(ms_dir: str) -> str:
     """``file.py:12`` of the innermost caller outside MindSpore and this plugin."""
-    frame = sys._getframe(1)
+    frame: Optional[FrameType] = sys._getframe(1)
     while frame is not None and is_internal(frame, ms_dir):
         frame = frame.f_back
     if frame is None:

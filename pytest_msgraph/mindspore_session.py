@@ -6,12 +6,12 @@ import re
 from pathlib import Path
 from typing import Any, Optional
 
+from . import seeding
 from .compile_probes import CompileProbe
 from .context_guard import ContextGuard
-from .mindspore_probes import ProbeUnavailable
 from .device import card_count, current_device, select_device
+from .mindspore_probes import ProbeUnavailable
 from .modes import Mode
-from . import seeding
 
 # MindSpore writes analyze_fail.ir under $MS_OM_PATH/rank_0/om (the working directory by default).
 OM_PATH_VAR = "MS_OM_PATH"

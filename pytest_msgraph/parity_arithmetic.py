@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import base64
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 
@@ -26,9 +26,9 @@ def tolerance(dtype: str, rtol: Optional[float], atol: Optional[float]) -> tuple
     return (default[0] if rtol is None else rtol, default[1] if atol is None else atol)
 
 
-def encode(array: np.ndarray, dtype: str, budget: list) -> dict:
+def encode(array: np.ndarray[Any, Any], dtype: str, budget: list[Any]) -> dict[str, Any]:
     """A leaf: exact bytes while ``budget[0]`` (bytes left for this test) allows, else a summary."""
-    leaf = {"dtype": dtype, "shape": list(array.shape)}
+    leaf: dict[str, Any] = {"dtype": dtype, "shape": list(array.shape)}
     if array.nbytes <= budget[0]:
         budget[0] -= array.nbytes
         leaf["npdtype"] = array.dtype.str
@@ -38,7 +38,7 @@ def encode(array: np.ndarray, dtype: str, budget: list) -> dict:
     return leaf
 
 
-def summarize(array: np.ndarray) -> dict:
+def summarize(array: np.ndarray[Any, Any]) -> dict[str, Any]:
     """min, max, mean and root mean square, in about 4 passes over the data and no float64 copy.
 
     RMS rather than the standard deviation: one BLAS dot product, and no cancellation.
@@ -51,12 +51,13 @@ def summarize(array: np.ndarray) -> dict:
             "rms": float(np.sqrt(np.dot(flat, flat) / flat.size))}
 
 
-def decode(leaf: dict) -> np.ndarray:
+def decode(leaf: dict[str, Any]) -> np.ndarray[Any, Any]:
     raw = base64.b64decode(leaf["data"])
     return np.frombuffer(raw, dtype=np.dtype(leaf["npdtype"])).reshape(leaf["shape"])
 
 
-def compare_leaves(graph: dict, pynative: dict, rtol: Optional[float], atol: Optional[float]) -> Optional[dict]:
+def compare_leaves(graph: dict[str, Any], pynative: dict[str, Any], rtol: Optional[float],
+                   atol: Optional[float]) -> Optional[dict[str, Any]]:
     """None when the two leaves agree; else what differs, for the finding."""
     if graph["dtype"] != pynative["dtype"] or graph["shape"] != pynative["shape"]:
         return {"kind": "dtype or shape", "graph": f"{graph['dtype']}{tuple(graph['shape'])}",

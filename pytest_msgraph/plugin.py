@@ -10,8 +10,8 @@ import re
 import pytest
 
 from . import builtin_checks, hookspecs, lifecycle, lint_items, markers, settings
-from .environment import mindspore_version
 from .builtin_checks.dynamic_shape import ShapeRecorder
+from .environment import mindspore_version
 from .modes import Mode
 from .report_json import build_report, write_report
 from .state import STATE_KEY, PluginState
@@ -212,7 +212,7 @@ def ms_mode(request: pytest.FixtureRequest) -> Mode:
 
 @pytest.fixture
 def ms_shapes(request: pytest.FixtureRequest) -> ShapeRecorder:
-    """Record shapes of values no Cell returns, for the dynamic_shape check: ``ms_shapes.record("boxes", out, inputs)``."""
+    """Record shapes of values no Cell returns, for dynamic_shape: ``ms_shapes.record("boxes", out, inputs)``."""
     ist = request.node.stash.get(lifecycle.ITEM_KEY, None)
     enabled = ist is not None and any(check.name == "dynamic_shape" for check in ist.checks)
     return ShapeRecorder(ist.run if enabled else None)

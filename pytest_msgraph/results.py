@@ -55,13 +55,13 @@ class Results:
         # Findings of the end-of-session comparisons (they name a test, but came from no report).
         self.cross_test_findings: list[dict[str, Any]] = []
         self.crashed_workers: list[str] = []
-        self._device_ids: set = set()
+        self._device_ids: set[Any] = set()
         # Findings with policy error from the end-of-session comparisons.
         self.cross_test_errors = 0
         # True once a report came from a test the checks watched (a MindSpore test or a lint item).
         self.checked = False
         # Findings about collection itself (a module that changed the context when imported).
-        self.collection_findings: dict[tuple, dict[str, Any]] = {}
+        self.collection_findings: dict[tuple[str, str], dict[str, Any]] = {}
         # Tests skipped because MindSpore's platform marks exclude this device.
         self.platform_skipped: set[str] = set()
         # Why the run ended early (Ctrl-C, pytest.exit, an internal error); None for a complete run.
@@ -105,7 +105,8 @@ class Results:
         entry.findings.extend(data.get("findings", ()))
         for check, payloads in data.get("records", {}).items():
             entry.records.setdefault(check, []).extend(
-                {"nodeid": nodeid, "mode": record["mode"], "device": record["device"], **payload} for payload in payloads
+                {"nodeid": nodeid, "mode": record["mode"], "device": record["device"], **payload}
+                for payload in payloads
             )
         for check, counts in data.get("examined", {}).items():
             merged = entry.examined.setdefault(check, {})
@@ -126,7 +127,7 @@ class Results:
 
     def _outcome(self, entry: _TestEntry) -> str:
         if entry.public["outcome"] is not None:
-            return entry.public["outcome"]
+            return str(entry.public["outcome"])
         return "interrupted" if self.incomplete else "not run"
 
     def sorted_tests(self) -> list[dict[str, Any]]:
@@ -158,7 +159,7 @@ class Results:
         return merged
 
     @property
-    def device_ids(self) -> list:
+    def device_ids(self) -> list[Any]:
         """The cards the tests ran on (several under xdist with --ms-device-id=auto)."""
         return sorted(self._device_ids)
 

@@ -5,13 +5,13 @@ import argparse
 import dataclasses
 import math
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import pytest
 
 from .checks import parse_policy_entries
-from .report_json import check_report_path
 from .modes import ALL_MODES, Mode, parse_mode_list
+from .report_json import check_report_path
 
 DEVICES = ("CPU", "GPU", "Ascend")
 JIT_LEVELS = ("O0", "O1", "O2")
@@ -40,7 +40,7 @@ _OPTIONS = (
 class Settings:
     device: Optional[str]
     device_unavailable: str
-    modes: tuple
+    modes: tuple[Any, ...]
     both_modes: str
     seed: int
     report_path: Optional[str]  # absolute: the option against the invocation folder, the ini key against rootdir
@@ -48,7 +48,7 @@ class Settings:
     jit_level: Optional[str]
     platform_marks: bool
     restore_context: bool  # put the context back after each test (ini ms_restore_context)
-    check_policies: dict
+    check_policies: dict[str, Any]
     summary_max: int  # lines of findings per check in the summary
     recompile_threshold: int  # compiles in one test that make a recompile finding
     # True when any ms option or ini key was given: MindSpore is then loaded at session start.
@@ -156,7 +156,8 @@ def _summary_max(config: pytest.Config) -> int:
     if not text:
         return 10
     if not text.isdigit():
-        raise pytest.UsageError(f"msgraph: ini key ms_summary_max {text!r} is not valid; give a whole number >= 0 such as 10.")
+        raise pytest.UsageError(
+            f"msgraph: ini key ms_summary_max {text!r} is not valid; give a whole number >= 0 such as 10.")
     return int(text)
 
 
@@ -170,7 +171,7 @@ def _recompile_threshold(config: pytest.Config) -> int:
         except argparse.ArgumentTypeError as exc:
             raise pytest.UsageError(f"msgraph: ini key ms_recompile_threshold: {exc}.") from None
     config.option.ms_recompile_threshold = value
-    return value
+    return int(value)
 
 
 def _ini_bool(config: pytest.Config, key: str) -> bool:
@@ -182,7 +183,7 @@ def _ini_bool(config: pytest.Config, key: str) -> bool:
         ) from None
 
 
-def _choice(value: str, choices: tuple, what: str) -> str:
+def _choice(value: str, choices: tuple[str, ...], what: str) -> str:
     for choice in choices:
         if value.lower() == choice.lower():
             return choice
@@ -209,7 +210,8 @@ def read_settings(config: pytest.Config) -> Settings:
     device_id = raw["ms_device_id"]
     if device_id is not None and device_id != "auto" and not (device_id.isdigit()):
         raise pytest.UsageError(
-            f"msgraph: --ms-device-id / ms_device_id {device_id!r} is not valid; give a card number (0, 1, ...) or auto."
+            f"msgraph: --ms-device-id / ms_device_id {device_id!r} is not valid; "
+            "give a card number (0, 1, ...) or auto."
         )
     jit_level = raw["ms_jit_level"]
     if jit_level is not None:

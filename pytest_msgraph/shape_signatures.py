@@ -57,14 +57,14 @@ def split_nodeid(nodeid: str, mode: str) -> tuple[str, str]:
     return base, "-".join(parts)
 
 
-def _variant_label(record: dict) -> str:
+def _variant_label(record: dict[str, Any]) -> str:
     label = f"[{record['variant']}]" if record["variant"] else "[]"
     return label + (f" call {record['call'] + 1}" if record.get("call") else "")
 
 
-def value_dependent_groups(records: Iterable[dict]) -> list[dict]:
+def value_dependent_groups(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Groups (same test function, mode, name, input signature) whose outputs differ in shape."""
-    groups: dict[tuple, list[dict]] = {}
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for record in records:
         base, variant = split_nodeid(record["nodeid"], record["mode"])
         record = dict(record, base=base, variant=variant)
@@ -81,9 +81,9 @@ def value_dependent_groups(records: Iterable[dict]) -> list[dict]:
     return found
 
 
-def mode_mismatches(records: Iterable[dict]) -> list[dict]:
+def mode_mismatches(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """The same test and inputs giving different output shapes in GRAPH_MODE and PYNATIVE_MODE."""
-    by_call: dict[tuple, dict[str, dict]] = {}
+    by_call: dict[tuple[Any, ...], dict[str, dict[str, Any]]] = {}
     for record in records:
         base, variant = split_nodeid(record["nodeid"], record["mode"])
         key = (base, variant, record["name"], _key(record["inputs"]), record.get("call", 0))

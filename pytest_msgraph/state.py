@@ -112,7 +112,8 @@ class PluginState:
         for name, reason in self.runner.inactive.items():
             if name not in self._warned_inactive:
                 self._warned_inactive.add(name)
-                warnings.warn(MsGraphWarning(f"msgraph: check {name!r} is inactive for this session: {reason}"))
+                warnings.warn(MsGraphWarning(f"msgraph: check {name!r} is inactive for this session: {reason}"),
+                              stacklevel=2)
 
     def _validate_device(self) -> None:
         if self.settings.device is not None:

@@ -1,7 +1,7 @@
 """The ``msgraph`` section of the terminal summary."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 from .check_runner import CheckRunner
 from .environment import mindspore_version
@@ -27,7 +27,7 @@ def summary_lines(results: Results, runner: CheckRunner, device: Optional[str], 
     if count:
         lines.append(f"compiles: {count} graph(s), {seconds:.2f} s compiling; slowest: " + ", ".join(
             f"{c['seconds']:.2f} s {c['cell']} in {c['test']}" for c in slowest))
-    by_check: dict[str, list[dict]] = {}
+    by_check: dict[str, list[dict[str, Any]]] = {}
     for finding in results.sorted_findings():
         by_check.setdefault(finding["check"], []).append(finding)
     for check in runner.registry:
@@ -58,9 +58,9 @@ def summary_lines(results: Results, runner: CheckRunner, device: Optional[str], 
     return lines
 
 
-def _finding_lines(findings: list[dict], max_lines: int) -> list[str]:
+def _finding_lines(findings: list[dict[str, Any]], max_lines: int) -> list[str]:
     """One line per distinct message (the tests that share it named together), at most ``max_lines``."""
-    groups: dict[tuple, list[str]] = {}
+    groups: dict[tuple[str, str, str], list[str]] = {}
     for f in findings:
         groups.setdefault((f["severity"], f.get("cell") or "", f["message"]), []).append(f["nodeid"])
     lines = []

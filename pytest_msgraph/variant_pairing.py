@@ -10,13 +10,12 @@ pass under ``--lf`` because nothing was there to compare it with.
 """
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 import pytest
 
 from .markers import MODE_PARAM, VARIANT_ORDER, variant_mode
 from .mode_adoption import adopted_argument, function_nodeid
-
 
 PAIR_NAME = pytest.StashKey[str]()
 
@@ -38,18 +37,18 @@ def pair_key(item: pytest.Item) -> Optional[str]:
     return name
 
 
-def _id_parts(item: pytest.Item) -> list:
+def _id_parts(item: Any) -> list[str]:  # a pytest.Function: only parametrized items are variants
     # One part per parametrize call (pytest's private _idlist); splitting the id on "-" is the fallback.
     parts = getattr(item.callspec, "_idlist", None)
     return list(parts) if parts is not None else item.callspec.id.split("-")
 
 
-def _named(item: pytest.Item, parts: list, drop: Optional[int]) -> str:
+def _named(item: Any, parts: list[str], drop: Optional[int]) -> str:
     rest = [part for i, part in enumerate(parts) if i != drop]
     return function_nodeid(item) + (f"[{'-'.join(rest)}]" if rest else "")
 
 
-def _mode_argument(item: pytest.Item) -> str:
+def _mode_argument(item: Any) -> str:
     return MODE_PARAM if MODE_PARAM in item.callspec.params else str(adopted_argument(item))
 
 
@@ -84,12 +83,13 @@ def restore_twins(items: list, collected: list) -> list:
 
 def pair_adjacent(items: list) -> list:
     """``items`` with each pair's variants together at the first one's place, PYNATIVE_MODE first."""
-    groups: dict[tuple[str, str], list] = {}
+    groups: dict[str, list[Any]] = {}
     for item in items:
         key = pair_key(item)
         if key is not None:
             groups.setdefault(key, []).append(item)
-    ordered, placed = [], set()
+    ordered: list[Any] = []
+    placed: set[str] = set()
     for item in items:
         key = pair_key(item)
         if key is None:
@@ -111,7 +111,8 @@ class VariantPairing:
 
     def note_collected(self, nodes: Optional[list]) -> None:
         if nodes:
-            self.collected.extend(node for node in nodes if isinstance(node, pytest.Item) and variant_mode(node) is not None)
+            self.collected.extend(node for node in nodes
+                                  if isinstance(node, pytest.Item) and variant_mode(node) is not None)
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list):

@@ -232,7 +232,7 @@ def test_a_long_loop_sends_a_bounded_number_of_records():
 
     run = TestRun("t.py::test_loop", "PYNATIVE_MODE", "CPU")
     recorder = ShapeRecorder(run)
-    for step in range(1000):
+    for _ in range(1000):
         recorder.record("loss", np.zeros(()), inputs=np.zeros((2, 3)))
     recorder.record("loss", np.zeros((1,)), inputs=np.zeros((2, 3)))  # a new shape is always kept
     calls = [r["call"] for r in run.records["dynamic_shape"]]

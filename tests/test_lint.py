@@ -433,6 +433,14 @@ def test_a_file_that_cannot_be_parsed_is_an_error_never_clean(tmp_path, pytester
     assert "cannot parse" in result.stdout.str()
 
 
+def test_exit_zero_reports_and_passes_but_never_hides_an_unparsable_file(tmp_path):
+    (tmp_path / "net.py").write_text(HEADER + FROZEN)
+    done = _lint_cli("--exit-zero", tmp_path)
+    assert done.returncode == 0 and "MSG003" in done.stdout
+    (tmp_path / "broken.py").write_text("def f(:\n")
+    assert _lint_cli("--exit-zero", tmp_path).returncode == 2
+
+
 def test_hidden_folders_are_skipped_only_while_walking(tmp_path):
     work = tmp_path / ".work" / "src"
     (work / ".cache").mkdir(parents=True)

@@ -130,7 +130,7 @@ class MixedPrecisionCheck(ProbedCheck):
     def _wrap_amp(self) -> None:
         amp = importlib.import_module("mindspore.train.amp")
         public = importlib.import_module("mindspore.amp")
-        original = amp.build_train_network
+        original = getattr(amp, "build_train_network")
         if getattr(original, "__msgraph_wrapped__", False):
             return
         check = self
@@ -142,10 +142,10 @@ class MixedPrecisionCheck(ProbedCheck):
                 check._amp_conflict(network, level)
             return original(network, optimizer, loss_fn, level, boost_level, **kwargs)
 
-        build_train_network.__msgraph_wrapped__ = True
-        amp.build_train_network = build_train_network
+        setattr(build_train_network, "__msgraph_wrapped__", True)
+        setattr(amp, "build_train_network", build_train_network)
         if getattr(public, "build_train_network", None) is original:
-            public.build_train_network = build_train_network
+            setattr(public, "build_train_network", build_train_network)
 
     def _amp_conflict(self, network: Any, level: str) -> None:
         flagged = custom_flags(network)
@@ -155,12 +155,13 @@ class MixedPrecisionCheck(ProbedCheck):
                          f"amp_level {level!r} on a network with custom to_float flags ({shown}) at "
                          f"{user_location(self.probes._ms_dir)}: {level} rewrites the flags (a custom "
                          "bn.to_float(ms.float32) is cleared) and its own policy silently replaces yours. The seed "
-                         "guide: with custom mixed precision, do not set amp_level (use O0), or drop the to_float calls.")
+                         "guide: with custom mixed precision, do not set amp_level (use O0), or drop the "
+                         "to_float calls.")
 
 
 def _filled(cell: Any) -> bool:
     try:
-        cell.cell_contents
+        _ = cell.cell_contents  # raises ValueError for an empty closure cell
     except ValueError:
         return False
     return True

@@ -95,7 +95,7 @@ class ModeParityCheck(ProbedCheck):
             else:
                 leaf = {"dtype": type(value).__name__, "shape": [], "value": repr(value)}
             leaves.append({"path": path, **leaf})
-        call = {"cell": type(cell).__name__, "leaves": leaves}
+        call: dict[str, Any] = {"cell": type(cell).__name__, "leaves": leaves}
         # Weak references, kept in this process only: a parameter object the eager variant
         # also used (a shared fixture) carries its state (trained weights, BatchNorm statistics)
         # into the graph variant, so that call is not compared.
@@ -113,8 +113,9 @@ class ModeParityCheck(ProbedCheck):
         option = run.item.config.getoption
         rtol = marker.kwargs.get("rtol") if marker else option("ms_parity_rtol")
         atol = marker.kwargs.get("atol") if marker else option("ms_parity_atol")
-        header = {"kind": "header", "calls": len(self.calls), "rtol": rtol, "atol": atol}
-        side = {"nodeid": run.nodeid, "header": header, "calls": dict(enumerate(self.calls)), "params": self.params}
+        header: dict[str, Any] = {"kind": "header", "calls": len(self.calls), "rtol": rtol, "atol": atol}
+        side: dict[str, Any] = {"nodeid": run.nodeid, "header": header, "calls": dict(enumerate(self.calls)),
+                                "params": self.params}
         key = pair_key(run.item)
         run.count(len(self.calls))
         if run.mode == "PYNATIVE_MODE":
@@ -196,7 +197,8 @@ class ModeParityCheck(ProbedCheck):
         else:
             diff["text"] = (
                 f"GRAPH_MODE differs from PYNATIVE_MODE: max abs diff {diff['max_abs']:.3g}, max rel diff "
-                f"{_relative(diff['max_rel'])} ({diff['mismatched']} of {diff['size']} elements beyond rtol={diff['rtol']:g}, "
+                f"{_relative(diff['max_rel'])} ({diff['mismatched']} of {diff['size']} elements beyond "
+                f"rtol={diff['rtol']:g}, "
                 f"atol={diff['atol']:g}); first at index {tuple(diff['index'])}: {diff['graph']:.6g} vs "
                 f"{diff['pynative']:.6g}."
             )

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from typing import Any, Iterator
+from typing import Any, Iterator, Optional
 
 from ..checks import Check
 from ..findings import TestRun
@@ -35,7 +35,7 @@ class ProbedCheck(Check):
 
     def test_started(self, run: TestRun) -> None:
         self.run = run
-        self.failure = None
+        self.failure: Optional[Exception] = None
         self.active = self.watches(run)
         if self.active:
             self.reset()

@@ -30,7 +30,8 @@ class RecompileCheck(Check):
         for group in recompiled_groups(events, threshold):
             shown = "; ".join(show(sig) for sig in group["signatures"])
             run.emit(
-                f"{group['cell']} compiled {group['compiles']} times in this test ({group['seconds']:.2f} s compiling), "
+                f"{group['cell']} compiled {group['compiles']} times in this test "
+                f"({group['seconds']:.2f} s compiling), "
                 f"last at {group['location']}; cause {group['cause']}: {CAUSES[group['cause']]} "
                 f"First argument signatures: {shown}.",
                 cell=group["cell"], compiles=group["compiles"], cause=group["cause"], seconds=group["seconds"],
