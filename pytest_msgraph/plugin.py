@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from . import builtin_checks, hookspecs, lifecycle, lint_items, markers, settings
+from . import builtin_checks, fixture_support, hookspecs, lifecycle, lint_items, markers, settings
 from .builtin_checks.dynamic_shape import ShapeRecorder
 from .environment import mindspore_version
 from .modes import Mode
@@ -227,5 +227,6 @@ def torch_parity(request: pytest.FixtureRequest):
     state = _state(request.config)
     marker = request.node.get_closest_marker("ms_tolerance")
     tolerances = (marker.kwargs.get("rtol"), marker.kwargs.get("atol")) if marker else (None, None)
-    reporter = lifecycle.check_reporter(request.node, state, "torch_parity")
-    return TorchParity(reporter, tolerances, lambda: lifecycle.eager(state), lambda: lifecycle.unwatched(state))
+    reporter = fixture_support.check_reporter(request.node, state, "torch_parity")
+    return TorchParity(reporter, tolerances, lambda: fixture_support.eager(state),
+                       lambda: fixture_support.unwatched(state))
