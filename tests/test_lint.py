@@ -175,6 +175,14 @@ def test_msg006_and_msg007_and_their_look_alikes():
     ]
 
 
+def test_msg006_names_the_bprop_error():
+    source = HEADER + "class Net(nn.Cell):\n    def construct(self, x):\n        return x\n\n" \
+        "    def bprop(this, x, out, dout):\n        return (dout,)\n"
+    [finding] = lint_source(source, "m.py")
+    assert finding.rule == "MSG006" and "bprop's first parameter is 'this'" in finding.message
+    assert "the number of parameters of bprop is 2" in finding.message
+
+
 def test_every_rule_has_an_id_and_a_fix():
     assert sorted(RULES) == ["MSG001", "MSG002", "MSG003", "MSG004", "MSG005", "MSG006", "MSG007"]
 
@@ -345,6 +353,23 @@ def test_msg006_first_parameter_not_self_fails_only_in_graph_mode(level):
     assert NotSelf()(X).shape == (3,)
 
 
+class BpropNotSelf(nn.Cell):
+    def construct(self, x):
+        return x * 2
+
+    def bprop(this, x, out, dout):
+        return (dout * 3,)
+
+
+@pytest.mark.parametrize("level", [ms.LAX, ms.STRICT])
+def test_msg006_bprop_first_parameter_not_self_fails_only_in_graph_mode(level):
+    graph(level)
+    with pytest.raises(TypeError, match="the number of parameters of bprop is 2"):
+        ms.grad(BpropNotSelf())(X)
+    ms.set_context(mode=ms.PYNATIVE_MODE)
+    np.testing.assert_allclose(ms.grad(BpropNotSelf())(X).asnumpy(), 3.0)
+
+
 class Holder:
     def __init__(self, t):
         self.t = t
@@ -399,7 +424,7 @@ def test_each_rule_claim_holds_in_mindspore(pytester):
     pytester.makepyfile(test_claims=CLAIMS)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--ms-check=context_leak=off",
                                            "--ms-check=mode_parity=off")
-    result.assert_outcomes(passed=11)
+    result.assert_outcomes(passed=13)
 
 
 FROZEN = "class Net(nn.Cell):\n    def construct(self, x):\n        return x + np.random.randn(3)\n"
