@@ -22,7 +22,7 @@ import time
 from typing import Any, Optional
 
 from .cell_config import base_attributes, configuration
-from .mindspore_probes import ProbeUnavailable, user_location
+from .mindspore_probes import ProbeUnavailable, closure_values, is_after_grad, user_location
 from .shape_signatures import signature
 
 
@@ -97,11 +97,8 @@ class CompileProbe:
 
     def _record_jit(self, executor: Any, args: tuple, seconds: float) -> None:
         fn = getattr(executor, "fn", None)
-        code = getattr(fn, "__code__", None)
-        if code is not None and code.co_name == "after_grad":
-            cells = dict(zip(code.co_freevars, getattr(fn, "__closure__", None) or ()))
-            target = cells["fn"].cell_contents if "fn" in cells else None
-            self._record("grad", target, fn, args, seconds)
+        if is_after_grad(fn):
+            self._record("grad", closure_values(fn).get("fn"), fn, args, seconds)
         else:
             self._record("jit", getattr(executor, "obj", None), fn, args, seconds)
 

@@ -189,26 +189,29 @@ def annotate_report(item: pytest.Item, call_info: Any, report: Any, state: Plugi
     # The name both variants of a mode pair share: one matrix row for the two of them.
     data["pair"] = pair_key(item) if variant_mode(item) is not None else None
     setattr(report, REPORT_ATTR, data)
-    if report.failed and call_info.excinfo is not None:
-        _explain_compile_failure(item, report, call_info.excinfo.value, data, state)
+    _explain_compile_failure(item, report, call_info, data, state)
 
 
-def _explain_compile_failure(item: pytest.Item, report: Any, exc: BaseException, data: dict,
+def _explain_compile_failure(item: pytest.Item, report: Any, call_info: Any, data: dict,
                              state: PluginState) -> None:
     """Graph-syntax advice for an error of graph compilation itself, not one eager code raises too.
 
     An op's ValueError (a bad reshape) also arrives through the compiler in GRAPH_MODE; when
     the PYNATIVE_MODE twin of the pair raised the same kind of error, MindSpore's own
-    message is the right one and is left alone.
+    message is the right one and is left alone. Each GRAPH_MODE call report takes its
+    twin's entry, failed or not, so the record of eager failures never outgrows a pair.
     """
-    pair = data.get("pair")
+    excinfo = call_info.excinfo
+    pair = data.get("pair") if call_info.when == "call" else None  # twins are compared on their call phase
+    failed = report.failed and excinfo is not None
     if data["mode"] == Mode.PYNATIVE_MODE.name:
-        if pair is not None:
-            state.eager_failures[pair] = type(exc).__name__
+        if pair is not None and failed:
+            state.eager_failures[pair] = type(excinfo.value).__name__
         return
-    if data["mode"] != Mode.GRAPH_MODE.name or not is_compile_error(exc):
+    eager_error = state.eager_failures.pop(pair, None) if pair is not None else None
+    if data["mode"] != Mode.GRAPH_MODE.name or not failed or not is_compile_error(excinfo.value):
         return
-    if pair is not None and state.eager_failures.pop(pair, None) == type(exc).__name__:
+    if eager_error == type(excinfo.value).__name__:
         return
     om_dir = state.ms.om_dir(item.nodeid) if state.ms is not None else None
-    rewrite_report(report, exc, om_dir)
+    rewrite_report(report, excinfo.value, om_dir)

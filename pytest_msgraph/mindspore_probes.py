@@ -243,14 +243,12 @@ class Probes:
     def _graph_grad_target(self, executor: Any) -> Optional[tuple]:
         """(differentiated fn, grad op) when the jit function is a grad's after_grad closure."""
         func = getattr(executor, "fn", None)
-        code = getattr(func, "__code__", None)
-        if code is None or code.co_name != "after_grad" or self._context._get_mode() != 0:
+        if not is_after_grad(func) or self._context._get_mode() != 0:
             return None
-        cells = dict(zip(code.co_freevars, getattr(func, "__closure__", None) or ()))
-        try:
-            return cells["fn"].cell_contents, cells["grad_"].cell_contents
-        except (KeyError, ValueError):
+        values = closure_values(func)
+        if "fn" not in values or "grad_" not in values:
             return None
+        return values["fn"], values["grad_"]
 
     def _pynative_api(self) -> str:
         """Which grad API called _pynative_func_grad_forward, from the grad op in its caller's frame."""
@@ -269,6 +267,23 @@ class Probes:
 
     def _user_location(self) -> str:
         return user_location(self._ms_dir)
+
+
+def is_after_grad(fn: Any) -> bool:
+    """The closure ms.grad, ms.value_and_grad and GradOperation return (jitted in GRAPH_MODE)."""
+    return getattr(getattr(fn, "__code__", None), "co_name", None) == "after_grad"
+
+
+def closure_values(fn: Any) -> dict:
+    """A function's free variables by name; cells not filled yet are left out."""
+    code = getattr(fn, "__code__", None)
+    values = {}
+    for name, cell in zip(getattr(code, "co_freevars", ()), getattr(fn, "__closure__", None) or ()):
+        try:
+            values[name] = cell.cell_contents
+        except ValueError:
+            continue
+    return values
 
 
 def is_internal(frame: Any, ms_dir: str) -> bool:

@@ -121,10 +121,6 @@ class Results:
         entry.public["outcome"] = "failed"
         return True
 
-    def final_outcome(self, nodeid: str) -> Optional[str]:
-        entry = self._tests.get(nodeid)
-        return None if entry is None else self._outcome(entry)
-
     def _outcome(self, entry: _TestEntry) -> str:
         if entry.public["outcome"] is not None:
             return str(entry.public["outcome"])

@@ -25,7 +25,7 @@ import importlib
 from typing import Any, Optional
 
 from ..findings import TestRun
-from ..mindspore_probes import GradCall, cell_path, user_location
+from ..mindspore_probes import GradCall, cell_path, closure_values, user_location
 from .probed import ProbedCheck
 
 FLAGS = ("fp16", "bf16", "fp32")
@@ -92,8 +92,7 @@ class MixedPrecisionCheck(ProbedCheck):
         """The Cells a differentiated function uses (GRAPH_MODE shows no cell calls): itself, or its closure."""
         if hasattr(fn, "cells_and_names"):
             return [fn]
-        closure = [c.cell_contents for c in (getattr(fn, "__closure__", None) or ()) if _filled(c)]
-        return [value for value in closure if hasattr(value, "cells_and_names")]
+        return [value for value in closure_values(fn).values() if hasattr(value, "cells_and_names")]
 
     def _examine(self, network: Any, cells: Any, step: Any) -> None:
         """Look once per test at the cells of a network used for training (a loop runs it many times)."""
@@ -158,10 +157,3 @@ class MixedPrecisionCheck(ProbedCheck):
                          "guide: with custom mixed precision, do not set amp_level (use O0), or drop the "
                          "to_float calls.")
 
-
-def _filled(cell: Any) -> bool:
-    try:
-        _ = cell.cell_contents  # raises ValueError for an empty closure cell
-    except ValueError:
-        return False
-    return True
