@@ -31,7 +31,7 @@ def main() -> None:
     import mindspore as ms
     from mindspore import nn
 
-    from pytest_msgraph.compile_probes import CompileProbe
+    from pytest_msgraph.mindspore_side.probes.compiles import CompileProbe
 
     ms.set_context(mode=ms.GRAPH_MODE, runtime_num_threads=1)
     probe = CompileProbe(ms)

@@ -17,7 +17,7 @@ import mindspore as ms
 import numpy as np
 from mindspore import nn, ops
 
-from pytest_msgraph import graph_inspection
+from pytest_msgraph.mindspore_side import graph_inspection
 
 
 class SmallCNN(nn.Cell):

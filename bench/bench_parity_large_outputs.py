@@ -43,7 +43,7 @@ def test_large_outputs():
 
 
 def summary_ms() -> float:
-    from pytest_msgraph.parity_arithmetic import summarize
+    from pytest_msgraph.checks.builtin.parity_arithmetic import summarize
 
     array = np.random.rand(4000, 4000).astype(np.float32)
     summarize(array)

@@ -28,7 +28,7 @@ def main() -> None:
     import torch
     from mindspore import nn
 
-    from pytest_msgraph.torch_parity import TorchParity
+    from pytest_msgraph.porting.torch_parity import TorchParity
 
     ms.set_context(mode=ms.PYNATIVE_MODE)
 

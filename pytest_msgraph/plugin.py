@@ -9,14 +9,17 @@ import re
 
 import pytest
 
-from . import builtin_checks, fixture_support, hookspecs, lifecycle, lint_items, markers, settings
-from .builtin_checks.dynamic_shape import ShapeRecorder
-from .environment import mindspore_version
-from .modes import Mode
-from .report_json import build_report, write_report
-from .state import STATE_KEY, PluginState
-from .summary import summary_lines
-from .variant_pairing import VariantPairing
+from . import hookspecs
+from .checks import builtin as builtin_checks
+from .checks.builtin.dynamic_shape import ShapeRecorder
+from .core.environment import mindspore_version
+from .core.modes import Mode
+from .lint import items as lint_items
+from .pytest_side import fixtures, lifecycle, markers, options
+from .pytest_side.pairing import VariantPairing
+from .pytest_side.state import STATE_KEY, PluginState
+from .reports.json_report import build_report, write_report
+from .reports.summary import summary_lines
 
 
 def _state(config: pytest.Config) -> PluginState:
@@ -24,7 +27,7 @@ def _state(config: pytest.Config) -> PluginState:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    settings.add_options(parser)
+    options.add_options(parser)
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -38,6 +41,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(_ReportListener(state), "msgraph-results")
     state.pairing = VariantPairing(restore=state.runner.policies.get("mode_parity") != "off")
     config.pluginmanager.register(state.pairing, "msgraph-variant-pairing")
+    config.stash[lint_items.LINT_SESSION] = lint_items.LintSession(
+        policy=lambda: state.runner.policies[lint_items.CHECK],
+        publish=lambda item, run: lifecycle.publish_run(item, run, state))
 
 
 _EXCEPTION_LINE = re.compile(r"^[\w.]+(Error|Exception|Exit|Interrupt)\b")
@@ -222,11 +228,11 @@ def ms_shapes(request: pytest.FixtureRequest) -> ShapeRecorder:
 def torch_parity(request: pytest.FixtureRequest):
     """Compare a migrated Cell with its PyTorch original: ``torch_parity.check(ms_cell, torch_module, *inputs)``."""
     pytest.importorskip("torch", reason="the torch_parity fixture needs PyTorch: pip install 'pytest-msgraph[torch]'")
-    from .torch_parity import TorchParity
+    from .porting.torch_parity import TorchParity
 
     state = _state(request.config)
     marker = request.node.get_closest_marker("ms_tolerance")
     tolerances = (marker.kwargs.get("rtol"), marker.kwargs.get("atol")) if marker else (None, None)
-    reporter = fixture_support.check_reporter(request.node, state, "torch_parity")
-    return TorchParity(reporter, tolerances, lambda: fixture_support.eager(state),
-                       lambda: fixture_support.unwatched(state))
+    reporter = fixtures.check_reporter(request.node, state, "torch_parity")
+    return TorchParity(reporter, tolerances, lambda: fixtures.eager(state),
+                       lambda: fixtures.unwatched(state))

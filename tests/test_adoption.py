@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from pytest_msgraph.mode_adoption import mode_argument
+from pytest_msgraph.pytest_side.adoption import mode_argument
 
 # Written the way MindSpore's own tests, mindcv and mindocr write them.
 MS_STYLE = '''

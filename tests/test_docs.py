@@ -27,8 +27,8 @@ def test_every_ini_key_is_in_the_reference():
 
 
 def test_every_check_has_its_page_and_every_marker_and_fixture_is_in_the_reference():
-    from pytest_msgraph import builtin_checks
-    from pytest_msgraph.checks import CheckRegistry
+    from pytest_msgraph.checks import builtin as builtin_checks
+    from pytest_msgraph.checks.frame import CheckRegistry
 
     registry = CheckRegistry()
     builtin_checks.pytest_msgraph_register_checks(registry, None)

@@ -227,8 +227,8 @@ def test_head(num_classes):
 
 
 def test_a_long_loop_sends_a_bounded_number_of_records():
-    from pytest_msgraph.builtin_checks.dynamic_shape import _CALLS_KEPT, ShapeRecorder
-    from pytest_msgraph.findings import TestRun
+    from pytest_msgraph.checks.builtin.dynamic_shape import _CALLS_KEPT, ShapeRecorder
+    from pytest_msgraph.checks.findings import TestRun
 
     run = TestRun("t.py::test_loop", "PYNATIVE_MODE", "CPU")
     recorder = ShapeRecorder(run)

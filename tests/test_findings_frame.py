@@ -174,7 +174,7 @@ def pytest_msgraph_register_checks(registry, config):
 
 def test_a_check_crashing_inside_a_cell_call_does_not_break_the_test(pytester, run_pytest):
     pytester.makeconftest('''
-from pytest_msgraph.builtin_checks.probed import ProbedCheck
+from pytest_msgraph.checks.builtin.probed import ProbedCheck
 
 
 class Fragile(ProbedCheck):

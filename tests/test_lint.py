@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from pytest_msgraph.lint import RULES, lint_source
+from pytest_msgraph.lint.rules import RULES, lint_source
 
 
 def _rules(source):

@@ -1,7 +1,7 @@
 """recompile: every compile watched, each recompile explained, ms_max_compiles (issue 11)."""
 import pytest
 
-from pytest_msgraph.compile_arithmetic import recompiled_groups, signature_change, with_causes
+from pytest_msgraph.checks.builtin.compile_arithmetic import recompiled_groups, signature_change, with_causes
 
 SUITE = open(__file__.replace("test_recompile.py", "data/recompile_suite.py")).read()
 

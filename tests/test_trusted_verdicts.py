@@ -63,7 +63,7 @@ def test_without_the_seeder_randomly_breaks_the_clean_pair(pytester, run_pytest)
     # The look-alike: the same run with the plugin's reseeding undone proves the test above can fail.
     pytester.makepyfile(test_suite=SUITE)
     pytester.makeconftest('''
-import pytest_msgraph.seeding as seeding
+import pytest_msgraph.mindspore_side.seeding as seeding
 seeding.reseed_after_randomly = lambda seed: None
 
 

@@ -1,11 +1,11 @@
 """Plain unit tests for the plugin's pure logic (no MindSpore, no subprocess)."""
 import pytest
 
-from pytest_msgraph.checks import Check, CheckRegistry, parse_policy_entries, resolve_policies
-from pytest_msgraph.compile_errors import construct_locations, headline, is_compile_error
-from pytest_msgraph.findings import Finding, TestRun
-from pytest_msgraph.modes import Mode, parse_mode, parse_mode_list
-from pytest_msgraph.results import Results, phase_outcome
+from pytest_msgraph.checks.findings import Finding, TestRun
+from pytest_msgraph.checks.frame import Check, CheckRegistry, parse_policy_entries, resolve_policies
+from pytest_msgraph.core.modes import Mode, parse_mode, parse_mode_list
+from pytest_msgraph.mindspore_side.compile_errors import construct_locations, headline, is_compile_error
+from pytest_msgraph.reports.results import Results, phase_outcome
 
 
 class _Check(Check):
@@ -192,7 +192,7 @@ def test_to_plain_makes_numpy_and_containers_json_data():
 
     import numpy as np
 
-    from pytest_msgraph.plain import to_plain
+    from pytest_msgraph.core.plain import to_plain
 
     class Color(enum.IntEnum):
         RED = 1
@@ -208,7 +208,7 @@ def test_to_plain_makes_numpy_and_containers_json_data():
 def test_summaries_are_exact_enough_and_zero_references_have_no_relative_diff():
     import numpy as np
 
-    from pytest_msgraph.parity_arithmetic import compare_leaves, encode, summarize
+    from pytest_msgraph.checks.builtin.parity_arithmetic import compare_leaves, encode, summarize
 
     values = np.array([[1.0, -3.0], [2.0, 4.0]], np.float32)
     assert summarize(values) == pytest.approx({"min": -3.0, "max": 4.0, "mean": 1.0, "rms": (30 / 4) ** 0.5})
@@ -225,14 +225,14 @@ class _Variant:
         self.name = self.originalname = nodeid.split("::")[-1]
         self.stash = pytest.Stash()
         if mode is not None:
-            from pytest_msgraph.markers import MODE_PARAM
+            from pytest_msgraph.pytest_side.markers import MODE_PARAM
 
             ids = self.name.partition("[")[2].rstrip("]").split("-")
             self.callspec = type("CallSpec", (), {"params": {MODE_PARAM: mode}, "_idlist": ids})()
 
 
 def test_pairs_are_put_side_by_side_pynative_first_and_twins_restored():
-    from pytest_msgraph.variant_pairing import pair_adjacent, restore_twins
+    from pytest_msgraph.pytest_side.pairing import pair_adjacent, restore_twins
 
     g1, p1 = _Variant("t.py::f[GRAPH_MODE-1]", Mode.GRAPH_MODE), _Variant("t.py::f[PYNATIVE_MODE-1]", Mode.PYNATIVE_MODE)
     g2, p2 = _Variant("t.py::f[GRAPH_MODE-2]", Mode.GRAPH_MODE), _Variant("t.py::f[PYNATIVE_MODE-2]", Mode.PYNATIVE_MODE)

@@ -1,0 +1,68 @@
+"""What the grad-watching checks share: one set of probes per process, started per test."""
+from __future__ import annotations
+
+import contextlib
+import functools
+from typing import Any, Iterator, Optional
+
+from ...mindspore_side.probes import Probes
+from ..findings import TestRun
+from ..frame import Check
+
+
+@functools.lru_cache(maxsize=1)
+def shared_probes(ms: Any) -> Probes:
+    # The patches are process-wide by nature, so the probes are one object per process.
+    return Probes(ms)
+
+
+@contextlib.contextmanager
+def probes_paused(ms: Any) -> Iterator[None]:
+    """Hide the calls made inside from every probed check (nothing to do if none started)."""
+    if shared_probes.cache_info().currsize == 0:
+        yield
+        return
+    with shared_probes(ms).paused():
+        yield
+
+
+class ProbedCheck(Check):
+    """A check that listens to the probes during each test's call phase."""
+
+    def session_started(self, mindspore: Any) -> None:
+        self.ms = mindspore
+        self.probes = shared_probes(mindspore)  # ProbeUnavailable makes the check inactive
+
+    def test_started(self, run: TestRun) -> None:
+        self.run = run
+        self.failure: Optional[Exception] = None
+        self.active = self.watches(run)
+        if self.active:
+            self.reset()
+            self.probes.listen(self)
+
+    def test_finished(self, run: TestRun) -> None:
+        self.probes.stop(self)
+        if self.active:
+            self.report(run)
+        if self.failure is not None:
+            raise self.failure  # the runner reports it as this check's crash, after the test
+
+    def probe_failed(self, event: str, exc: Exception) -> None:
+        """A handler raised inside the user's call: keep the first error, let the test go on."""
+        if self.failure is None:
+            self.failure = exc
+
+    def watches(self, run: TestRun) -> bool:
+        """Whether to listen during this test (``self.run`` is set already)."""
+        return True
+
+    def reset(self) -> None:
+        """Forget the previous test (``self.run`` is the new one)."""
+
+    def report(self, run: TestRun) -> None:
+        """Emit this test's findings and counts."""
+
+
+def describe_cell(cell: Any) -> str:
+    return type(cell).__name__

@@ -1,0 +1,9 @@
+"""graph_syntax, the static lint: its rules (pure), the command line, and the ``--ms-lint`` pytest items.
+
+``python -m pytest_msgraph.lint PATH...`` runs it from a shell (``cli``); ``rules``
+reads a file's source and imports nothing; ``items`` makes one pytest item per file.
+"""
+from .cli import main
+from .rules import RULES, LintFinding, UnreadableSource, lint_file, lint_source
+
+__all__ = ["RULES", "LintFinding", "UnreadableSource", "lint_file", "lint_source", "main"]

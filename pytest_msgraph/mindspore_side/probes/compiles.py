@@ -1,0 +1,129 @@
+"""Watch every graph MindSpore compiles, with what was compiled, for which arguments, and how long.
+
+Two private entry points are wrapped, once per process, while a log listens:
+
+* ``_CellGraphExecutor.compile(obj, *args, phase=...)``: a Cell's construct in
+  GRAPH_MODE. It returns ``(phase, compiled_now)``; ``compiled_now`` is False on a
+  cache hit.
+* ``_JitExecutor.compile(method_name, *args, phase=...)``: ``@ms.jit`` functions (in
+  both modes) and, in GRAPH_MODE, the ``after_grad`` closures behind ``ms.grad``,
+  ``ms.value_and_grad`` and ``GradOperation``. A new graph adds its phase to
+  ``api.ms_compile_cache``.
+
+Cache hits (every GRAPH_MODE call after the first) cost two clock reads; the
+signature and the grouping are worked out only for a new graph.
+"""
+from __future__ import annotations
+
+import functools
+import importlib
+import os
+import time
+from typing import Any, Optional
+
+from ...core.signatures import signature
+from ..cell_config import base_attributes, configuration
+from .hub import ProbeUnavailable
+from .locations import closure_values, is_after_grad, user_location
+
+
+class CompileLog:
+    """The compiles of one test's call phase, in order."""
+
+    def __init__(self) -> None:
+        self.events: list[dict] = []
+
+    @property
+    def seconds(self) -> float:
+        return sum(event["seconds"] for event in self.events)
+
+
+class CompileProbe:
+    def __init__(self, ms: Any) -> None:
+        try:
+            self._api = importlib.import_module("mindspore.graph.api")
+            self._cell_compile = self._api._CellGraphExecutor.compile
+            self._jit_compile = self._api._JitExecutor.compile
+            self._cache = self._api.ms_compile_cache
+        except (ImportError, AttributeError) as exc:
+            raise ProbeUnavailable(
+                f"MindSpore {getattr(ms, '__version__', '?')} lacks an internal compile watching relies on ({exc})"
+            ) from None
+        self._ms_dir = os.path.dirname(os.path.abspath(ms.__file__))
+        self._base = base_attributes(ms)
+        self._logs: list[CompileLog] = []
+        self._installed = False
+
+    def start(self) -> CompileLog:
+        self._install()
+        log = CompileLog()
+        self._logs.append(log)
+        return log
+
+    def stop(self, log: CompileLog) -> None:
+        if log in self._logs:
+            self._logs.remove(log)
+
+    def _install(self) -> None:
+        if self._installed:
+            return
+        probe, cell_compile, jit_compile = self, self._cell_compile, self._jit_compile
+
+        @functools.wraps(cell_compile)
+        def watched_cell_compile(executor, obj, *args, **kwargs):
+            __tracebackhide__ = True
+            if not probe._logs:
+                return cell_compile(executor, obj, *args, **kwargs)
+            start = time.perf_counter()
+            result = cell_compile(executor, obj, *args, **kwargs)
+            if isinstance(result, tuple) and len(result) == 2 and result[1]:
+                probe._record("cell", obj, None, args, time.perf_counter() - start)
+            return result
+
+        @functools.wraps(jit_compile)
+        def watched_jit_compile(executor, method_name, *args, **kwargs):
+            __tracebackhide__ = True
+            if not probe._logs:
+                return jit_compile(executor, method_name, *args, **kwargs)
+            known = len(probe._cache)
+            start = time.perf_counter()
+            result = jit_compile(executor, method_name, *args, **kwargs)
+            if len(probe._cache) > known:
+                probe._record_jit(executor, args, time.perf_counter() - start)
+            return result
+
+        self._api._CellGraphExecutor.compile = watched_cell_compile
+        self._api._JitExecutor.compile = watched_jit_compile
+        self._installed = True
+
+    def _record_jit(self, executor: Any, args: tuple, seconds: float) -> None:
+        fn = getattr(executor, "fn", None)
+        if is_after_grad(fn):
+            self._record("grad", closure_values(fn).get("fn"), fn, args, seconds)
+        else:
+            self._record("jit", getattr(executor, "obj", None), fn, args, seconds)
+
+    def _record(self, kind: str, obj: Any, fn: Optional[Any], args: tuple, seconds: float) -> None:
+        is_cell = hasattr(obj, "construct") and hasattr(obj, "get_parameters")
+        if kind == "cell":
+            what, instance = type(obj).__name__, f"cell:{id(obj)}:{getattr(obj, 'create_time', '')}"
+        elif kind == "grad":
+            what = f"grad of {type(obj).__name__ if is_cell else getattr(obj, '__qualname__', '?')}"
+            instance = f"fn:{id(fn)}"  # a new after_grad closure for each ms.grad(...) call
+        else:
+            name = getattr(fn, "__qualname__", "?")
+            what = f"{type(obj).__name__}.{getattr(fn, '__name__', '?')}" if is_cell else name
+            instance = f"fn:{id(fn)}:{id(obj)}"
+        # Cells of one class built the same way are one group; a grad is grouped by the network it
+        # differentiates; a jit function by itself.
+        if is_cell:
+            group = f"{kind}:{type(obj).__module__}.{type(obj).__qualname__}:{configuration(obj, self._base)}"
+        elif kind == "grad":
+            group = f"grad:{id(obj)}"
+        else:
+            group = f"jit:{getattr(fn, '__module__', '')}.{what}"
+        event = {"kind": kind, "what": what, "group": group, "instance": instance,
+                 "signature": signature(list(args), keep_values=True), "seconds": round(seconds, 6),
+                 "location": user_location(self._ms_dir)}
+        for log in self._logs:
+            log.events.append(event)

@@ -1,0 +1,120 @@
+"""Grad calls: every PYNATIVE_MODE grad's forward, and every GRAPH_MODE grad function Python calls.
+
+* ``_pynative_func_grad_forward`` (in ``ops.composite.base`` and, imported by name,
+  in ``ops.function.grad.grad_func``): every PYNATIVE_MODE grad API goes through it
+  to run, or skip, the forward. Cells that run inside it are counted on the
+  GradCall, which also names the first one re-run on the very inputs of a plain
+  call just before (a forward run twice).
+* ``_JitExecutor.__call__``: in GRAPH_MODE a grad function is a ``@jit``
+  ``after_grad`` closure; its executor is reached only when Python code calls it,
+  never from inside a compiled graph, so the graph parser never sees our code.
+"""
+from __future__ import annotations
+
+import dataclasses
+import sys
+from types import FrameType
+from typing import Any, Optional
+
+from .locations import closure_values, is_after_grad, is_internal, same_objects
+
+PYNATIVE = "PYNATIVE_MODE"
+GRAPH = "GRAPH_MODE"
+
+
+@dataclasses.dataclass
+class GradCall:
+    fn: Any  # the differentiated Cell or function
+    args: tuple
+    api: str  # "ops.GradOperation", "grad", "value_and_grad", "ops.vjp"
+    mode: str
+    location: str  # "file.py:12" of the user's call
+    nested: bool  # made inside a plain Cell call (a train-step cell), not by the test itself
+    # PYNATIVE_MODE only: the cell whose forward the grad re-ran on the very inputs of a
+    # plain call just before (the first such cell, the outermost), and how often each
+    # cell ran inside the grad: {id(cell): [cell, runs]}.
+    replayed: Any = None
+    runs: dict = dataclasses.field(default_factory=dict)
+
+    def runs_of(self, cell: Any) -> int:
+        entry = self.runs.get(id(cell))
+        return entry[1] if entry is not None and entry[0] is cell else 0
+
+
+def api_name(grad_op: Any) -> str:
+    kind = type(grad_op).__name__
+    if kind == "GradOperation":
+        return "ops.GradOperation"
+    if kind == "_Grad":
+        return "value_and_grad" if getattr(grad_op, "get_value", False) else "grad"
+    return kind
+
+
+def ran_in_grad(call: GradCall, cell: Any, args: tuple, recent: dict) -> None:
+    """Count a cell run inside the grad; note it when it re-runs the very inputs of a recent plain call."""
+    entry = call.runs.setdefault(id(cell), [cell, 0])
+    entry[1] += 1
+    if call.replayed is None:
+        last = recent.get(id(cell))
+        if last is not None and last[0]() is cell and same_objects(last[1], args):
+            call.replayed = cell
+
+
+def graph_grad_target(executor: Any) -> Optional[tuple]:
+    """(differentiated fn, grad op) when the jit function is a grad's after_grad closure."""
+    func = getattr(executor, "fn", None)
+    if not is_after_grad(func):
+        return None
+    values = closure_values(func)
+    if "fn" not in values or "grad_" not in values:
+        return None
+    return values["fn"], values["grad_"]
+
+
+def pynative_api(ms_dir: str) -> str:
+    """Which grad API called _pynative_func_grad_forward, from the grad op in its caller's frame."""
+    frame: Optional[FrameType] = sys._getframe(2)
+    while frame is not None and is_internal(frame, ms_dir):
+        grad_op = frame.f_locals.get("self")
+        if grad_op is not None and type(grad_op).__name__ in ("GradOperation", "_Grad"):
+            return api_name(grad_op)
+        if frame.f_code.co_name in ("vjp", "jvp"):
+            return f"ops.{frame.f_code.co_name}"
+        frame = frame.f_back
+    return "grad"
+
+
+def install(hub: Any) -> None:
+    """Patch the two grad entry points; the events go to ``hub``'s listeners."""
+    orig_grad_forward, orig_jit_call = hub.orig_grad_forward, hub.orig_jit_call
+
+    def grad_forward(fn, *args, **kwargs):
+        __tracebackhide__ = True  # a failing test's traceback shows the user's frames and MindSpore's
+        if not hub.listeners or hub.grad is not None:
+            return orig_grad_forward(fn, *args, **kwargs)
+        call = GradCall(fn, args, pynative_api(hub.ms_dir), PYNATIVE, hub.user_location(), nested=hub.depth > 0)
+        hub.emit("grad_started", call)
+        hub.grad = call
+        try:
+            return orig_grad_forward(fn, *args, **kwargs)
+        finally:
+            hub.grad = None
+            hub.emit("grad_finished", call)
+
+    def jit_call(executor, *args, **kwargs):
+        __tracebackhide__ = True  # a failing test's traceback shows the user's frames and MindSpore's
+        target = graph_grad_target(executor) if hub.listeners and hub.is_graph() else None
+        if target is None:
+            return orig_jit_call(executor, *args, **kwargs)
+        fn, grad_op = target
+        call = GradCall(fn, args, api_name(grad_op), GRAPH, hub.user_location(), nested=hub.depth > 0)
+        hub.emit("grad_started", call)
+        try:
+            return orig_jit_call(executor, *args, **kwargs)
+        finally:
+            hub.emit("grad_finished", call)
+
+    setattr(hub.base, "_pynative_func_grad_forward", grad_forward)
+    if getattr(hub.grad_func, "_pynative_func_grad_forward", None) is orig_grad_forward:
+        setattr(hub.grad_func, "_pynative_func_grad_forward", grad_forward)
+    hub.api._JitExecutor.__call__ = jit_call

@@ -1,0 +1,65 @@
+"""What the plugin's fixtures need from a test's run: a check to report for, and the MindSpore mode.
+
+The torch_parity fixture reports as check ``torch_parity`` through the same frame as
+the probed checks (policy, ms_allow, summary, JSON), hides its own MindSpore calls
+from those checks, and re-runs a GRAPH_MODE cell eagerly to localise a difference.
+"""
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Iterator, Optional
+
+import pytest
+
+from ..checks.findings import TestRun
+from ..core.modes import Mode
+from .lifecycle import ITEM_KEY
+from .state import PluginState
+
+
+class CheckReporter:
+    """How a fixture reports for a check (torch_parity): counts and findings on the test's run."""
+
+    def __init__(self, run: TestRun, name: str, policy: str, unit: str) -> None:
+        self._run, self._name, self._policy, self._unit = run, name, policy, unit
+
+    def count(self) -> None:
+        self._run.bind(self._name, self._policy, self._unit).count()
+
+    def emit(self, message: str, **details: Any) -> None:
+        self._run.bind(self._name, self._policy, self._unit).emit(message, **details)
+
+
+def check_reporter(item: pytest.Item, state: PluginState, name: str) -> Optional[CheckReporter]:
+    """The reporter for check ``name`` in this test; None when it is off here (policy, ms_allow)."""
+    ist = item.stash.get(ITEM_KEY, None)
+    check = None if ist is None else next((c for c in ist.checks if c.name == name), None)
+    if ist is None or check is None:
+        return None
+    return CheckReporter(ist.run, name, state.runner.policies[name], check.unit)
+
+
+@contextlib.contextmanager
+def unwatched(state: PluginState) -> Iterator[None]:
+    """A fixture's own MindSpore calls (torch_parity's forward, grad and re-run) are not the test's:
+    the probed checks do not hear them (a forward then a grad by design is no double_forward)."""
+    if state.ms is None:
+        yield
+        return
+    from ..checks.builtin.probed import probes_paused
+
+    with probes_paused(state.ms.ms):
+        yield
+
+
+@contextlib.contextmanager
+def eager(state: PluginState) -> Iterator[None]:
+    """Run a block in PYNATIVE_MODE (forward hooks run only eagerly), then put the mode back."""
+    if state.ms is None or state.ms.current_mode() is Mode.PYNATIVE_MODE:
+        yield
+        return
+    state.ms.guard.set_mode(int(Mode.PYNATIVE_MODE))
+    try:
+        yield
+    finally:
+        state.ms.guard.set_mode(int(Mode.GRAPH_MODE))

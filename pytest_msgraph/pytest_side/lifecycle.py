@@ -1,0 +1,200 @@
+"""What the plugin does around each test: mode, seed, checks, policies, isolation."""
+from __future__ import annotations
+
+import dataclasses
+import sys
+import warnings
+from typing import Any, Optional
+
+import pytest
+
+from ..checks.builtin.compile_arithmetic import slowest, with_causes
+from ..checks.findings import ERROR, TestRun
+from ..checks.frame import Check
+from ..checks.runner import failure_message
+from ..core.modes import Mode
+from ..mindspore_side.device_marks import PLATFORM_SKIP_PREFIX, skip_reason
+from ..mindspore_side.session import MindSporeSession
+from ..reports.results import REPORT_ATTR
+from .compile_failures import explain_compile_failure
+from .markers import allowed_checks, max_compiles, variant_mode
+from .pairing import pair_key
+from .state import PluginState
+from .warning import MsGraphWarning
+
+
+@dataclasses.dataclass
+class ItemState:
+    run: TestRun
+    checks: list[Check]
+    started_from: dict
+    published: int = 0  # findings already warned about / handed to the finding hook
+    reported: int = 0  # findings already put on a report
+
+
+ITEM_KEY = pytest.StashKey[ItemState]()
+PLATFORM_SKIPPED = pytest.StashKey[bool]()
+
+
+def setup(item: pytest.Item, state: PluginState) -> None:
+    if getattr(item, "msgraph_lint", False):
+        return
+    if state.ms is None and "mindspore" in sys.modules and not state.is_controller:
+        state.activate()  # a test module imported MindSpore lazily: isolate it too
+    if state.ms is None:
+        return
+    reason = skip_reason(item, state.ms.device, state.settings.platform_marks)
+    if reason:
+        # Counted in the summary: skips the user did not ask for, unless they read it there.
+        item.stash[PLATFORM_SKIPPED] = reason.startswith(PLATFORM_SKIP_PREFIX)
+        # Reported at the test's own location, as a skip mark would be.
+        raise pytest.skip.Exception(reason, _use_item_location=True)
+    variant = variant_mode(item)
+    started_from = state.ms.begin_test(item.nodeid, variant)
+    mode = variant if variant is not None else state.ms.current_mode()
+    run = TestRun(item.nodeid, mode.name, state.ms.device, item)
+    run.pair = pair_key(item) if variant is not None else None
+    item.stash[ITEM_KEY] = ItemState(run, state.runner.for_test(allowed_checks(item)), started_from)
+
+
+def _session(state: PluginState) -> MindSporeSession:
+    """The MindSpore session; an ItemState exists only for tests run under one."""
+    assert state.ms is not None
+    return state.ms
+
+
+def call(item: pytest.Item, state: PluginState):
+    """Generator body of the pytest_runtest_call wrapper."""
+    ist = item.stash.get(ITEM_KEY, None)
+    if ist is None:
+        return (yield)
+    state.runner.notify(ist.checks, "test_started", ist.run)
+    compiles = _session(state).compiles
+    log = compiles.start() if compiles is not None else None
+    try:
+        result = yield
+    except BaseException:
+        _finish_call(item, state, ist, log)
+        raise
+    _fail_on_errors(_finish_call(item, state, ist, log))
+    _enforce_max_compiles(item, ist.run, state)
+    return result
+
+
+def _finish_call(item: pytest.Item, state: PluginState, ist: ItemState, log: Any) -> list:
+    session = _session(state)
+    if log is not None and session.compiles is not None:
+        session.compiles.stop(log)
+        ist.run.compile_events = with_causes(log.events)
+    if variant_mode(item) is None:
+        # An unmarked test may switch modes itself; report the mode it ran in.
+        ist.run.mode = session.current_mode().name
+    state.runner.notify(ist.checks, "test_finished", ist.run)
+    return publish(state, ist)
+
+
+def _enforce_max_compiles(item: pytest.Item, run: TestRun, state: PluginState) -> None:
+    """@pytest.mark.ms_max_compiles(n): fail whatever the recompile check's policy (chex's assert_max_traces)."""
+    limit = max_compiles(item)
+    if limit is None:
+        return
+    events = run.compile_events
+    if events is None:
+        warnings.warn(MsGraphWarning(f"msgraph: {item.nodeid}: ms_max_compiles not checked: "
+                                     f"{_session(state).compiles_unavailable or 'compiles are not watched'}"),
+                      stacklevel=2)
+        return
+    if len(events) <= limit:
+        return
+    lines = [f"  {i}. {e['what']} ({e['kind']}) at {e['location']}: {e['cause']}, {e['seconds']:.3f} s"
+             for i, e in enumerate(events, 1)]
+    pytest.fail(f"[ms_max_compiles] the test compiled {len(events)} graphs, more than the {limit} allowed by "
+                f"@pytest.mark.ms_max_compiles({limit}):\n" + "\n".join(lines), pytrace=False)
+
+
+def teardown(item: pytest.Item, state: PluginState):
+    """Generator body of the pytest_runtest_teardown wrapper: runs after fixtures finalise."""
+    result = yield
+    ist = item.stash.get(ITEM_KEY, None)
+    if ist is None or not ist.started_from:  # not a MindSpore test (a lint item)
+        return result
+    ist.run.context_changes = _session(state).end_test(ist.started_from)
+    state.runner.notify(ist.checks, "test_torn_down", ist.run)
+    _fail_on_errors(publish(state, ist))
+    return result
+
+
+def publish(state: PluginState, ist: ItemState) -> list:
+    """Hand new findings to the finding hook and warn for the warn-policy ones; return them.
+
+    They count as published before any warning goes out: under ``-W error`` a warning
+    raises, and the same finding must not be raised again at teardown.
+    """
+    item = ist.run.item
+    new = ist.run.findings[ist.published:]
+    ist.published = len(ist.run.findings)
+    for finding in new:
+        state.config.hook.pytest_msgraph_finding(finding=finding, config=state.config)
+        if finding.severity != ERROR:
+            # Point the warning at the test, not at the plugin that raised it.
+            path, lineno, _ = item.location
+            warnings.warn_explicit(
+                MsGraphWarning(f"[{finding.check}] {finding.message}"),
+                MsGraphWarning,
+                filename=str(item.path),
+                lineno=(lineno or 0) + 1,
+            )
+    return new
+
+
+def publish_run(item: pytest.Item, run: TestRun, state: PluginState) -> list:
+    """Publish the findings of an item the plugin did not run under MindSpore (a lint item), and report them."""
+    ist = ItemState(run, [], {})
+    item.stash[ITEM_KEY] = ist
+    return publish(state, ist)
+
+
+def _fail_on_errors(new: list) -> None:
+    if any(f.severity == ERROR for f in new):
+        pytest.fail(failure_message(new), pytrace=False)
+
+
+def annotate_report(item: pytest.Item, call_info: Any, report: Any, state: PluginState) -> None:
+    """Put the test's mode, device, new findings and counts on the report, for every process."""
+    ist = item.stash.get(ITEM_KEY, None)
+    if ist is None:
+        # Not run under the plugin's MindSpore session (skipped first, or a lint item). Careful:
+        # Mode.GRAPH_MODE is 0, so a variant is tested against None, never for truth.
+        variant = variant_mode(item)
+        if variant is not None:
+            mode: Optional[str] = variant.name
+        else:
+            mode = None if getattr(item, "msgraph_lint", False) else Mode.PYNATIVE_MODE.name  # MindSpore's default
+        data = {"mode": mode, "device": state.device, "device_id": state.device_id,
+                "platform_skipped": item.stash.get(PLATFORM_SKIPPED, False)}
+    else:
+        run = ist.run
+        # Each finding and count travels on exactly one report.
+        data = {
+            "mode": run.mode,
+            "device": run.device,
+            "device_id": state.ms.device_id if state.ms is not None else None,  # None: a lint item
+            "findings": [f.to_dict() for f in run.findings[ist.reported:]],
+            "examined": dict(run.examined),
+            "records": dict(run.records),
+        }
+        events = getattr(run, "compile_events", None)
+        if events is not None and call_info.when == "call":
+            data["compiles"] = {"count": len(events), "seconds": round(sum(e["seconds"] for e in events), 6),
+                                "slowest": [{"cell": e["what"], "seconds": e["seconds"], "cause": e["cause"]}
+                                            for e in slowest(events)]}
+        ist.reported = len(run.findings)
+        run.examined.clear()
+        run.records.clear()
+    pending = state.collection_context.take_pending()  # travels once, on this process's first report
+    if pending:
+        data["collection_findings"] = pending
+    # The name both variants of a mode pair share: one matrix row for the two of them.
+    data["pair"] = pair_key(item) if variant_mode(item) is not None else None
+    setattr(report, REPORT_ATTR, data)
+    explain_compile_failure(item, report, call_info, data, state)

@@ -1,0 +1,250 @@
+"""Command-line options and ini keys: declared, read and validated in one place."""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+from pathlib import Path
+from typing import Any, Optional
+
+import pytest
+
+from ..checks.frame import parse_policy_entries
+from ..core.modes import ALL_MODES, Mode, parse_mode_list
+from ..mindspore_side.device import DEVICES
+from ..reports.json_report import check_report_path
+
+JIT_LEVELS = ("O0", "O1", "O2")
+DEFAULT_SEED = 0
+BOTH_MODES_SCOPES = ("marked", "all")
+UNAVAILABLE_ACTIONS = ("error", "skip")
+
+# (option, ini key, help). The ini key is the option's name with '_' for '-'.
+_OPTIONS = (
+    ("--ms-device", "ms_device", "MindSpore backend for this run: CPU, GPU or Ascend (any case)."),
+    ("--ms-device-unavailable", "ms_device_unavailable",
+     "What to do when --ms-device is not usable here: error (default) or skip every test."),
+    ("--ms-modes", "ms_modes",
+     "Comma-separated modes whose variants run (GRAPH_MODE,PYNATIVE_MODE); the others are skipped."),
+    ("--ms-both-modes", "ms_both_modes",
+     "Which tests run in both modes: marked (default, @pytest.mark.both_modes) or all."),
+    ("--ms-seed", "ms_seed", f"Seed for random, numpy and MindSpore before every test (default {DEFAULT_SEED})."),
+    ("--ms-report", "ms_report", "Write a JSON report of tests and findings to this path."),
+    ("--ms-device-id", "ms_device_id",
+     "Card to use: a number, or auto to give each xdist worker its own card (no-op on CPU)."),
+    ("--ms-jit-level", "ms_jit_level", "Graph compile level for the GRAPH_MODE variants: O0, O1 or O2."),
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    device: Optional[str]
+    device_unavailable: str
+    modes: tuple[Any, ...]
+    both_modes: str
+    seed: int
+    report_path: Optional[str]  # absolute: the option against the invocation folder, the ini key against rootdir
+    device_id: Optional[str]  # "3", "auto", or None
+    jit_level: Optional[str]
+    platform_marks: bool
+    restore_context: bool  # put the context back after each test (ini ms_restore_context)
+    check_policies: dict[str, Any]
+    summary_max: int  # lines of findings per check in the summary
+    recompile_threshold: int  # compiles in one test that make a recompile finding
+    # True when any ms option or ini key was given: MindSpore is then loaded at session start.
+    explicit: bool
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("msgraph", "MindSpore graph-mode compliance (pytest-msgraph)")
+    for option, ini, help_text in _OPTIONS:
+        group.addoption(option, dest=ini, default=None, help=help_text)
+        parser.addini(ini, help_text, default=None)
+    group.addoption(
+        "--ms-check", dest="ms_checks", action="append", default=[], metavar="NAME=POLICY",
+        help="Policy for one check: error, warn or off (repeatable).",
+    )
+    parser.addini("ms_checks", "Check policies, one NAME=POLICY per line.", type="linelist", default=[])
+    group.addoption("--ms-parity-rtol", dest="ms_parity_rtol", type=_non_negative_float, default=None,
+                    help="mode_parity: relative tolerance for float outputs (default: by dtype).")
+    group.addoption("--ms-parity-atol", dest="ms_parity_atol", type=_non_negative_float, default=None,
+                    help="mode_parity: absolute tolerance for float outputs (default: by dtype).")
+    group.addoption("--ms-parity-max-bytes", dest="ms_parity_max_bytes", type=_non_negative_int, default=1 << 20,
+                    help="mode_parity: output bytes kept exactly per test; beyond, summaries are compared (1 MiB).")
+    group.addoption("--ms-summary-max", dest="ms_summary_max", type=_non_negative_int, default=None,
+                    help="Lines of findings shown per check in the msgraph summary (default 10; the report has all).")
+    parser.addini("ms_summary_max", "Lines of findings shown per check in the msgraph summary (default 10).",
+                  default=None)
+    group.addoption("--ms-recompile-threshold", dest="ms_recompile_threshold", type=_positive_int, default=None,
+                    help="recompile: compiles of one cell, jit function or group in one test that make a finding (3).")
+    parser.addini("ms_recompile_threshold", "recompile: compiles in one test that make a finding (default 3).",
+                  default=None)
+    group.addoption("--ms-lint", dest="ms_lint", action="store_true", default=False,
+                    help="Add a graph_syntax lint item per collected Python file (reads source, runs nothing).")
+    parser.addini("ms_restore_context",
+                  "Put MindSpore's context back after each test (false: a test's set_context holds for the next).",
+                  type="bool", default=True)
+    parser.addini("ms_platform_marks",
+                  "Honour MindSpore's platform marks (platform_gpu, cpu_linux, ...) as device marks.",
+                  type="bool", default=True)
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not (value >= 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a tolerance; give a finite number >= 0 such as 1e-5")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 2:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a compile count; give a whole number >= 2 such as 3")
+    return int(text)
+
+
+def _non_negative_int(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a byte count; give a whole number >= 0 such as 1048576")
+    return int(text)
+
+
+def _option_name(key: str) -> str:
+    return "--" + key.replace("_", "-")
+
+
+def _raw(config: pytest.Config, key: str) -> Optional[str]:
+    """The option's value, else the ini value, else None."""
+    value = getattr(config.option, key, None)
+    if value is not None:
+        if not str(value).strip():
+            raise pytest.UsageError(
+                f"msgraph: {_option_name(key)} was given an empty value; give one (see pytest --help, "
+                f"section msgraph) or leave the option out."
+            )
+        return str(value).strip()
+    value = config.getini(key)
+    if value in (None, ""):
+        return None
+    return str(value).strip()
+
+
+def _report_path(config: pytest.Config) -> Optional[str]:
+    """The report's absolute path, checked now so that a bad one fails before any test runs."""
+    if getattr(config.option, "ms_report", None) is not None:
+        text, base = _raw(config, "ms_report"), config.invocation_params.dir
+    else:
+        text, base = _raw(config, "ms_report"), config.rootpath  # ini paths are the project's: as pytest resolves them
+    if text is None:
+        return None
+    path = base / Path(text).expanduser()
+    try:
+        check_report_path(path)
+    except ValueError as exc:
+        raise pytest.UsageError(f"msgraph: --ms-report / ms_report {text!r}: {exc}.") from None
+    return str(path)
+
+
+def _summary_max(config: pytest.Config) -> int:
+    """--ms-summary-max, else ini ms_summary_max, else 10 (it changes what is shown, never an outcome)."""
+    value = config.getoption("ms_summary_max")
+    if value is not None:
+        return int(value)
+    text = str(config.getini("ms_summary_max") or "").strip()
+    if not text:
+        return 10
+    if not text.isdigit():
+        raise pytest.UsageError(
+            f"msgraph: ini key ms_summary_max {text!r} is not valid; give a whole number >= 0 such as 10.")
+    return int(text)
+
+
+def _recompile_threshold(config: pytest.Config) -> int:
+    """The option, else the ini key, else 3; put back on the option, where the check reads it."""
+    value = config.getoption("ms_recompile_threshold")
+    if value is None:
+        text = str(config.getini("ms_recompile_threshold") or "").strip()
+        try:
+            value = _positive_int(text) if text else 3
+        except argparse.ArgumentTypeError as exc:
+            raise pytest.UsageError(f"msgraph: ini key ms_recompile_threshold: {exc}.") from None
+    config.option.ms_recompile_threshold = value
+    return int(value)
+
+
+def _ini_bool(config: pytest.Config, key: str) -> bool:
+    try:
+        return bool(config.getini(key))
+    except (ValueError, pytest.UsageError) as exc:  # pytest 8 raises the first, 9 the second
+        raise pytest.UsageError(
+            f"msgraph: ini key {key}: {exc}; valid values: true or false (also yes/no, 1/0)."
+        ) from None
+
+
+def _choice(value: str, choices: tuple[str, ...], what: str) -> str:
+    for choice in choices:
+        if value.lower() == choice.lower():
+            return choice
+    raise pytest.UsageError(
+        f"msgraph: {what} {value!r} is not valid; valid choices: {', '.join(choices)}."
+    )
+
+
+def read_settings(config: pytest.Config) -> Settings:
+    """Validate every ms option and ini key; any bad value is a UsageError naming it."""
+    raw = {ini: _raw(config, ini) for _, ini, _ in _OPTIONS}
+    device = raw["ms_device"]
+    if device is not None:
+        device = _choice(device, DEVICES, "--ms-device / ms_device")
+    unavailable = _choice(raw["ms_device_unavailable"] or "error", UNAVAILABLE_ACTIONS,
+                          "--ms-device-unavailable / ms_device_unavailable")
+    both = _choice(raw["ms_both_modes"] or "marked", BOTH_MODES_SCOPES, "--ms-both-modes / ms_both_modes")
+    modes: tuple[Mode, ...] = ALL_MODES
+    if raw["ms_modes"] is not None:
+        try:
+            modes = parse_mode_list(raw["ms_modes"])
+        except ValueError as exc:
+            raise pytest.UsageError(f"msgraph: --ms-modes / ms_modes: {exc}.") from None
+    device_id = raw["ms_device_id"]
+    if device_id is not None and device_id != "auto" and not (device_id.isdigit()):
+        raise pytest.UsageError(
+            f"msgraph: --ms-device-id / ms_device_id {device_id!r} is not valid; "
+            "give a card number (0, 1, ...) or auto."
+        )
+    jit_level = raw["ms_jit_level"]
+    if jit_level is not None:
+        jit_level = _choice(jit_level, JIT_LEVELS, "--ms-jit-level / ms_jit_level")
+    seed = DEFAULT_SEED
+    if raw["ms_seed"] is not None:
+        try:
+            seed = int(raw["ms_seed"])
+        except ValueError:
+            raise pytest.UsageError(
+                f"msgraph: --ms-seed / ms_seed {raw['ms_seed']!r} is not valid; give a whole number such as 0 or 1234."
+            ) from None
+        if not 0 <= seed < 2**32:
+            raise pytest.UsageError(f"msgraph: --ms-seed {seed} is out of range; valid seeds are 0 to {2**32 - 1}.")
+    try:
+        ini_policies = parse_policy_entries(config.getini("ms_checks"), "ms_checks")
+        cli_policies = parse_policy_entries(config.option.ms_checks, "--ms-check")
+    except ValueError as exc:
+        raise pytest.UsageError(f"msgraph: {exc}.") from None
+    explicit = any(v is not None for v in raw.values()) or bool(ini_policies or cli_policies)
+    return Settings(
+        device=device,
+        device_unavailable=unavailable,
+        modes=modes,
+        both_modes=both,
+        seed=seed,
+        report_path=_report_path(config),
+        device_id=device_id,
+        jit_level=jit_level,
+        platform_marks=_ini_bool(config, "ms_platform_marks"),
+        restore_context=_ini_bool(config, "ms_restore_context"),
+        check_policies={"ini": ini_policies, "cli": cli_policies},
+        summary_max=_summary_max(config),
+        recompile_threshold=_recompile_threshold(config),
+        explicit=explicit,
+    )
