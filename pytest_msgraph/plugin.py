@@ -15,7 +15,7 @@ from .checks.builtin.dynamic_shape import ShapeRecorder
 from .core.environment import mindspore_version
 from .core.modes import Mode
 from .lint import items as lint_items
-from .pytest_side import fixtures, lifecycle, markers, options
+from .pytest_side import fixtures, lifecycle, markers, options, variants, xdist_scheduling
 from .pytest_side.pairing import VariantPairing
 from .pytest_side.state import STATE_KEY, PluginState
 from .reports.json_report import build_report, write_report
@@ -39,7 +39,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(builtin_checks, "msgraph-builtin-checks")
     state = config.stash[STATE_KEY] = PluginState.from_config(config)
     config.pluginmanager.register(_ReportListener(state), "msgraph-results")
-    state.pairing = VariantPairing(restore=state.runner.policies.get("mode_parity") != "off")
+    state.pairing = VariantPairing(complete=state.runner.policies.get("mode_parity") != "off",
+                                   reorder=state.settings.restore_context)
     config.pluginmanager.register(state.pairing, "msgraph-variant-pairing")
     config.stash[lint_items.LINT_SESSION] = lint_items.LintSession(
         policy=lambda: state.runner.policies[lint_items.CHECK],
@@ -101,15 +102,19 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 @pytest.hookimpl(tryfirst=True)  # first, so the mode id leads: test_f[GRAPH_MODE-3]
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     state = _state(metafunc.config)
-    markers.validate_allow(metafunc, state.registry)
-    markers.validate_device_marks(metafunc)
-    markers.validate_tolerance(metafunc)
-    markers.validate_max_compiles(metafunc)
-    markers.generate_mode_variants(metafunc, state.settings)
+    markers.validate(metafunc.definition, state.registry)
+    variants.generate_mode_variants(metafunc, state.settings)
 
 
-def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> None:
-    markers.check_unittest_class(collector, obj, _state(collector.config).settings)
+@pytest.hookimpl(wrapper=True)
+def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object):
+    __tracebackhide__ = True  # pytest's own message for a malformed parametrize, without this frame
+    settings = _state(collector.config).settings
+    variants.check_unittest_class(collector, obj, settings)
+    result = yield
+    if isinstance(result, list):  # a test function's items, as pytest parametrized them
+        variants.adopt([item for item in result if isinstance(item, pytest.Function)], settings)
+    return result
 
 
 def pytest_collect_file(file_path, parent):
@@ -120,10 +125,12 @@ def pytest_collect_file(file_path, parent):
 
 @pytest.hookimpl(wrapper=True)  # registered before --lf's collection filter, so inside it: sees all items
 def pytest_make_collect_report(collector: pytest.Collector):
+    __tracebackhide__ = True
     state = _state(collector.config)
     before = state.collection_context.before(collector)
     report = yield
-    state.collection_context.after(collector, before)
+    state.collection_context.after(collector, before, report)
+    markers.validate_unittest(report, state.registry)  # pytest_generate_tests never sees a unittest method
     state.pairing.note_collected(report.result)
     return report
 
@@ -168,6 +175,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
 
 @pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    if _state(config).runner.policies.get("mode_parity") == "off":
+        return None
+    return xdist_scheduling.make_scheduler(config, log)
+
+
+@pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node, error) -> None:
     if error:
         _state(node.config).results.crashed_workers.append(f"{node.gateway.id}: {error}")
@@ -194,7 +208,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     state = _state(session.config)
     if state.is_worker:
         return  # the controller compares and reports for the whole run
-    if state.compare_across_tests() and session.exitstatus == 0:
+    if (state.compare_across_tests() or state.results.session_errors) and session.exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
     path = state.settings.report_path
     if path:
@@ -212,7 +226,7 @@ def ms_mode(request: pytest.FixtureRequest) -> Mode:
     ist = request.node.stash.get(lifecycle.ITEM_KEY, None)
     if ist is not None:
         return Mode[ist.run.mode]
-    variant = markers.variant_mode(request.node)
+    variant = variants.variant_mode(request.node)
     return Mode.PYNATIVE_MODE if variant is None else variant  # GRAPH_MODE is 0: never test it for truth
 
 

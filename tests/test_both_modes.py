@@ -47,7 +47,7 @@ def test_check_seen():
     assert sorted(run.outcomes().values()) == ["passed"] * 3
 
 
-def test_k_selecting_one_mode_runs_its_twin_for_mode_parity(pytester, run_pytest, net_source):
+def test_k_selecting_one_mode_runs_that_variant_alone_and_says_so(pytester, run_pytest, net_source):
     pytester.makepyfile(net_source + '''
 @pytest.mark.both_modes
 def test_f():
@@ -58,10 +58,9 @@ def test_other():
     pass
 ''')
     run = run_pytest("-k", "GRAPH_MODE")
-    assert [t["nodeid"].rsplit("::")[-1] for t in run.report["tests"]] == ["test_f[GRAPH_MODE]", "test_f[PYNATIVE_MODE]"]
-    assert "1 deselected" in run.stdout()  # test_other; the twin is not counted as deselected
-    off = run_pytest("-k", "GRAPH_MODE", "--ms-check", "mode_parity=off")
-    assert [t["nodeid"].rsplit("::")[-1] for t in off.report["tests"]] == ["test_f[GRAPH_MODE]"]
+    assert [t["nodeid"].rsplit("::")[-1] for t in run.report["tests"]] == ["test_f[GRAPH_MODE]"]
+    assert "2 deselected" in run.stdout()  # test_other and the twin: the user's selection wins
+    assert "mode pairs: 1 variant(s) ran without their twin" in run.stdout()
 
 
 def test_ms_modes_skips_other_variants_with_the_reason(pytester, run_pytest, net_source):

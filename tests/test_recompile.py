@@ -33,6 +33,8 @@ def test_each_trap_is_named_with_its_cause(run):
         "test_new_cell_per_step[GRAPH_MODE]": "new_instance",
         "test_grad_in_loop[GRAPH_MODE]": "new_function",
         "test_jit_int_arg[PYNATIVE_MODE]": "scalar_value",  # @ms.jit compiles per int value in PYNATIVE too
+        # The twin compiled those graphs first (the jit cache is process-wide); they count all the same.
+        "test_jit_int_arg[GRAPH_MODE]": "scalar_value",
         "test_max_compiles[GRAPH_MODE]": "scalar_value",
     }
 
@@ -71,7 +73,7 @@ def test_ms_max_compiles_fails_the_test_whatever_the_policy(run):
     outcomes = {t["nodeid"].split("::")[1]: t["outcome"] for t in report["tests"]}
     assert outcomes["test_max_compiles[GRAPH_MODE]"] == "failed"
     assert outcomes["test_max_compiles[PYNATIVE_MODE]"] == "passed"
-    assert "the test compiled 3 graphs, more than the 1 allowed by @pytest.mark.ms_max_compiles(1)" in done.stdout
+    assert "the test's calls needed 3 graphs, more than the 1 allowed by @pytest.mark.ms_max_compiles(1)" in done.stdout
     assert "Scale (cell) at test_rc.py:" in done.stdout and ": first compile, " in done.stdout
 
 

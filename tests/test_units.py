@@ -225,14 +225,14 @@ class _Variant:
         self.name = self.originalname = nodeid.split("::")[-1]
         self.stash = pytest.Stash()
         if mode is not None:
-            from pytest_msgraph.pytest_side.markers import MODE_PARAM
+            from pytest_msgraph.pytest_side.variants import MODE_PARAM
 
             ids = self.name.partition("[")[2].rstrip("]").split("-")
-            self.callspec = type("CallSpec", (), {"params": {MODE_PARAM: mode}, "_idlist": ids})()
+            self.callspec = type("CallSpec", (), {"params": {MODE_PARAM: mode}, "id": "-".join(ids)})()
 
 
-def test_pairs_are_put_side_by_side_pynative_first_and_twins_restored():
-    from pytest_msgraph.pytest_side.pairing import pair_adjacent, restore_twins
+def test_pairs_are_put_side_by_side_pynative_first():
+    from pytest_msgraph.pytest_side.pairing import pair_adjacent
 
     g1, p1 = _Variant("t.py::f[GRAPH_MODE-1]", Mode.GRAPH_MODE), _Variant("t.py::f[PYNATIVE_MODE-1]", Mode.PYNATIVE_MODE)
     g2, p2 = _Variant("t.py::f[GRAPH_MODE-2]", Mode.GRAPH_MODE), _Variant("t.py::f[PYNATIVE_MODE-2]", Mode.PYNATIVE_MODE)
@@ -241,5 +241,3 @@ def test_pairs_are_put_side_by_side_pynative_first_and_twins_restored():
         item.originalname = "f"
     ordered = pair_adjacent([g1, plain, g2, p2, p1])
     assert [i.nodeid for i in ordered] == [p1.nodeid, g1.nodeid, plain.nodeid, p2.nodeid, g2.nodeid]
-    items = [g1, plain]
-    assert restore_twins(items, [g1, p1, g2, p2, plain]) == [p1]  # g2's pair has no selected variant

@@ -74,11 +74,17 @@ class CheckRunner:
 
 
 def failure_message(findings: list[Finding]) -> str:
+    """The failure text of findings that fail a test: policy error, or warnings a filter made errors."""
     # The first line is what pytest's short summary shows: make it the first finding.
-    errors = [f for f in findings if f.severity == ERROR]
-    lines = [f"[{f.check}] {f.message}" for f in errors]
+    lines = [f"[{f.check}] {f.message}" for f in findings]
+    errors = sum(f.severity == ERROR for f in findings)
+    raised = len(findings) - errors
+    parts = [f"{errors} finding(s) with policy 'error'"] if errors else []
+    if raised:
+        parts.append(f"{raised} warn-policy finding(s) turned into errors by a warning filter "
+                     "(-W error::pytest_msgraph.MsGraphWarning or filterwarnings)")
     lines.append(
-        f"(msgraph: {len(errors)} finding(s) with policy 'error'; change a check's policy with "
-        "--ms-check NAME=warn|off, or turn it off for one test with @pytest.mark.ms_allow(\"NAME\"))"
+        f"(msgraph: {', '.join(parts)}; change a check's policy with --ms-check NAME=warn|off, or turn it off "
+        "for one test with @pytest.mark.ms_allow(\"NAME\"))"
     )
     return "\n".join(lines)

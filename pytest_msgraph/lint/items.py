@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import pytest
 
-from ..checks.findings import ERROR, OFF, Finding, TestRun
+from ..checks.findings import OFF, Finding, TestRun
 from .rules import UnreadableSource, lint_file
 
 CHECK = "graph_syntax"
@@ -23,14 +23,14 @@ CHECK = "graph_syntax"
 @dataclasses.dataclass(frozen=True)
 class LintSession:
     policy: Callable[[], str]  # graph_syntax's policy for this session
-    publish: Callable[[pytest.Item, TestRun], list[Finding]]  # a test's findings to hooks, warnings, reports
+    publish: Callable[[pytest.Item, TestRun], list[Finding]]  # a test's findings out; returns those that fail it
 
 
 LINT_SESSION = pytest.StashKey[LintSession]()
 
 
 class LintFailure(Exception):
-    """The file has graph_syntax findings under policy error."""
+    """The file has graph_syntax findings under policy error (or raised by a warning filter)."""
 
 
 class LintFile(pytest.File):
@@ -55,9 +55,9 @@ class LintItem(pytest.Item):
         for finding in lint_file(self.path):
             run.emit(f"{finding.rule} {finding.message}", cell=finding.cell, path=finding.path,
                      line=finding.line, col=finding.col, rule=finding.rule)
-        new = session.publish(self, run)
-        if any(f.severity == ERROR for f in new):
-            raise LintFailure(new)
+        failing = session.publish(self, run)  # policy error, or warnings a filter made errors: all shown
+        if failing:
+            raise LintFailure(failing)
 
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, UnreadableSource):

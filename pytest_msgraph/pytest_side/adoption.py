@@ -7,12 +7,17 @@ MindSpore's own tests, mindcv, mindocr and most MindSpore projects write::
         ms.set_context(mode=mode)
 
 The rule: a test argument is the test's *mode argument* when its parametrized values
-are exactly MindSpore's two modes (the ints 0 and 1, however they are spelled:
-``ms.GRAPH_MODE``, ``context.PYNATIVE_MODE``, ``0``) and either it is named ``mode``
-or the test body passes it to ``set_context(mode=...)``. Its two variants are then a
-mode pair, exactly like ``both_modes`` variants: each starts in its mode, from the
-same seed, and mode_parity compares them. Any other ``mode`` argument (strings, a
+are exactly MindSpore's two modes (two parameters for each setting of the other
+arguments, the ints 0 and 1, however they are spelled: ``ms.GRAPH_MODE``,
+``context.PYNATIVE_MODE``, ``0``) and either it is named ``mode`` or the test body
+passes it to ``set_context(mode=...)``. Its two variants are
+then a mode pair, exactly like ``both_modes`` variants: each starts in its mode, from
+the same seed, and mode_parity compares them. Any other ``mode`` argument (strings, a
 single mode, values that are not modes, an indirect parametrization) is left alone.
+
+The values are read from what pytest built (each item's callspec), after pytest read
+the parametrize marks: the marks' own arguments are never touched, so a generator,
+``zip`` or ``map`` given to ``parametrize`` reaches pytest whole.
 """
 from __future__ import annotations
 
@@ -20,7 +25,7 @@ import ast
 import functools
 import inspect
 import textwrap
-from typing import Any, Optional
+from typing import Any, Iterable, Optional
 
 import pytest
 
@@ -30,39 +35,30 @@ MODE_VALUES = {0, 1}  # GRAPH_MODE, PYNATIVE_MODE
 ADOPTED_KEY = pytest.StashKey[dict]()
 
 
-def _argnames(marker: Any) -> tuple[list[str], bool]:
-    argnames = marker.args[0] if marker.args else marker.kwargs.get("argnames", "")
-    if isinstance(argnames, str):
-        argnames = [name.strip() for name in argnames.split(",") if name.strip()]
-    return list(argnames), len(argnames) > 1
+def argnames(marker: Any) -> list[str]:
+    """A parametrize mark's argument names; [] for names pytest itself will reject."""
+    names = marker.args[0] if marker.args else marker.kwargs.get("argnames", "")
+    if isinstance(names, str):
+        return [name.strip() for name in names.split(",") if name.strip()]
+    if isinstance(names, (list, tuple)) and all(isinstance(name, str) for name in names):
+        return list(names)
+    return []  # pytest reports the malformed mark in its own words
 
 
-def _is_param(value: Any) -> bool:
-    """What pytest.param() returns (a named tuple pytest does not export)."""
-    return all(hasattr(value, name) for name in ("values", "marks", "id"))
-
-
-def _argvalues(marker: Any, several: bool) -> list:
-    values = marker.args[1] if len(marker.args) > 1 else marker.kwargs.get("argvalues", [])
-    # pytest.param(...) holds a tuple of values, even for one argument.
-    return [(v.values if several else v.values[0]) if _is_param(v) else v for v in values]
-
-
-def parametrized_values(markers: list) -> dict[str, list]:
-    """{argument: its values} over direct (not indirect) parametrize markers."""
-    found: dict[str, list] = {}
+def direct_argnames(markers: Iterable[Any]) -> list[str]:
+    """The names parametrized directly (not through a fixture, ``indirect=``), reading only names."""
+    found = []
     for marker in markers:
-        names, several = _argnames(marker)
         indirect = marker.kwargs.get("indirect", False)
-        for position, name in enumerate(names):
+        for name in argnames(marker):
             if indirect is True or (isinstance(indirect, (list, tuple)) and name in indirect):
                 continue
-            values = _argvalues(marker, several)
-            found[name] = [value[position] if several else value for value in values]
+            found.append(name)
     return found
 
 
-def is_mode_pair(values: list) -> bool:
+def is_mode_pair(values: list[Any]) -> bool:
+    """One argument's values for one setting of the others: exactly two parameters, the ints 0 and 1."""
     return (
         len(values) == 2
         and all(isinstance(v, int) and not isinstance(v, bool) for v in values)
@@ -90,29 +86,48 @@ def context_mode_names(function: Any) -> frozenset:
     return frozenset(names)
 
 
-def mode_argument(markers: list, function: Any) -> Optional[str]:
-    """The test's mode argument under the rule above, or None."""
-    candidates = {name: values for name, values in parametrized_values(markers).items() if is_mode_pair(values)}
-    if not candidates:
-        return None
-    if "mode" in candidates:
-        return "mode"
+def mode_candidates(markers: Iterable[Any], function: Any) -> list[str]:
+    """Arguments that could be the mode: parametrized directly, named ``mode`` or passed to set_context."""
     passed = context_mode_names(function)
-    return next((name for name in candidates if name in passed), None)
+    return [name for name in direct_argnames(markers) if name == "mode" or name in passed]
 
 
-def adopt(metafunc: pytest.Metafunc) -> Optional[str]:
-    """Register the test's mode argument (if it has one) so that its items become a mode pair."""
-    argument = mode_argument(list(metafunc.definition.iter_markers("parametrize")), metafunc.function)
+def mode_argument(items: list[Any], candidates: list[str]) -> Optional[str]:
+    """The function's mode argument, from its items' callspecs, under the rule above."""
+    adopted = []
+    for name in candidates:
+        # For each setting of the other arguments, the values this one takes.
+        groups: dict[str, list[Any]] = {}
+        for item in items:
+            params = getattr(getattr(item, "callspec", None), "params", {})
+            if name not in params:
+                return None
+            others = repr(sorted((k, repr(v)) for k, v in params.items() if k != name))
+            groups.setdefault(others, []).append(params[name])
+        if all(is_mode_pair(values) for values in groups.values()):
+            adopted.append(name)
+    return "mode" if "mode" in adopted else next(iter(adopted), None)
+
+
+def adopt(items: list[Any]) -> Optional[str]:
+    """Register the mode argument of one function's items (if it has one); return it."""
+    if not items:
+        return None
+    first = items[0]
+    candidates = mode_candidates(first.iter_markers("parametrize"), getattr(first, "function", None))
+    argument = mode_argument(items, candidates) if candidates else None
     if argument is not None:
-        metafunc.config.stash.setdefault(ADOPTED_KEY, {})[metafunc.definition.nodeid] = argument
+        first.config.stash.setdefault(ADOPTED_KEY, {})[function_nodeid(first)] = argument
     return argument
 
 
 def function_nodeid(item: pytest.Item) -> str:
-    """``t.py::C::test_f[0-a]`` -> ``t.py::C::test_f``."""
-    name, original = item.name, getattr(item, "originalname", item.name)
-    return item.nodeid[: len(item.nodeid) - len(name)] + original
+    """``t.py::C::test_f[0-a]`` -> ``t.py::C::test_f`` (from the parent: xdist's loadgroup suffixes node ids)."""
+    original = getattr(item, "originalname", item.name)
+    parent = getattr(item, "parent", None)
+    if parent is None or not parent.nodeid:
+        return item.nodeid[: len(item.nodeid) - len(item.name)] + original
+    return f"{parent.nodeid}::{original}"
 
 
 def adopted_argument(item: pytest.Item) -> Optional[str]:

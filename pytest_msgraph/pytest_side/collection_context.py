@@ -11,13 +11,12 @@ conftest.py is imported) that changed the context is named once, as a
 from __future__ import annotations
 
 import sys
-import warnings
 from typing import Any, Optional
 
 import pytest
 
 from ..checks.findings import OFF, Finding
-from .warning import MsGraphWarning
+from .warning import warn_at
 
 CHECK = "context_leak"
 
@@ -48,7 +47,7 @@ class CollectionContextWatcher:
             return None
         return self._snapshot()
 
-    def after(self, collector: pytest.Collector, before: Optional[dict]) -> None:
+    def after(self, collector: pytest.Collector, before: Optional[dict], report: Any) -> None:
         if before is None:
             return
         now = self._snapshot()
@@ -66,8 +65,10 @@ class CollectionContextWatcher:
         finding = Finding(CHECK, self.state.runner.policies[CHECK], collector.nodeid or ".", None,
                           self.state.device, message, details={"keys": changed, "at": "collection"})
         self.pending.append(finding.to_dict())
-        warnings.warn_explicit(MsGraphWarning(f"[{CHECK}] {message}"), MsGraphWarning,
-                               filename=str(collector.path), lineno=0)
+        if warn_at(f"[{CHECK}] {message}", collector.path):
+            # A warning filter made it an error: the collection error of what it names, like an import error.
+            report.outcome, report.result = "failed", []
+            report.longrepr = f"MsGraphWarning: [{CHECK}] {message}"
 
     def take_pending(self) -> list[dict]:
         pending, self.pending = self.pending, []

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from ..core.nodeids import plain_nodeid
 from ..reports.results import Results
 
 
@@ -43,7 +44,7 @@ def _fail_in_terminal(config: pytest.Config, nodeid: str, text: str) -> None:
         return
     passed = reporter.stats.get("passed", [])
     for report in passed:
-        if getattr(report, "nodeid", None) == nodeid and report.when == "call":
+        if plain_nodeid(getattr(report, "nodeid", "")) == nodeid and report.when == "call":
             passed.remove(report)
             report.outcome = "failed"
             report.longrepr = text

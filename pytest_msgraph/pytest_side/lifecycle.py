@@ -13,14 +13,16 @@ from ..checks.findings import ERROR, TestRun
 from ..checks.frame import Check
 from ..checks.runner import failure_message
 from ..core.modes import Mode
+from ..core.nodeids import plain_nodeid
 from ..mindspore_side.device_marks import PLATFORM_SKIP_PREFIX, skip_reason
 from ..mindspore_side.session import MindSporeSession
 from ..reports.results import REPORT_ATTR
 from .compile_failures import explain_compile_failure
-from .markers import allowed_checks, max_compiles, variant_mode
+from .markers import allowed_checks, max_compiles
 from .pairing import pair_key
 from .state import PluginState
-from .warning import MsGraphWarning
+from .variants import variant_mode
+from .warning import MsGraphWarning, warn_at
 
 
 @dataclasses.dataclass
@@ -52,7 +54,7 @@ def setup(item: pytest.Item, state: PluginState) -> None:
     variant = variant_mode(item)
     started_from = state.ms.begin_test(item.nodeid, variant)
     mode = variant if variant is not None else state.ms.current_mode()
-    run = TestRun(item.nodeid, mode.name, state.ms.device, item)
+    run = TestRun(plain_nodeid(item.nodeid), mode.name, state.ms.device, item)
     run.pair = pair_key(item) if variant is not None else None
     item.stash[ITEM_KEY] = ItemState(run, state.runner.for_test(allowed_checks(item)), started_from)
 
@@ -76,7 +78,7 @@ def call(item: pytest.Item, state: PluginState):
     except BaseException:
         _finish_call(item, state, ist, log)
         raise
-    _fail_on_errors(_finish_call(item, state, ist, log))
+    _fail_on(_finish_call(item, state, ist, log))
     _enforce_max_compiles(item, ist.run, state)
     return result
 
@@ -106,10 +108,12 @@ def _enforce_max_compiles(item: pytest.Item, run: TestRun, state: PluginState) -
         return
     if len(events) <= limit:
         return
-    lines = [f"  {i}. {e['what']} ({e['kind']}) at {e['location']}: {e['cause']}, {e['seconds']:.3f} s"
+    lines = [f"  {i}. {e['what']} ({e['kind']}) at {e['location']}: {e['cause']}, "
+             + ("reused from an earlier test's compile" if e.get("cached") else f"{e['seconds']:.3f} s")
              for i, e in enumerate(events, 1)]
-    pytest.fail(f"[ms_max_compiles] the test compiled {len(events)} graphs, more than the {limit} allowed by "
-                f"@pytest.mark.ms_max_compiles({limit}):\n" + "\n".join(lines), pytrace=False)
+    pytest.fail(f"[ms_max_compiles] the test's calls needed {len(events)} graphs, more than the {limit} allowed by "
+                f"@pytest.mark.ms_max_compiles({limit}) (a graph an earlier test compiled counts too, so the "
+                "verdict does not depend on the order tests run in):\n" + "\n".join(lines), pytrace=False)
 
 
 def teardown(item: pytest.Item, state: PluginState):
@@ -120,31 +124,31 @@ def teardown(item: pytest.Item, state: PluginState):
         return result
     ist.run.context_changes = _session(state).end_test(ist.started_from)
     state.runner.notify(ist.checks, "test_torn_down", ist.run)
-    _fail_on_errors(publish(state, ist))
+    _fail_on(publish(state, ist))
     return result
 
 
 def publish(state: PluginState, ist: ItemState) -> list:
-    """Hand new findings to the finding hook and warn for the warn-policy ones; return them.
+    """Hand new findings to the finding hook and warn for the warn-policy ones; return those that fail the test.
 
-    They count as published before any warning goes out: under ``-W error`` a warning
-    raises, and the same finding must not be raised again at teardown.
+    They fail it under policy error, or when a warning filter (``-W error``) turned their
+    warning into an error. They count as published before any warning goes out, so the
+    same finding is never raised again at teardown.
     """
     item = ist.run.item
     new = ist.run.findings[ist.published:]
     ist.published = len(ist.run.findings)
+    failing = []
     for finding in new:
         state.config.hook.pytest_msgraph_finding(finding=finding, config=state.config)
-        if finding.severity != ERROR:
-            # Point the warning at the test, not at the plugin that raised it.
-            path, lineno, _ = item.location
-            warnings.warn_explicit(
-                MsGraphWarning(f"[{finding.check}] {finding.message}"),
-                MsGraphWarning,
-                filename=str(item.path),
-                lineno=(lineno or 0) + 1,
-            )
-    return new
+        if finding.severity == ERROR:
+            failing.append(finding)
+            continue
+        # Point the warning at the test, not at the plugin that raised it.
+        path, lineno, _ = item.location
+        if warn_at(f"[{finding.check}] {finding.message}", item.path, (lineno or 0) + 1):
+            failing.append(finding)
+    return failing
 
 
 def publish_run(item: pytest.Item, run: TestRun, state: PluginState) -> list:
@@ -154,9 +158,9 @@ def publish_run(item: pytest.Item, run: TestRun, state: PluginState) -> list:
     return publish(state, ist)
 
 
-def _fail_on_errors(new: list) -> None:
-    if any(f.severity == ERROR for f in new):
-        pytest.fail(failure_message(new), pytrace=False)
+def _fail_on(failing: list) -> None:
+    if failing:
+        pytest.fail(failure_message(failing), pytrace=False)
 
 
 def annotate_report(item: pytest.Item, call_info: Any, report: Any, state: PluginState) -> None:
@@ -194,6 +198,9 @@ def annotate_report(item: pytest.Item, call_info: Any, report: Any, state: Plugi
     pending = state.collection_context.take_pending()  # travels once, on this process's first report
     if pending:
         data["collection_findings"] = pending
+    notes = state.take_session_notes()
+    if notes is not None:
+        data["session"] = notes
     # The name both variants of a mode pair share: one matrix row for the two of them.
     data["pair"] = pair_key(item) if variant_mode(item) is not None else None
     setattr(report, REPORT_ATTR, data)

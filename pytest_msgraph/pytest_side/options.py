@@ -4,8 +4,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
+import re
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import pytest
 
@@ -18,6 +19,7 @@ JIT_LEVELS = ("O0", "O1", "O2")
 DEFAULT_SEED = 0
 BOTH_MODES_SCOPES = ("marked", "all")
 UNAVAILABLE_ACTIONS = ("error", "skip")
+_DIGITS = re.compile(r"[0-9]+")
 
 # (option, ini key, help). The ini key is the option's name with '_' for '-'.
 _OPTIONS = (
@@ -69,9 +71,10 @@ def add_options(parser: pytest.Parser) -> None:
                     help="mode_parity: relative tolerance for float outputs (default: by dtype).")
     group.addoption("--ms-parity-atol", dest="ms_parity_atol", type=_non_negative_float, default=None,
                     help="mode_parity: absolute tolerance for float outputs (default: by dtype).")
-    group.addoption("--ms-parity-max-bytes", dest="ms_parity_max_bytes", type=_non_negative_int, default=1 << 20,
+    group.addoption("--ms-parity-max-bytes", dest="ms_parity_max_bytes", type=_count("a byte count", 1048576),
+                    default=1 << 20,
                     help="mode_parity: output bytes kept exactly per test; beyond, summaries are compared (1 MiB).")
-    group.addoption("--ms-summary-max", dest="ms_summary_max", type=_non_negative_int, default=None,
+    group.addoption("--ms-summary-max", dest="ms_summary_max", type=_count("a number of lines", 10), default=None,
                     help="Lines of findings shown per check in the msgraph summary (default 10; the report has all).")
     parser.addini("ms_summary_max", "Lines of findings shown per check in the msgraph summary (default 10).",
                   default=None)
@@ -99,16 +102,24 @@ def _non_negative_float(text: str) -> float:
     return value
 
 
+def _is_whole(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also accepts '²', which int() then refuses."""
+    return bool(_DIGITS.fullmatch(text.strip()))
+
+
 def _positive_int(text: str) -> int:
-    if not text.strip().isdigit() or int(text) < 2:
+    if not _is_whole(text) or int(text) < 2:
         raise argparse.ArgumentTypeError(f"{text!r} is not a compile count; give a whole number >= 2 such as 3")
     return int(text)
 
 
-def _non_negative_int(text: str) -> int:
-    if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"{text!r} is not a byte count; give a whole number >= 0 such as 1048576")
-    return int(text)
+def _count(what: str, example: int) -> Callable[[str], int]:
+    """An option's type: a whole number >= 0, with an error that says what it counts."""
+    def parse(text: str) -> int:
+        if not _is_whole(text):
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}; give a whole number >= 0 such as {example}")
+        return int(text)
+    return parse
 
 
 def _option_name(key: str) -> str:
@@ -155,9 +166,9 @@ def _summary_max(config: pytest.Config) -> int:
     text = str(config.getini("ms_summary_max") or "").strip()
     if not text:
         return 10
-    if not text.isdigit():
+    if not _is_whole(text):
         raise pytest.UsageError(
-            f"msgraph: ini key ms_summary_max {text!r} is not valid; give a whole number >= 0 such as 10.")
+            f"msgraph: ini key ms_summary_max {text!r} is not a number of lines; give a whole number >= 0 such as 10.")
     return int(text)
 
 
@@ -208,7 +219,7 @@ def read_settings(config: pytest.Config) -> Settings:
         except ValueError as exc:
             raise pytest.UsageError(f"msgraph: --ms-modes / ms_modes: {exc}.") from None
     device_id = raw["ms_device_id"]
-    if device_id is not None and device_id != "auto" and not (device_id.isdigit()):
+    if device_id is not None and device_id != "auto" and not _is_whole(device_id):
         raise pytest.UsageError(
             f"msgraph: --ms-device-id / ms_device_id {device_id!r} is not valid; "
             "give a card number (0, 1, ...) or auto."
@@ -226,6 +237,9 @@ def read_settings(config: pytest.Config) -> Settings:
             ) from None
         if not 0 <= seed < 2**32:
             raise pytest.UsageError(f"msgraph: --ms-seed {seed} is out of range; valid seeds are 0 to {2**32 - 1}.")
+    if any(not str(entry).strip() for entry in config.option.ms_checks):
+        raise pytest.UsageError("msgraph: --ms-check was given an empty value; give NAME=POLICY such as "
+                                "double_forward=warn (POLICY is one of error, warn, off), or leave the option out.")
     try:
         ini_policies = parse_policy_entries(config.getini("ms_checks"), "ms_checks")
         cli_policies = parse_policy_entries(config.option.ms_checks, "--ms-check")

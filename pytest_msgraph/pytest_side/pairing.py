@@ -2,11 +2,13 @@
 
 mode_parity compares a GRAPH_MODE variant with its PYNATIVE_MODE twin. When the twin
 ran just before, in the same process, a mismatch fails the GRAPH_MODE test itself;
-otherwise the comparison waits for the end of the session. So after every other
-plugin has shuffled (pytest-randomly), filtered (``-k``, ``--lf``) or reordered
-(``--ff``, ``--nf``) the items, each pair is put back side by side, and a twin that a
-selection left out is run again: a GRAPH_MODE test that failed last time must not
-pass under ``--lf`` because nothing was there to compare it with.
+otherwise the comparison waits until both have ended. So after every other plugin has
+shuffled (pytest-randomly), filtered (``-k``, ``--lf``, a sharding plugin) or reordered
+(``--ff``, ``--nf``) the items, each pair is put back side by side (twins.py decides
+which variants run). Two orders are kept as they are: pytest's order for a mode
+parameter of a wider scope than the function (it groups a module-scoped fixture's
+setups by it), and the whole suite's order under ``ms_restore_context = false`` (each
+test then starts from the context the one before left).
 """
 from __future__ import annotations
 
@@ -14,8 +16,9 @@ from typing import Any, Optional
 
 import pytest
 
-from .adoption import adopted_argument, function_nodeid
-from .markers import MODE_PARAM, VARIANT_ORDER, variant_mode
+from .adoption import function_nodeid
+from .twins import TwinNotes, complete_pairs
+from .variants import VARIANT_ORDER, mode_argument, variant_mode
 
 PAIR_NAME = pytest.StashKey[str]()
 
@@ -38,18 +41,13 @@ def pair_key(item: pytest.Item) -> Optional[str]:
 
 
 def _id_parts(item: Any) -> list[str]:  # a pytest.Function: only parametrized items are variants
-    # One part per parametrize call (pytest's private _idlist); splitting the id on "-" is the fallback.
-    parts = getattr(item.callspec, "_idlist", None)
-    return list(parts) if parts is not None else item.callspec.id.split("-")
+    # pytest joins the ids of every argument with "-", several arguments of one parametrize too.
+    return str(item.callspec.id).split("-")
 
 
 def _named(item: Any, parts: list[str], drop: Optional[int]) -> str:
     rest = [part for i, part in enumerate(parts) if i != drop]
     return function_nodeid(item) + (f"[{'-'.join(rest)}]" if rest else "")
-
-
-def _mode_argument(item: Any) -> str:
-    return MODE_PARAM if MODE_PARAM in item.callspec.params else str(adopted_argument(item))
 
 
 def name_pairs(items: list) -> None:
@@ -58,27 +56,24 @@ def name_pairs(items: list) -> None:
     for item in items:
         if variant_mode(item) is None:
             continue
-        argument = _mode_argument(item)
-        indices = getattr(item.callspec, "indices", None) or {k: repr(v) for k, v in item.callspec.params.items()}
-        others = tuple(sorted((k, str(v)) for k, v in indices.items() if k != argument))
+        argument = mode_argument(item)
+        # Twins take the very same values for every other argument (pytest hands both the same objects).
+        others = repr(sorted((k, repr(v)) for k, v in item.callspec.params.items() if k != argument))
         groups.setdefault((function_nodeid(item), others), []).append(item)
     for members in groups.values():
         parts = [_id_parts(item) for item in members]
-        if len(members) < 2 or len({len(p) for p in parts}) != 1:
+        if len(members) != 2 or len(parts[0]) != len(parts[1]):
             continue  # pair_key falls back to the mode's spelling
-        differing = [i for i in range(len(parts[0])) if len({p[i] for p in parts}) > 1]
+        differing = [i for i in range(len(parts[0])) if parts[0][i] != parts[1][i]]
         if len(differing) == 1:
             for item, item_parts in zip(members, parts):
                 item.stash[PAIR_NAME] = _named(item, item_parts, differing[0])
 
 
-def restore_twins(items: list, collected: list) -> list:
-    """Add back each collected variant left out while its twin is selected; return the ones added."""
-    selected = {key for key in map(pair_key, items) if key is not None}
-    present = set(map(id, items))
-    restored = [item for item in collected if id(item) not in present and pair_key(item) in selected]
-    items.extend(restored)
-    return restored
+def _scope_wider_than_function(item: Any) -> bool:
+    """The mode parameter was given a wider scope (``parametrize(..., scope="module")``)."""
+    scope = getattr(item.callspec, "_arg2scope", {}).get(mode_argument(item))  # pytest's private map
+    return scope is not None and getattr(scope, "value", scope) != "function"
 
 
 def pair_adjacent(items: list) -> list:
@@ -86,13 +81,13 @@ def pair_adjacent(items: list) -> list:
     groups: dict[str, list[Any]] = {}
     for item in items:
         key = pair_key(item)
-        if key is not None:
+        if key is not None and not _scope_wider_than_function(item):
             groups.setdefault(key, []).append(item)
     ordered: list[Any] = []
     placed: set[str] = set()
     for item in items:
         key = pair_key(item)
-        if key is None:
+        if key not in groups:
             ordered.append(item)
         elif key not in placed:
             placed.add(key)
@@ -103,11 +98,13 @@ def pair_adjacent(items: list) -> list:
 class VariantPairing:
     """Registered in pytest_configure, after the cache plugins: its wrapper is outermost and runs last."""
 
-    def __init__(self, restore: bool) -> None:
-        self.restore = restore  # only while mode_parity is on: the twin runs for the comparison
+    def __init__(self, complete: bool, reorder: bool) -> None:
+        self.complete = complete  # only while mode_parity is on: which twins run is decided for the comparison
+        self.reorder = reorder  # False under ms_restore_context = false: the suite's order is its state's order
         # Every variant collected, before --lf drops items from a module's collection (it does so
         # at collection, without deselecting them) and before -k or -m deselect them.
         self.collected: list = []
+        self.notes = TwinNotes()
 
     def note_collected(self, nodes: Optional[list]) -> None:
         if nodes:
@@ -118,11 +115,14 @@ class VariantPairing:
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list):
         result = yield
         name_pairs(self.collected)
-        if self.restore:
-            restored = restore_twins(items, self.collected)
+        if self.complete:
+            restored, dropped, self.notes = complete_pairs(items, self.collected, config, pair_key)
             if restored:
                 _undeselect(config, restored)
-        items[:] = pair_adjacent(items)
+            if dropped:
+                config.hook.pytest_deselected(items=dropped)
+        if self.reorder:
+            items[:] = pair_adjacent(items)
         return result
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import sys
-import warnings
 from pathlib import Path
 from typing import Any, Optional
 
@@ -16,7 +15,7 @@ from ..reports.results import Results
 from .collection_context import CollectionContextWatcher
 from .late_failures import fail_tests
 from .options import Settings, read_settings
-from .warning import MsGraphWarning
+from .warning import warn_at
 
 STATE_KEY = pytest.StashKey["PluginState"]()
 
@@ -45,6 +44,9 @@ class PluginState:
         # {pair name: exception type} of PYNATIVE_MODE variants that failed in this process,
         # so that the GRAPH_MODE twin's compile-failure advice is given only where it applies.
         self.eager_failures: dict[str, str] = {}
+        # Errors of the session itself (a warning filter raised a check's "inactive" warning).
+        self.session_errors: list[str] = []
+        self._notes_sent = False
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> "PluginState":
@@ -103,17 +105,32 @@ class PluginState:
         found = [f.to_dict() for f in self.runner.compare(self.results.sorted_records)]
         self.results.cross_test_findings = found
         failed = fail_tests(self.config, self.results, found)  # a passed test named by an error: failed now
-        errors = sum(f["severity"] == "error" for f in found)
-        self.results.cross_test_errors = errors - failed  # the rest name no single test (a test function)
-        return errors > 0
+        # An error on a test that failed or xfailed already changes nothing; one that names no
+        # single test (a test function across its items) fails the session.
+        tests = self.results.tests
+        self.results.cross_test_errors = sum(f["severity"] == "error" and f["nodeid"] not in tests for f in found)
+        return failed > 0 or self.results.cross_test_errors > 0
 
     def warn_inactive_checks(self) -> None:
-        """One warning per check that could not start (e.g. a MindSpore internal is missing)."""
+        """One warning per check that could not start (e.g. a MindSpore internal is missing).
+
+        A warning filter that makes it an error makes it the session's: every test still
+        runs, the summary says why, and the session exits with status 1.
+        """
         for name, reason in self.runner.inactive.items():
             if name not in self._warned_inactive:
                 self._warned_inactive.add(name)
-                warnings.warn(MsGraphWarning(f"msgraph: check {name!r} is inactive for this session: {reason}"),
-                              stacklevel=2)
+                message = f"msgraph: check {name!r} is inactive for this session: {reason}"
+                if warn_at(message, self.config.rootpath):
+                    self.session_errors.append(f"{message} (a warning filter made this warning an error)")
+
+    def take_session_notes(self) -> Optional[dict]:
+        """What this process says once about the session (on its first report): pairs, session errors."""
+        if self._notes_sent:
+            return None
+        self._notes_sent = True
+        return {"twins": self.pairing.notes.to_dict() if self.pairing is not None else None,
+                "errors": list(self.session_errors)}
 
     def _validate_device(self) -> None:
         if self.settings.device is not None:

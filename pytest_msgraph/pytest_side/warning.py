@@ -1,6 +1,25 @@
-"""The warning category of the plugin's findings under policy ``warn``."""
+"""The warning category of the plugin's findings under policy ``warn``, and how they are raised."""
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
 import pytest
 
 
 class MsGraphWarning(pytest.PytestWarning):
     """A pytest-msgraph finding reported as a warning (filter with ``-W``)."""
+
+
+def warn_at(message: str, path: Any, lineno: int = 0) -> bool:
+    """Warn at the user's file and line; True when a warning filter turned it into an error.
+
+    Under ``-W error::pytest_msgraph.MsGraphWarning`` or ``filterwarnings = error`` the
+    warning raises. The caller then makes it the error of what it names (a test's failure,
+    a module's collection error), never an exception through pytest's hooks.
+    """
+    try:
+        warnings.warn_explicit(MsGraphWarning(message), MsGraphWarning, filename=str(path), lineno=lineno)
+    except Warning:
+        return True
+    return False

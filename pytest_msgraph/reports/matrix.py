@@ -27,6 +27,7 @@ DEVICE_ORDER = {"CPU": 0, "GPU": 1, "Ascend": 2}
 OUTCOME_RANK = {"error": 7, "failed": 6, "interrupted": 5, "xpassed": 4, "passed": 3, "xfailed": 2, "skipped": 1,
                 "not run": 0}
 FAILING = ("failed", "error")
+NOT_RAN = ("skipped", "not run")
 
 
 def column_of(report: dict[str, Any], test: dict[str, Any]) -> dict[str, Any]:
@@ -37,10 +38,14 @@ def column_of(report: dict[str, Any], test: dict[str, Any]) -> dict[str, Any]:
     return {"key": label, "device": device, "mode": mode, "jit_level": level}
 
 
-def build_matrix(reports: list[dict[str, Any]]) -> dict[str, Any]:
+def build_matrix(reports: list[dict[str, Any]], names: Optional[list[str]] = None) -> dict[str, Any]:
+    """The matrix of ``reports`` (``names``: where each came from, for the duplicates it lists)."""
+    names = names or [f"report {i + 1}" for i in range(len(reports))]
     columns: dict[str, dict[str, Any]] = {}
     rows: dict[str, dict[str, dict[str, Any]]] = {}
-    for report in reports:
+    # (row, column) -> the reports that hold that test: two shards that both ran it, say.
+    sources: dict[tuple[str, str], list[tuple[int, str]]] = {}
+    for index, (report, name) in enumerate(zip(reports, names)):
         # Per-test findings by nodeid; cross-test ones (a test function in one mode) by (function, mode).
         flagged: dict[Any, set[Any]] = {}
         for finding in report.get("findings", ()):
@@ -60,6 +65,8 @@ def build_matrix(reports: list[dict[str, Any]]) -> dict[str, Any]:
             row = test.get("pair") or base + (f"[{variant}]" if variant else "")
             checks = flagged.get(test["nodeid"], set()) | flagged.get((base, column["mode"]), set())
             cell = {"outcome": test["outcome"], "checks": sorted(checks)}
+            if test["outcome"] not in NOT_RAN:  # a variant --ms-modes skipped in one report ran in another
+                sources.setdefault((row, column["key"]), []).append((index, f"{name}: {test['nodeid']}"))
             old = rows.setdefault(row, {}).get(column["key"])
             if old is None or OUTCOME_RANK.get(cell["outcome"], 0) > OUTCOME_RANK.get(old["outcome"], 0):
                 rows[row][column["key"]] = cell
@@ -71,12 +78,15 @@ def build_matrix(reports: list[dict[str, Any]]) -> dict[str, Any]:
     for cells in rows.values():
         for key, cell in cells.items():
             totals[key][cell["outcome"]] = totals[key].get(cell["outcome"], 0) + 1
+    duplicates = [{"test": row, "column": key, "in": [where for _, where in found]}
+                  for (row, key), found in sorted(sources.items()) if len({index for index, _ in found}) > 1]
     return {
         "version": SCHEMA_VERSION,
         "columns": ordered,
         "rows": [{"test": row, "cells": rows[row]} for row in sorted(rows)],
         "totals": totals,
         "regressions": [],
+        "duplicates": duplicates,
     }
 
 
@@ -134,6 +144,10 @@ def to_markdown(matrix: dict[str, Any]) -> str:
         lines.append(f"| {_md_code(row['test'])} | " + " | ".join(cells) + " |")
     lines.append("| **total** | " + " | ".join(_md(_totals_text(matrix["totals"][k])) for k in keys) + " |")
     lines += ["", "Where each column ran:", ""] + [f"- {_md(_where(c))}" for c in matrix["columns"]]
+    if matrix.get("duplicates"):
+        lines += ["", f"**{len(matrix['duplicates'])} test(s) appear in two reports of the same column** "
+                  "(two shards ran them, or one report was given twice):", ""]
+        lines += [f"- {_md_code(d['test'])} on {_md(d['column'])}: {_md('; '.join(d['in']))}" for d in matrix["duplicates"]]
     if matrix["regressions"]:
         lines += ["", f"**{len(matrix['regressions'])} regression(s)** against the baseline:", ""]
         lines += [f"- {_md_code(r['test'])} on {_md(r['column'])}: {r['outcome']}" for r in matrix["regressions"]]
@@ -155,6 +169,10 @@ def to_html(matrix: dict[str, Any]) -> str:
         body.append(f"<tr><td><code>{esc(row['test'])}</code></td>{''.join(tds)}</tr>")
     totals = "".join(f"<td>{esc(_totals_text(matrix['totals'][k]))}</td>" for k in keys)
     where = "".join(f"<li>{esc(_where(c))}</li>" for c in matrix["columns"])
+    twice = "".join(f"<li><code>{esc(d['test'])}</code> on {esc(d['column'])}: {esc('; '.join(d['in']))}</li>"
+                    for d in matrix.get("duplicates", ()))
+    if twice:
+        where += f"</ul><p>Tests that appear in two reports of the same column:</p><ul>{twice}"
     style = ("td.passed{background:#dfd}td.failed,td.error{background:#fdd}td.skipped{color:#888}"
              "td.regressed{outline:2px solid #c00}table{border-collapse:collapse}"
              "td,th{border:1px solid #ccc;padding:2px 6px}")
@@ -183,7 +201,7 @@ def main(argv: Optional[list[Any]] = None) -> int:
         matrices = [r for r in reports if "rows" in r]
         if matrices:
             raise ReportError(f"{len(matrices)} of the inputs is a matrix, not a report; pass it as --baseline")
-        matrix = build_matrix(reports)
+        matrix = build_matrix(reports, args.reports)
         regressions = []
         if args.baseline:
             baseline = load_report(args.baseline)

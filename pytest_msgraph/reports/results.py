@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from ..core.nodeids import plain_nodeid
+
 # Name of the dict the plugin puts on each TestReport: mode, device, findings, counts.
 REPORT_ATTR = "msgraph"
 
@@ -66,13 +68,17 @@ class Results:
         self.platform_skipped: set[str] = set()
         # Why the run ended early (Ctrl-C, pytest.exit, an internal error); None for a complete run.
         self.incomplete: Optional[str] = None
+        # What happened to mode pairs at collection (every process computes the same: the first one's).
+        self.twins: Optional[dict[str, Any]] = None
+        # Errors of the session itself, from any process (each said once).
+        self.session_errors: list[str] = []
 
     @property
     def tests(self) -> dict[str, dict[str, Any]]:
         return {nodeid: entry.public for nodeid, entry in self._tests.items()}
 
     def add_report(self, report: Any) -> None:
-        nodeid = report.nodeid
+        nodeid = plain_nodeid(report.nodeid)
         entry = self._tests.get(nodeid)
         if entry is None:
             entry = self._tests[nodeid] = _TestEntry(nodeid)
@@ -97,6 +103,10 @@ class Results:
         if compiles is not None:
             record["compiles"], record["compile_seconds"] = compiles["count"], compiles["seconds"]
             entry.slowest_compiles = [{"test": nodeid, **c} for c in compiles["slowest"]]
+        session = data.get("session")
+        if session:
+            self.twins = self.twins or session.get("twins")
+            self.session_errors += [e for e in session.get("errors", ()) if e not in self.session_errors]
         for finding in data.get("collection_findings", ()):  # each xdist worker collects, and sends its own
             self.collection_findings.setdefault((finding["nodeid"], finding["message"]), finding)
         if data.get("platform_skipped"):

@@ -20,6 +20,7 @@ def summary_lines(results: Results, runner: CheckRunner, device: Optional[str], 
     if counts or skipped:
         parts = [f"{n} in {mode}" for mode, n in sorted(counts.items())] + ([f"{skipped} skipped"] if skipped else [])
         lines.append("tests: " + ", ".join(parts))
+    lines += _twin_lines(results.twins)
     if results.platform_skipped:
         lines.append(f"{len(results.platform_skipped)} test(s) skipped by MindSpore platform marks (device {device}); "
                      "ms_platform_marks = false runs them")
@@ -51,10 +52,29 @@ def summary_lines(results: Results, runner: CheckRunner, device: Optional[str], 
             f"{results.cross_test_errors} finding(s) with policy 'error' compare a test function's items with each "
             "other (no single test failed for them): the session exits with status 1"
         )
+    for error in results.session_errors:
+        lines.append(f"session error: {error}; every test ran, and the session exits with status 1")
     if results.incomplete:
         lines.append(f"run incomplete ({results.incomplete}): tests that had started are reported 'interrupted'")
     for worker in results.crashed_workers:
         lines.append(f"worker crashed: {worker} (its other results are kept above)")
+    return lines
+
+
+def _twin_lines(twins: Optional[dict[str, Any]]) -> list[str]:
+    """One line for each thing that happened to mode pairs at collection."""
+    if not twins:
+        return []
+    lines = []
+    if twins["alone"]:
+        lines.append(f"mode pairs: {len(twins['alone'])} variant(s) ran without their twin, which the selection "
+                     "(-k, -m, --deselect, node ids) left out: mode_parity compared nothing for them")
+    if twins["lf_twins"]:
+        lines.append(f"--lf: {len(twins['lf_twins'])} twin(s) of failed variants ran too, so that mode_parity "
+                     "could compare each pair again")
+    if twins["shard"] and (twins["pulled"] or twins["moved"]):
+        lines.append(f"{twins['shard']}: each mode pair runs whole in the shard that holds its first variant "
+                     f"({twins['pulled']} twin(s) pulled into this shard, {twins['moved']} left to another)")
     return lines
 
 

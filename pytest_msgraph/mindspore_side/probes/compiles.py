@@ -1,4 +1,4 @@
-"""Watch every graph MindSpore compiles, with what was compiled, for which arguments, and how long.
+"""Watch every graph a test's calls need, compiled now or taken from the cache, with how long and why.
 
 Two private entry points are wrapped, once per process, while a log listens:
 
@@ -7,11 +7,15 @@ Two private entry points are wrapped, once per process, while a log listens:
   cache hit.
 * ``_JitExecutor.compile(method_name, *args, phase=...)``: ``@ms.jit`` functions (in
   both modes) and, in GRAPH_MODE, the ``after_grad`` closures behind ``ms.grad``,
-  ``ms.value_and_grad`` and ``GradOperation``. A new graph adds its phase to
-  ``api.ms_compile_cache``.
+  ``ms.value_and_grad`` and ``GradOperation``. It returns the phase; a new graph adds
+  its phase to ``api.ms_compile_cache``.
 
-Cache hits (every GRAPH_MODE call after the first) cost two clock reads; the
-signature and the grouping are worked out only for a new graph.
+MindSpore's jit cache is process-wide: a test whose graph an earlier test compiled
+compiles nothing. So that a verdict (``ms_max_compiles``, ``recompile``) never depends
+on the order tests run in, a log counts every graph the test's own calls needed: new
+compiles, and the first cache hit, in this test, on a graph compiled before it
+(``"cached": true``, 0 seconds). Later hits on a graph cost two clock reads and a set
+lookup; the signature and the grouping are worked out once per graph per test.
 """
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ import functools
 import importlib
 import os
 import time
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from ...core.signatures import signature
 from ..cell_config import base_attributes, configuration
@@ -28,10 +32,11 @@ from .locations import closure_values, is_after_grad, user_location
 
 
 class CompileLog:
-    """The compiles of one test's call phase, in order."""
+    """The graphs one test's call phase needed, in order."""
 
     def __init__(self) -> None:
         self.events: list[dict] = []
+        self.phases: set = set()  # the graphs (phases) already in this log
 
     @property
     def seconds(self) -> float:
@@ -76,8 +81,9 @@ class CompileProbe:
                 return cell_compile(executor, obj, *args, **kwargs)
             start = time.perf_counter()
             result = cell_compile(executor, obj, *args, **kwargs)
-            if isinstance(result, tuple) and len(result) == 2 and result[1]:
-                probe._record("cell", obj, None, args, time.perf_counter() - start)
+            if isinstance(result, tuple) and len(result) == 2:
+                probe._needed(result[0], bool(result[1]), time.perf_counter() - start,
+                              lambda seconds: probe._event("cell", obj, None, args, seconds))
             return result
 
         @functools.wraps(jit_compile)
@@ -87,23 +93,34 @@ class CompileProbe:
                 return jit_compile(executor, method_name, *args, **kwargs)
             known = len(probe._cache)
             start = time.perf_counter()
-            result = jit_compile(executor, method_name, *args, **kwargs)
-            if len(probe._cache) > known:
-                probe._record_jit(executor, args, time.perf_counter() - start)
-            return result
+            phase = jit_compile(executor, method_name, *args, **kwargs)
+            probe._needed(phase, len(probe._cache) > known, time.perf_counter() - start,
+                          lambda seconds: probe._jit_event(executor, args, seconds))
+            return phase
 
         self._api._CellGraphExecutor.compile = watched_cell_compile
         self._api._JitExecutor.compile = watched_jit_compile
         self._installed = True
 
-    def _record_jit(self, executor: Any, args: tuple, seconds: float) -> None:
+    def _needed(self, phase: Any, compiled: bool, seconds: float, make_event: Callable[[float], dict]) -> None:
+        """A graph a call needed: recorded when compiled now, or on its first use in a log's test."""
+        logs = [log for log in self._logs if compiled or phase not in log.phases]
+        if not logs:
+            return  # a graph this test used already: the hot path
+        event = make_event(seconds if compiled else 0.0)
+        if not compiled:
+            event["cached"] = True
+        for log in logs:
+            log.phases.add(phase)
+            log.events.append(event)
+
+    def _jit_event(self, executor: Any, args: tuple, seconds: float) -> dict:
         fn = getattr(executor, "fn", None)
         if is_after_grad(fn):
-            self._record("grad", closure_values(fn).get("fn"), fn, args, seconds)
-        else:
-            self._record("jit", getattr(executor, "obj", None), fn, args, seconds)
+            return self._event("grad", closure_values(fn).get("fn"), fn, args, seconds)
+        return self._event("jit", getattr(executor, "obj", None), fn, args, seconds)
 
-    def _record(self, kind: str, obj: Any, fn: Optional[Any], args: tuple, seconds: float) -> None:
+    def _event(self, kind: str, obj: Any, fn: Optional[Any], args: tuple, seconds: float) -> dict:
         is_cell = hasattr(obj, "construct") and hasattr(obj, "get_parameters")
         if kind == "cell":
             what, instance = type(obj).__name__, f"cell:{id(obj)}:{getattr(obj, 'create_time', '')}"
@@ -122,8 +139,6 @@ class CompileProbe:
             group = f"grad:{id(obj)}"
         else:
             group = f"jit:{getattr(fn, '__module__', '')}.{what}"
-        event = {"kind": kind, "what": what, "group": group, "instance": instance,
-                 "signature": signature(list(args), keep_values=True), "seconds": round(seconds, 6),
-                 "location": user_location(self._ms_dir)}
-        for log in self._logs:
-            log.events.append(event)
+        return {"kind": kind, "what": what, "group": group, "instance": instance,
+                "signature": signature(list(args), keep_values=True), "seconds": round(seconds, 6),
+                "location": user_location(self._ms_dir)}
