@@ -2,7 +2,7 @@
 from .checks.findings import Finding, TestRun
 from .checks.frame import Check, CheckRegistry
 from .core.modes import Mode
+from .core.version import __version__
 from .pytest_side.warning import MsGraphWarning
 
-__version__ = "0.1.0"
 __all__ = ["Check", "CheckRegistry", "Finding", "Mode", "MsGraphWarning", "TestRun", "__version__"]

@@ -5,8 +5,6 @@ MindSpore: it is loaded only when a session needs it (see state.PluginState.acti
 """
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from . import hookspecs
@@ -15,10 +13,9 @@ from .checks.builtin.dynamic_shape import ShapeRecorder
 from .core.environment import mindspore_version
 from .core.modes import Mode
 from .lint import items as lint_items
-from .pytest_side import fixtures, lifecycle, markers, options, variants, xdist_scheduling
+from .pytest_side import fixtures, lifecycle, markers, options, run_record, variants, xdist_scheduling
 from .pytest_side.pairing import VariantPairing
 from .pytest_side.state import STATE_KEY, PluginState
-from .reports.json_report import build_report, write_report
 from .reports.summary import summary_lines
 
 
@@ -38,44 +35,14 @@ def pytest_configure(config: pytest.Config) -> None:
     markers.register(config)
     config.pluginmanager.register(builtin_checks, "msgraph-builtin-checks")
     state = config.stash[STATE_KEY] = PluginState.from_config(config)
-    config.pluginmanager.register(_ReportListener(state), "msgraph-results")
+    config.pluginmanager.register(run_record.RunRecord(state), "msgraph-results")
+    config.pluginmanager.register(run_record.JunitRewriter(state), "msgraph-junit")
     state.pairing = VariantPairing(complete=state.runner.policies.get("mode_parity") != "off",
                                    reorder=state.settings.restore_context)
     config.pluginmanager.register(state.pairing, "msgraph-variant-pairing")
     config.stash[lint_items.LINT_SESSION] = lint_items.LintSession(
         policy=lambda: state.runner.policies[lint_items.CHECK],
         publish=lambda item, run: lifecycle.publish_run(item, run, state))
-
-
-_EXCEPTION_LINE = re.compile(r"^[\w.]+(Error|Exception|Exit|Interrupt)\b")
-
-
-class _ReportListener:
-    """Hooks that get no config (reports, interruptions): this small plugin object holds the state."""
-
-    def __init__(self, state: PluginState) -> None:
-        self.state = state
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        # Under xdist the controller receives every worker's reports: count them once, there.
-        if not self.state.is_worker:
-            self.state.results.add_report(report)
-
-    def pytest_keyboard_interrupt(self, excinfo) -> None:
-        # Ctrl-C, a KeyboardInterrupt raised by a test, or pytest.exit(): the test that was
-        # running reported no outcome, and the JSON must not call it passed.
-        self._incomplete(f"{excinfo.typename}: {excinfo.value}")
-
-    def pytest_internalerror(self, excrepr, excinfo) -> None:
-        self._incomplete(f"internal error: {excinfo.typename}: {excinfo.value}" if excinfo else "internal error")
-
-    def _incomplete(self, reason: str) -> None:
-        # An xdist worker's internal error arrives as its whole traceback: its last line says what.
-        lines = [line.strip() for line in reason.splitlines() if line.strip()] or [reason]
-        errors = [line for line in lines if _EXCEPTION_LINE.match(line)]
-        text = lines[0] if len(lines) == 1 else f"{lines[0].split(':')[0]}: {(errors or lines)[-1]}"
-        if self.state.results.incomplete is None:
-            self.state.results.incomplete = text.rstrip(": ")[:300]
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -201,23 +168,6 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     for line in summary_lines(state.results, state.runner, state.device, state.settings.seed,
                               state.settings.summary_max):
         terminalreporter.line(line)
-
-
-@pytest.hookimpl(tryfirst=True)  # before the last-failed cache is written: late failures go into it
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    state = _state(session.config)
-    if state.is_worker:
-        return  # the controller compares and reports for the whole run
-    if (state.compare_across_tests() or state.results.session_errors) and session.exitstatus == 0:
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
-    path = state.settings.report_path
-    if path:
-        document = build_report(state.results, state.device, state.settings.seed, state.device_id,
-                                state.settings.jit_level)
-        try:
-            write_report(path, document)
-        except OSError as exc:  # checked at start; a full disk or a vanished folder can still stop it
-            state.report_error = f"msgraph: could not write the report to {path}: {exc.strerror or exc}"
 
 
 @pytest.fixture

@@ -34,6 +34,8 @@ class Run:
     def timeless_report(self):
         """The report without wall-clock fields, to compare two runs (serial and -n 2)."""
         report = json.loads(json.dumps(self.report))
+        report.pop("started")
+        report.pop("finished")
         for test in report["tests"]:
             test.pop("duration")
             test.pop("compile_seconds")

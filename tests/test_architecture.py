@@ -82,7 +82,7 @@ def _upward_imports(root=PACKAGE):
         if source == "":
             continue
         for target, line in _imports(path, root):
-            if not target.startswith(NAME + "."):
+            if target != NAME and not target.startswith(NAME + "."):
                 continue
             folder = _folder(target)
             if folder == "":

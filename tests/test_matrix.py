@@ -30,7 +30,8 @@ def test_rows_per_test_without_mode_and_columns_per_device_mode_and_level():
     rows = {r["test"]: r["cells"] for r in matrix["rows"]}
     assert set(rows) == {"tests/test_net.py::test_forward[1]", "tests/test_net.py::test_train",
                          "tests/test_net.py::test_select[7]", "tests/test_net.py::test_kernel"}
-    assert rows["tests/test_net.py::test_train"]["GPU PYNATIVE_MODE"] == {"outcome": "failed", "checks": ["double_forward"]}
+    assert rows["tests/test_net.py::test_train"]["GPU PYNATIVE_MODE"] == {"outcome": "failed", "checks": ["double_forward"],
+                                                                          "reason": "assert 1 == 2"}
     assert rows["tests/test_net.py::test_forward[1]"]["Ascend GRAPH_MODE O2"]["outcome"] == "failed"
     assert rows["tests/test_net.py::test_select[7]"]["CPU GRAPH_MODE"]["checks"] == ["dynamic_shape"]
     assert matrix["totals"]["CPU PYNATIVE_MODE"] == {"passed": 1, "failed": 1, "skipped": 1}
@@ -41,9 +42,10 @@ def test_rows_per_test_without_mode_and_columns_per_device_mode_and_level():
 def test_formats():
     matrix = _matrix(*REPORTS)
     markdown = to_markdown(matrix)
-    assert "| `tests/test_net.py::test_train` | passed | failed (double_forward) |" in markdown
+    assert "| `tests/test_net.py::test_train` | passed | failed (double_forward) [2] |" in markdown
+    assert "2. tests/test_net.py::test_train on CPU PYNATIVE_MODE: assert 1 == 2" in markdown
     assert "- Ascend GRAPH_MODE O2: mindspore 2.10.0, python 3.11.7, linux-aarch64" in markdown
-    assert '<td class="failed">failed (double_forward)</td>' in to_html(matrix)
+    assert '<td class="failed" title="assert 1 == 2">failed (double_forward)</td>' in to_html(matrix)
 
 
 def test_baseline_marks_regressions_and_sets_the_exit_status(tmp_path):
@@ -68,8 +70,9 @@ def test_a_matrix_json_can_be_the_baseline(tmp_path):
 
 @pytest.mark.parametrize("content, message", [
     ("{not json", "is not JSON"),
-    (json.dumps({"version": 2, "tests": []}), "has report schema version 2; this tool merges version 1"),
-    (json.dumps({"version": 1, "tests": [{"outcome": "passed"}]}), "tests[0].nodeid is null, expected a string"),
+    (json.dumps({"version": 1, "tests": []}), "is a report of version 1; this tool reads version 2"),
+    (json.dumps({"version": 2, "generator": "pytest-msgraph", "tests": [{"outcome": "passed"}], "findings": [],
+                 "complete": True}), "tests[0].nodeid is missing"),
     (json.dumps([1, 2]), "is not a pytest-msgraph report"),
 ])
 def test_unmergeable_reports_are_named_and_nothing_is_merged(tmp_path, content, message):
@@ -165,7 +168,7 @@ def test_wrong_typed_test_fields_are_one_line_and_exit_2(tmp_path, field, value,
 
 @pytest.mark.parametrize("content, message", [
     ({"findings": None}, "findings is null, expected a list of findings"),
-    ({"findings": [{"nodeid": None, "check": "c"}]}, "findings[0].nodeid is null"),
+    ({"findings": [{"nodeid": None, "check": "c", "message": "m"}]}, "findings[0].nodeid is null, expected a string"),
     ({"environment": "x"}, "environment is \"x\", expected an object"),
     ({"tests": {"a": 1}}, "tests is {\"a\": 1}, expected a list of tests"),
 ])
@@ -187,7 +190,7 @@ def test_deeply_nested_json_is_one_line_and_exit_2(tmp_path):
 
 def test_a_baseline_of_another_shape_is_one_line_and_exit_2(tmp_path):
     other = tmp_path / "other.json"
-    other.write_text(json.dumps({"rows": {"a": 1}, "columns": []}))
+    other.write_text(json.dumps({"version": 2, "rows": {"a": 1}, "columns": []}))
     done = _cli(REPORTS[0], "--baseline", other)
     assert done.returncode == 2 and "rows is {\"a\": 1}, expected a list of rows" in done.stderr
 

@@ -25,7 +25,7 @@ def _shipped_sources():
     """What a wheel must hold: every module and data file of the package in the source tree."""
     files = set()
     for path in PACKAGE.rglob("*"):
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix in (".py", ".typed", ".json"):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix in (".py", ".typed", ".json", ".j2"):
             files.add(path.relative_to(ROOT).as_posix())
     return files
 

@@ -3,6 +3,8 @@ import json
 
 import pytest
 
+import pytest_msgraph
+
 SUITE = '''
 import numpy as np
 import pytest
@@ -52,7 +54,9 @@ def test_report_has_schema_outcomes_and_modes(pytester, run_pytest):
     pytester.makepyfile(test_suite=SUITE)
     run = run_pytest()
     report = run.report
-    assert report["version"] == 1
+    assert report["version"] == 2 and report["generator"] == "pytest-msgraph"
+    assert report["plugin_version"] == pytest_msgraph.__version__
+    assert report["started"] <= report["finished"] and report["finished"].endswith("Z")
     assert report["mindspore"].startswith("2.")
     assert report["device"] == "CPU"
     assert report["seed"] == 0
@@ -71,7 +75,9 @@ def test_report_has_schema_outcomes_and_modes(pytester, run_pytest):
         "test_suite.py::test_leaks": "passed",
     }
     for test in report["tests"]:
-        assert set(test) == {"nodeid", "outcome", "mode", "device", "duration", "pair", "compiles", "compile_seconds"}
+        assert set(test) == {"nodeid", "outcome", "mode", "device", "duration", "pair", "compiles", "compile_seconds",
+                             "reason"}
+        assert (test["reason"] is not None) == (test["outcome"] in ("failed", "error"))
         assert test["duration"] >= 0
         expected_pair = test["nodeid"].replace("GRAPH_MODE-", "").replace("PYNATIVE_MODE-", "")
         assert test["pair"] == (expected_pair if "test_dense" in test["nodeid"] else None)

@@ -160,7 +160,8 @@ def test_never_started():
     pass
 ''')
     run = run_pytest()
-    assert run.outcomes() == {"test_stop.py::test_before": "passed", "test_stop.py::test_stops": "interrupted"}
+    assert run.outcomes() == {"test_stop.py::test_before": "passed", "test_stop.py::test_stops": "interrupted",
+                              "test_stop.py::test_never_started": "not run"}
     assert run.report["complete"] is False and reason in run.report["interrupted"]
     assert "run incomplete" in run.stdout()
 

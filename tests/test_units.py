@@ -174,8 +174,8 @@ def test_fail_late_turns_only_a_passed_test_into_a_failure():
     results = Results()
     for nodeid, outcome in (("p", "passed"), ("x", "skipped")):
         results.add_report(_Report(nodeid, "call", outcome))
-    assert results.fail_late("p") and {t["nodeid"]: t["outcome"] for t in results.sorted_tests()}["p"] == "failed"
-    assert not results.fail_late("x") and not results.fail_late("t.py::test_function")
+    assert results.fail_late("p", "[mode_parity] differs") and {t["nodeid"]: t["outcome"] for t in results.sorted_tests()}["p"] == "failed"
+    assert not results.fail_late("x", "m") and not results.fail_late("t.py::test_function", "m")
     assert {t["nodeid"]: t["outcome"] for t in results.sorted_tests()}["x"] == "skipped"
 
 

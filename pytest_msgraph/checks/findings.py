@@ -59,6 +59,8 @@ class TestRun:
         self.item = item
         # The name both variants of a mode pair share (the test id without the mode); None if not a variant.
         self.pair: Optional[str] = None
+        # The mode a variant is labelled with (its id); ``mode`` is the one it ran in, once its call ended.
+        self.variant: Optional[str] = None
         self.findings: list[Finding] = []
         self.examined: dict[str, dict[str, int]] = {}
         # Per check, JSON-serialisable data compared across tests at the end of the session.

@@ -5,12 +5,18 @@ import platform
 import sys
 from importlib import metadata
 
+from .version import __version__
+
 
 def mindspore_version() -> str:
     try:
         return metadata.version("mindspore")
     except metadata.PackageNotFoundError:
         return "not installed"
+
+
+def plugin_version() -> str:
+    return __version__
 
 
 def python_version() -> str:

@@ -7,17 +7,22 @@ end in the JSON report. Converting where a check emits makes a serial run and an
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 _ATOMS = (str, bool, int, type(None))
 
 
 def to_plain(value: Any) -> Any:
-    """``value`` with numpy scalars and arrays, tuples and sets made JSON data; others as ``repr``."""
+    """``value`` with numpy scalars and arrays, tuples and sets made JSON data; others as ``repr``.
+
+    A NaN or an infinity becomes None (JSON's null).
+    """
     if isinstance(value, _ATOMS):
         return value if type(value) in _ATOMS else _builtin_atom(value)
     if isinstance(value, float):
-        return float(value)
+        # JSON has no NaN or infinity (RFC 8259): null, and the message says which it was.
+        return float(value) if math.isfinite(value) else None
     if isinstance(value, dict):
         return {str(k): to_plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -4,7 +4,8 @@ When the two variants of a mode pair ran in different processes (xdist) or the
 GRAPH_MODE variant's twin ran later, mode_parity compares them only at the end of
 the session, on the controller. A test that reported ``passed`` and then fails that
 comparison must read ``failed`` everywhere a user looks: the terminal's counts and
-short summary, the JSON report, the matrix built from it, and ``--lf``'s cache.
+short summary, the JSON report, the matrix built from it, ``--lf``'s cache, and the
+JUnit XML (``reports.junit`` rewrites it once pytest has written it).
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def fail_tests(config: pytest.Config, results: Results, findings: list[dict[str,
             messages.setdefault(finding["nodeid"], []).append(f"[{finding['check']}] {finding['message']}")
     failed = 0
     for nodeid, lines in sorted(messages.items()):
-        if not results.fail_late(nodeid):
+        if not results.fail_late(nodeid, lines[0]):
             continue  # not a test that passed: a test function across items, or it failed already
         failed += 1
         text = "\n".join(lines + [
@@ -33,6 +34,7 @@ def fail_tests(config: pytest.Config, results: Results, findings: list[dict[str,
         ])
         _fail_in_terminal(config, nodeid, text)
         _fail_in_lastfailed(config, nodeid)
+        results.late_failures[nodeid] = text  # for the JUnit XML, written after this
     return failed
 
 

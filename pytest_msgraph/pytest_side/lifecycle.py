@@ -56,6 +56,7 @@ def setup(item: pytest.Item, state: PluginState) -> None:
     mode = variant if variant is not None else state.ms.current_mode()
     run = TestRun(plain_nodeid(item.nodeid), mode.name, state.ms.device, item)
     run.pair = pair_key(item) if variant is not None else None
+    run.variant = variant.name if variant is not None else None
     item.stash[ITEM_KEY] = ItemState(run, state.runner.for_test(allowed_checks(item)), started_from)
 
 
@@ -88,11 +89,18 @@ def _finish_call(item: pytest.Item, state: PluginState, ist: ItemState, log: Any
     if log is not None and session.compiles is not None:
         session.compiles.stop(log)
         ist.run.compile_events = with_causes(log.events)
-    if variant_mode(item) is None:
-        # An unmarked test may switch modes itself; report the mode it ran in.
-        ist.run.mode = session.current_mode().name
+    # Report the mode the test ran in: an unmarked test may switch modes itself, and a variant
+    # whose body sets another mode than its own (set_context(mode=ms.GRAPH_MODE) for mode=mode) too.
+    ist.run.mode = _ran_in(session.current_mode(), ist.run.compile_events).name
     state.runner.notify(ist.checks, "test_finished", ist.run)
     return publish(state, ist)
+
+
+def _ran_in(mode_at_end: Mode, events: Optional[list]) -> Mode:
+    """The mode a test's call ran in: the context at its end, or GRAPH_MODE when a Cell graph was compiled."""
+    if any(e["kind"] == "cell" and not e.get("cached") for e in events or ()):
+        return Mode.GRAPH_MODE  # Cell graphs are compiled only in GRAPH_MODE
+    return mode_at_end
 
 
 def _enforce_max_compiles(item: pytest.Item, run: TestRun, state: PluginState) -> None:

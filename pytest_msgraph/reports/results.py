@@ -10,26 +10,12 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from ..core.nodeids import plain_nodeid
+from .outcomes import OUTCOMES, first_line, is_subtest, phase_outcome, reason_of
+
+__all__ = ["OUTCOMES", "REPORT_ATTR", "Results", "phase_outcome"]
 
 # Name of the dict the plugin puts on each TestReport: mode, device, findings, counts.
 REPORT_ATTR = "msgraph"
-
-# Every outcome a test can have in the JSON report. "interrupted": the test started and the
-# run was cut short (Ctrl-C, pytest.exit, an internal error) before it reported an outcome.
-# "not run": it started, and reported no outcome though the run ended normally (--setup-only).
-OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "xpassed", "interrupted", "not run")
-
-
-def phase_outcome(when: str, outcome: str, wasxfail: bool) -> Optional[str]:
-    """The test outcome a phase report implies; None when the phase says nothing new."""
-    if outcome == "failed":
-        # xdist reports a test whose worker crashed with when="???": a failure, as pytest counts it.
-        return "error" if when in ("setup", "teardown") else "failed"
-    if outcome == "skipped":
-        return "xfailed" if wasxfail else "skipped"
-    if outcome == "passed" and when == "call":
-        return "xpassed" if wasxfail else "passed"
-    return None  # a passed setup or teardown, or a "rerun" attempt that another will replace
 
 
 class _TestEntry:
@@ -37,7 +23,10 @@ class _TestEntry:
 
     def __init__(self, nodeid: str) -> None:
         self.public: dict[str, Any] = {"nodeid": nodeid, "outcome": None, "mode": None, "device": None,
-                                       "duration": 0.0, "pair": None, "compiles": None, "compile_seconds": None}
+                                       "duration": 0.0, "pair": None, "compiles": None, "compile_seconds": None,
+                                       "reason": None}
+        self.subtest_failure: Optional[str] = None  # the first failing subtest's reason
+        self.crashed = False  # its worker went down while it ran (xdist's "???" report)
         self.slowest_compiles: list[dict[str, Any]] = []
         self.attempt = 0
         self.findings: list[dict[str, Any]] = []
@@ -46,7 +35,8 @@ class _TestEntry:
 
     def start_attempt(self, attempt: int) -> None:
         self.attempt = attempt
-        self.public.update(outcome=None, duration=0.0, compiles=None, compile_seconds=None)
+        self.public.update(outcome=None, duration=0.0, compiles=None, compile_seconds=None, reason=None)
+        self.subtest_failure, self.crashed = None, False
         self.slowest_compiles = []
         self.findings, self.examined, self.records = [], {}, {}
 
@@ -72,6 +62,12 @@ class Results:
         self.twins: Optional[dict[str, Any]] = None
         # Errors of the session itself, from any process (each said once).
         self.session_errors: list[str] = []
+        # The tests selected to run (None: not known); one that never reported is "not run".
+        self.selected: Optional[list[str]] = None
+        # Collectors that failed to collect: {"nodeid", "reason"}.
+        self.collection_errors: list[dict[str, str]] = []
+        # {nodeid: failure text} of passed tests an end-of-session comparison failed.
+        self.late_failures: dict[str, str] = {}
 
     @property
     def tests(self) -> dict[str, dict[str, Any]]:
@@ -86,11 +82,19 @@ class Results:
         if attempt > entry.attempt:
             entry.start_attempt(attempt)
         record = entry.public
+        if is_subtest(report):
+            if report.failed and entry.subtest_failure is None:
+                entry.subtest_failure = reason_of(report)
+            return  # its parent's own report follows
         record["duration"] += getattr(report, "duration", 0.0) or 0.0
         new = phase_outcome(report.when, report.outcome, hasattr(report, "wasxfail"))
+        if new == "passed" and entry.subtest_failure is not None:
+            new = "failed"  # a failing subtest fails its test, as pytest's own count does
         # A teardown error after a pass is the test's outcome; after a failure the failure stays.
         if new is not None and not (report.when == "teardown" and record["outcome"] not in (None, "passed")):
             record["outcome"] = new
+            record["reason"] = (entry.subtest_failure or reason_of(report)) if new in ("failed", "error") else None
+        entry.crashed = report.when == "???"
         data = getattr(report, REPORT_ATTR, None)
         if not data:
             return
@@ -123,15 +127,18 @@ class Results:
             for unit, n in counts.items():
                 merged[unit] = merged.get(unit, 0) + n
 
-    def fail_late(self, nodeid: str) -> bool:
+    def fail_late(self, nodeid: str, message: str) -> bool:
         """An end-of-session comparison failed this test: record it failed; False if it had not passed."""
         entry = self._tests.get(nodeid)
         if entry is None or entry.public["outcome"] != "passed":
             return False
         entry.public["outcome"] = "failed"
+        entry.public["reason"] = first_line(message)
         return True
 
     def _outcome(self, entry: _TestEntry) -> str:
+        if entry.crashed and "keyboard" in (self.incomplete or "").lower():
+            return "interrupted"  # xdist reports a KeyboardInterrupt in a test as its worker's crash
         if entry.public["outcome"] is not None:
             return str(entry.public["outcome"])
         return "interrupted" if self.incomplete else "not run"
@@ -142,9 +149,24 @@ class Results:
             entry = self._tests[nodeid]
             record = dict(entry.public)
             record["outcome"] = self._outcome(entry)
+            if record["outcome"] not in ("failed", "error"):
+                record["reason"] = None
             record["duration"] = round(record["duration"], 6)
             records.append(record)
-        return records
+        for nodeid in sorted(set(self.selected or ()) - set(self._tests)):  # never started: the run stopped first
+            records.append({**_TestEntry(nodeid).public, "outcome": "not run"})
+        return sorted(records, key=lambda r: r["nodeid"])
+
+    def add_collection_error(self, nodeid: str, report: Any) -> None:
+        error = {"nodeid": plain_nodeid(nodeid) or ".", "reason": reason_of(report) or "collection failed"}
+        if error not in self.collection_errors:  # each xdist worker collects, and reports its own
+            self.collection_errors.append(error)
+
+    @property
+    def complete(self) -> bool:
+        """Every selected test ran to an outcome and everything was collected."""
+        return self.incomplete is None and not self.collection_errors and all(
+            t["outcome"] not in ("not run", "interrupted") for t in self.sorted_tests())
 
     @property
     def findings(self) -> list[dict[str, Any]]:

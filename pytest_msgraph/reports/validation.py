@@ -1,22 +1,34 @@
-"""Reading ``--ms-report`` files (and matrix baselines) for the matrix tool, types checked.
+"""Reading ``--ms-report`` files (and matrix baselines) for the matrix tool, validated by their JSON Schema.
 
-Reports may come from untrusted CI jobs or forks: every field the matrix shows is
-checked for its type, and outcomes against the report's own list, before anything
-goes into HTML or markdown.
+Reports may come from untrusted CI jobs or forks: every report is validated against the
+schema the package publishes (``reports/schemas/report.schema.json``; a matrix given as a
+baseline against ``matrix.schema.json``) before anything goes into HTML or markdown. A
+file that does not fit gets one line that names the field, what it holds and what was
+expected.
 """
 from __future__ import annotations
 
+import functools
 import json
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .results import OUTCOMES
+from .json_report import REPORT_VERSION
 
-SCHEMA_VERSION = 1
+SCHEMAS = ("report", "matrix")
 
 
 class ReportError(Exception):
     """A file that cannot be merged; the message names it and says why."""
+
+
+@functools.lru_cache(maxsize=None)
+def schema(name: str) -> dict[str, Any]:
+    """The published JSON Schema ``name`` (``report`` or ``matrix``)."""
+    text = resources.files("pytest_msgraph.reports").joinpath("schemas", f"{name}.schema.json").read_text("utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
 
 
 def load_report(path: str) -> dict[str, Any]:
@@ -30,57 +42,40 @@ def load_report(path: str) -> dict[str, Any]:
         raise ReportError(f"{path} is not JSON ({exc})") from None
     if not isinstance(data, dict):
         raise ReportError(f"{path} is not a pytest-msgraph report (no JSON object at top level)")
-    if "rows" in data and "columns" in data:
-        _check_matrix(path, data)
-        return data  # a matrix, accepted as a baseline
-    if data.get("version") != SCHEMA_VERSION:
+    kind = "matrix" if "rows" in data and "columns" in data else "report"
+    if data.get("version") != REPORT_VERSION:
         raise ReportError(
-            f"{path} has report schema version {data.get('version')!r}; this tool merges version {SCHEMA_VERSION} "
-            "(write the reports with the same pytest-msgraph release)"
+            f"{path} is a {kind} of version {json.dumps(data.get('version'))}; this tool reads version "
+            f"{REPORT_VERSION}, whose rows are named differently: write it again with this pytest-msgraph release"
         )
-    _check_report(path, data)
+    check(path, data, kind)
     return data
 
 
-def _expect(path: str, where: str, value: Any, kinds: tuple[Any, ...], what: str) -> None:
-    if not isinstance(value, kinds) or isinstance(value, bool) and bool not in kinds:
-        raise ReportError(f"{path}: {where} is {json.dumps(value)[:60]}, expected {what}")
+def check(path: str, data: Any, kind: str) -> None:
+    """ReportError naming the first field of ``data`` that does not fit the ``kind`` schema."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(schema(kind))
+    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    if error is not None:
+        raise ReportError(f"{path}: {_describe(error)}")
 
 
-def _check_outcome(path: str, where: str, value: Any) -> None:
-    if value not in OUTCOMES:
-        raise ReportError(f"{path}: {where} is {json.dumps(value)[:60]}, expected one of: {', '.join(OUTCOMES)}")
+def _where(parts: Any) -> str:
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "the top level"
 
 
-def _check_report(path: str, data: dict[str, Any]) -> None:
-    """Types as well as keys: a report from an untrusted CI job goes into HTML and markdown."""
-    text, optional_text = (str,), (str, type(None))
-    for key in ("device", "jit_level", "mindspore"):
-        _expect(path, key, data.get(key), optional_text, "a string or null")
-    _expect(path, "environment", data.get("environment", {}), (dict,), "an object")
-    for key, value in data.get("environment", {}).items():
-        _expect(path, f"environment.{key}", value, optional_text, "a string or null")
-    _expect(path, "tests", data.get("tests"), (list,), "a list of tests")
-    for i, test in enumerate(data["tests"]):
-        _expect(path, f"tests[{i}]", test, (dict,), "an object")
-        _expect(path, f"tests[{i}].nodeid", test.get("nodeid"), text, "a string")
-        _check_outcome(path, f"tests[{i}].outcome", test.get("outcome"))
-        for key in ("mode", "device", "pair"):
-            _expect(path, f"tests[{i}].{key}", test.get(key), optional_text, "a string or null")
-    _expect(path, "findings", data.get("findings", []), (list,), "a list of findings")
-    for i, finding in enumerate(data.get("findings", [])):
-        _expect(path, f"findings[{i}]", finding, (dict,), "an object")
-        for key in ("nodeid", "check"):
-            _expect(path, f"findings[{i}].{key}", finding.get(key), text, "a string")
-        _expect(path, f"findings[{i}].mode", finding.get("mode"), optional_text, "a string or null")
-
-
-def _check_matrix(path: str, data: dict[str, Any]) -> None:
-    _expect(path, "rows", data["rows"], (list,), "a list of rows")
-    for i, row in enumerate(data["rows"]):
-        _expect(path, f"rows[{i}]", row, (dict,), "an object")
-        _expect(path, f"rows[{i}].test", row.get("test"), (str,), "a string")
-        _expect(path, f"rows[{i}].cells", row.get("cells"), (dict,), "an object")
-        for key, cell in row["cells"].items():
-            _expect(path, f"rows[{i}].cells[{key!r}]", cell, (dict,), "an object")
-            _check_outcome(path, f"rows[{i}].cells[{key!r}].outcome", cell.get("outcome"))
+def _describe(error: Any) -> str:
+    """``tests[0].outcome is 1, expected one of: passed, ...``: the field, its value, what was expected."""
+    where = _where(error.absolute_path)
+    expected = error.schema.get("description") if isinstance(error.schema, dict) else None
+    if error.validator == "required":
+        missing = next(name for name in error.validator_value if name not in error.instance)
+        return f"{where}.{missing} is missing" if error.absolute_path else f"{missing} is missing"
+    shown = json.dumps(error.instance)
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    return f"{where} is {shown}, expected {expected or error.message}"

@@ -116,7 +116,14 @@ class ModeParityCheck(ProbedCheck):
                                 "params": self.params}
         key = run.pair
         run.count(len(self.calls))
-        if run.mode == "PYNATIVE_MODE":
+        if run.mode != run.variant:
+            header["mislabelled"] = True
+            run.emit(f"this {run.variant} variant ran in {run.mode}: its body sets the mode itself (a "
+                     f"set_context(mode=ms.{run.mode}) where mode=mode was meant?), so its pair compares {run.mode} "
+                     f"with {run.mode} and proves nothing about {run.variant}. Fix: set the context from the test's "
+                     "mode argument, or leave set_context out: the plugin starts each variant in its mode.",
+                     ran_in=run.mode, labelled=run.variant)
+        if run.variant == "PYNATIVE_MODE":
             self._waiting[key] = side
         elif key in self._waiting or self._last_pair[0] == key:
             # Both sides ran here: compare now, so a mismatch fails this GRAPH_MODE test.
@@ -128,15 +135,15 @@ class ModeParityCheck(ProbedCheck):
                     call["shared"] = True
             self._compare_pair(side, eager, self.math,
                                lambda message, nodeid, mode, **details: run.emit(message, **details))
-        run.record({**header, "pair": key})
+        run.record({**header, "pair": key, "label": run.variant})
         for index, call in enumerate(self.calls):
-            run.record({"kind": "call", "index": index, "pair": key, **call})
+            run.record({"kind": "call", "index": index, "pair": key, "label": run.variant, **call})
 
     def compare(self, records: list, emit) -> None:
         math = importlib.import_module("pytest_msgraph.checks.builtin.parity_arithmetic")
         pairs: dict = {}
         for record in records:
-            side = pairs.setdefault(record["pair"], {}).setdefault(record["mode"], {"calls": {}})
+            side = pairs.setdefault(record["pair"], {}).setdefault(record.get("label") or record["mode"], {"calls": {}})
             side["nodeid"] = record["nodeid"]
             if record["kind"] == "header":
                 side["header"] = record
@@ -152,6 +159,8 @@ class ModeParityCheck(ProbedCheck):
 
     def _compare_pair(self, graph: dict, pynative: dict, math: Any, emit) -> None:
         header = graph["header"]
+        if header.get("mislabelled") or pynative["header"].get("mislabelled"):
+            return  # both sides ran in one mode: the mislabelled one said so, nothing to compare
         at = {"nodeid": graph["nodeid"], "mode": "GRAPH_MODE"}
         g_count, p_count = header["calls"], pynative["header"]["calls"]
         if any(c.get("failed") for side in (graph, pynative) for c in side["calls"].values()):
