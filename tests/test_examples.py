@@ -79,7 +79,16 @@ def test_examples_pass_and_every_graph_mode_bug_is_caught(pytester, run_pytest):
     # seed's Network computes the same in both modes, in train and eval mode.
     assert {f["nodeid"] for f in run.findings("mode_parity")} == {
         "test_mode_parity.py::test_sampler_picks_fresh_positions_each_call[GRAPH_MODE]",
-        "test_graph_limits.py::test_numpy_random_in_construct_draws_fresh_noise[GRAPH_MODE]"}
+        "test_graph_limits.py::test_numpy_random_in_construct_draws_fresh_noise[GRAPH_MODE]",
+        "test_training_parity.py::test_finetune_freezes_the_body_with_a_python_flag[GRAPH_MODE]"}
+    # Training parity: the fine-tune flag frozen in the graph, and the label written in place, beside their fixes.
+    assert {f["nodeid"] for f in run.findings("stale_attribute")} == {
+        "test_training_parity.py::test_finetune_freezes_the_body_with_a_python_flag[GRAPH_MODE]"}
+    assert {f["nodeid"] for f in run.findings("input_mutation")} == {
+        "test_training_parity.py::test_loss_writes_into_the_callers_label[PYNATIVE_MODE]"}
+    for fixed in ("test_finetune_passes_the_freeze_as_an_input", "test_loss_copies_before_writing"):
+        assert {outcomes[f"test_training_parity.py::{fixed}[{mode}]"] for mode in ("GRAPH_MODE", "PYNATIVE_MODE")} \
+            == {"passed"}
     assert outcomes["test_mode_parity.py::test_network_computes_the_same_in_both_modes[GRAPH_MODE-train]"] == "passed"
     # graph_syntax: the numpy and try/except cells are flagged where they are written.
     lint = {(f["path"].split("/")[-1], f["cell"], f["rule"]) for f in run.findings("graph_syntax")}

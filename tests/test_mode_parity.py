@@ -131,6 +131,9 @@ def test_frozen_numpy_randomness_is_a_finding_on_the_graph_variant(serial):
 def test_python_attribute_changed_after_the_first_call(serial):
     [finding] = serial[1]["test_attribute_changed_after_first_call[GRAPH_MODE]"]
     assert "first at index (0,): 1 vs 2" in finding["message"]
+    assert "A Python attribute changed after GRAPH_MODE compiled the graph" in finding["message"]  # the cause
+    [stale] = [f for f in serial[2]["findings"] if f["check"] == "stale_attribute"]
+    assert stale["nodeid"].endswith("test_attribute_changed_after_first_call[GRAPH_MODE]")
 
 
 def test_different_call_counts_are_a_finding(serial):
@@ -143,7 +146,7 @@ def test_clean_networks_and_look_alikes_are_not_flagged(serial):
         "test_numpy_noise_is_frozen[GRAPH_MODE]", "test_attribute_changed_after_first_call[GRAPH_MODE]",
         "test_different_call_counts[GRAPH_MODE]",
     }
-    assert serial[2]["examined"]["mode_parity"]["cell calls recorded"] >= 20
+    assert serial[2]["examined"]["mode_parity"]["values recorded"] >= 20
 
 
 def test_a_mismatch_fails_the_graph_variant_when_both_ran_in_the_process(serial):
@@ -165,7 +168,7 @@ def test_variants_split_across_workers_are_compared_at_the_end_of_the_session():
         leaf = {"path": "output", **encode(np.float32(values), "Float32", [1 << 20])}
         pair = "t.py::test_f[3]"
         return [{"nodeid": nodeid, "mode": mode, "pair": pair, "kind": "header", "calls": 1, "rtol": None, "atol": None},
-                {"nodeid": nodeid, "mode": mode, "pair": pair, "kind": "call", "index": 0, "cell": "Net", "leaves": [leaf]}]
+                {"nodeid": nodeid, "mode": mode, "pair": pair, "kind": "calls", "index": 0, "cell": "Net", "leaves": [leaf]}]
 
     found = []
     ModeParityCheck().compare(side("GRAPH_MODE", [1.0, 2.0]) + side("PYNATIVE_MODE", [1.0, 2.5]),
@@ -181,7 +184,7 @@ def test_cli_tolerance_and_size_cap(tmp_path):
     assert found == {}
     done, found, _ = _run(tmp_path, "--ms-parity-max-bytes=8", "-k", "noise")
     [finding] = found["test_numpy_noise_is_frozen[GRAPH_MODE]"]
-    assert "compared by summary (the outputs were over the per-test size cap)" in finding["message"]
+    assert "compared by summary (the values were over the per-test size cap)" in finding["message"]
 
 
 def test_xdist_gives_the_same_findings(serial, tmp_path):

@@ -79,6 +79,11 @@ class TestRun:
         self._unit = unit
         return self
 
+    @property
+    def binding(self) -> tuple[str, str, str]:
+        """(check, severity, unit) the following calls record for: what ``bind`` set."""
+        return self._check_name, self._severity, self._unit
+
     def emit(self, message: str, *, cell: Optional[str] = None, **details: Any) -> Finding:
         """Record a finding for the bound check (``details`` become plain JSON data)."""
         finding = Finding(

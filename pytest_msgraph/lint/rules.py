@@ -12,7 +12,9 @@ import dataclasses
 import re
 import tokenize
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional, Union
+from typing import Any, Callable, Optional
+
+from ..core.graph_code import Function, graph_methods
 
 RULES = {
     "MSG001": "try/except in graph code: GRAPH_MODE rejects the statement at compile time "
@@ -146,34 +148,12 @@ def _is_cell_class(node: ast.ClassDef, cells: set[Any]) -> bool:
     return False
 
 
-Function = Union[ast.FunctionDef, ast.AsyncFunctionDef]
-
-
 def _is_jit(node: Function) -> bool:
     for decorator in node.decorator_list:
         target = decorator.func if isinstance(decorator, ast.Call) else decorator
         if _dotted(target).split(".")[-1] in _JIT_NAMES:
             return True
     return False
-
-
-def _graph_methods(cls: ast.ClassDef) -> Iterator[Function]:
-    """construct and bprop, and the methods of the class they call through self, each once."""
-    methods = {n.name: n for n in cls.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
-    todo: list[str] = [name for name in ("construct", "bprop") if name in methods]
-    seen: set[Any] = set()
-    while todo:
-        name = todo.pop(0)
-        if name in seen:
-            continue
-        seen.add(name)
-        method = methods[name]
-        yield method
-        for node in ast.walk(method):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "self"
-                    and node.func.attr in methods):
-                todo.append(node.func.attr)
 
 
 def _suppressed(lines: list[str], line: int, rule: str) -> bool:
@@ -217,7 +197,7 @@ def lint_source(source: str, path: str) -> list[LintFinding]:
     for node in ast.walk(tree):
         if isinstance(node, ast.ClassDef) and _is_cell_class(node, cells):
             cells.add(node.name)
-            for method in _graph_methods(node):
+            for method in graph_methods(node):
                 if method.name in ("construct", "bprop"):
                     _check_first_parameter(method, node.name, lines, findings, path)
                 scan(method, node.name)

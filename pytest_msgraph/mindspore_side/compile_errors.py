@@ -8,6 +8,9 @@ the traceback.
 """
 from __future__ import annotations
 
+import os
+import re
+import sys
 from pathlib import Path
 from typing import Optional
 
@@ -30,20 +33,35 @@ def headline(exc: BaseException) -> str:
     return " ".join(lines) or type(exc).__name__
 
 
-def construct_locations(exc: BaseException, limit: int = 3) -> list[str]:
-    """The user-code lines MindSpore names under 'The Traceback of Net Construct Code'."""
+# MindSpore writes "# In file f.py:12" (a syntax error) or "# 0 In file f.py:16, 15~28" (MindSpore 2.10,
+# a failed type inference: numbered from the outermost call to the innermost).
+_IN_FILE = re.compile(r"^# (?:\d+ )?In file (.+)$")
+
+
+def construct_locations(exc: BaseException, limit: int = 3, internal: str = "") -> list[str]:
+    """The user-code lines MindSpore names under 'The Traceback of Net Construct Code', innermost last.
+
+    Lines in files under ``internal`` (MindSpore's own package) are left out.
+    """
     found = []
     lines = str(exc).splitlines()
     for i, line in enumerate(lines):
-        if line.startswith("# In file "):
-            code = lines[i + 1].strip() if i + 1 < len(lines) else ""
-            found.append(f"{line[len('# In file '):]}: {code}")
+        match = _IN_FILE.match(line)
+        if match is None or (internal and match.group(1).startswith(internal)):
+            continue
+        code = lines[i + 1].strip() if i + 1 < len(lines) else ""
+        found.append(f"{match.group(1)}: {code}")
     return found[-limit:]
+
+
+def _mindspore_dir() -> str:
+    module = sys.modules.get("mindspore")
+    return os.path.dirname(os.path.abspath(module.__file__)) if module is not None and module.__file__ else ""
 
 
 def explain(exc: BaseException, om_dir: Optional[Path]) -> list[str]:
     lines = [f"msgraph: GRAPH_MODE compile failed: {type(exc).__name__}: {headline(exc)}"]
-    for location in construct_locations(exc):
+    for location in construct_locations(exc, internal=_mindspore_dir()):
         lines.append(f"  at {location}")
     if om_dir is not None and (om_dir / "analyze_fail.ir").exists():
         lines.append(f"  compiler report: {om_dir / 'analyze_fail.ir'}")

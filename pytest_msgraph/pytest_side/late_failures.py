@@ -29,7 +29,7 @@ def fail_tests(config: pytest.Config, results: Results, findings: list[dict[str,
             continue  # not a test that passed: a test function across items, or it failed already
         failed += 1
         text = "\n".join(lines + [
-            "(msgraph: found at the end of the session, comparing this test with its PYNATIVE_MODE twin, "
+            "(msgraph: found at the end of the session, comparing this test with its twin of the other mode, "
             "which ran in another process or later; the test had reported passed)"
         ])
         _fail_in_terminal(config, nodeid, text)

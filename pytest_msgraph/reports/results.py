@@ -212,5 +212,11 @@ class Results:
         every = [c for e in self._tests.values() for c in e.slowest_compiles]
         return count, seconds, sorted(every, key=lambda c: (-c["seconds"], c["test"]))[:5]
 
+    def graph_variants_without_graphs(self) -> list[str]:
+        """GRAPH_MODE variants that ran and needed no graph: op by op, as PYNATIVE_MODE runs, they prove nothing."""
+        return sorted(nodeid for nodeid, entry in self._tests.items()
+                      if entry.public["pair"] and entry.public["mode"] == "GRAPH_MODE" and entry.public["compiles"] == 0
+                      and self._outcome(entry) in ("passed", "failed", "xfailed", "xpassed"))
+
     def skipped_count(self) -> int:
         return sum(self._outcome(entry) == "skipped" for entry in self._tests.values())

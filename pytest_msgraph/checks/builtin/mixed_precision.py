@@ -24,7 +24,7 @@ import functools
 import importlib
 from typing import Any, Optional
 
-from ...mindspore_side.probes import GradCall, cell_path, closure_values, user_location
+from ...mindspore_side.probes import GradCall, cell_path, cells_behind, user_location
 from ..findings import TestRun
 from .probed import ProbedCheck
 
@@ -85,14 +85,8 @@ class MixedPrecisionCheck(ProbedCheck):
         ran = [entry[0] for entry in call.runs.values()]  # PYNATIVE_MODE: every cell that ran in the grad
         if ran:  # named from the outermost cell that ran (the first one recorded)
             self._examine(call.fn, ((None, cell) for cell in ran), ran[0])
-        for root in self._cells_behind(call.fn) if not ran else ():
+        for root in cells_behind(call.fn) if not ran else ():
             self._examine(root, root.cells_and_names(), root)
-
-    def _cells_behind(self, fn: Any) -> list:
-        """The Cells a differentiated function uses (GRAPH_MODE shows no cell calls): itself, or its closure."""
-        if hasattr(fn, "cells_and_names"):
-            return [fn]
-        return [value for value in closure_values(fn).values() if hasattr(value, "cells_and_names")]
 
     def _examine(self, network: Any, cells: Any, step: Any) -> None:
         """Look once per test at the cells of a network used for training (a loop runs it many times)."""
@@ -120,7 +114,7 @@ class MixedPrecisionCheck(ProbedCheck):
         if (kind, id(cell)) in self._seen:
             return
         self._seen.add((kind, id(cell)))
-        self.run.emit(message, cell=type(cell).__name__, kind=kind)
+        self.emit(message, cell=type(cell).__name__, kind=kind)
 
     def report(self, run: TestRun) -> None:
         run.count(self.steps)

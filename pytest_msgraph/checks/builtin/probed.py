@@ -35,6 +35,7 @@ class ProbedCheck(Check):
 
     def test_started(self, run: TestRun) -> None:
         self.run = run
+        self._binding = run.binding  # the runner bound this check for this call: its name, policy, unit
         self.failure: Optional[Exception] = None
         self.active = self.watches(run)
         if self.active:
@@ -52,6 +53,10 @@ class ProbedCheck(Check):
         """A handler raised inside the user's call: keep the first error, let the test go on."""
         if self.failure is None:
             self.failure = exc
+
+    def emit(self, message: str, **details: Any) -> None:
+        """A finding during the test (from a probe event): bound to this check, whichever was bound last."""
+        self.run.bind(*self._binding).emit(message, **details)
 
     def watches(self, run: TestRun) -> bool:
         """Whether to listen during this test (``self.run`` is set already)."""

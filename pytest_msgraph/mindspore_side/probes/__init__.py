@@ -8,7 +8,7 @@ forward and the GRAPH_MODE grad functions), ``compiles`` (every graph compiled).
 """
 from .grad_calls import GRAPH, PYNATIVE, GradCall
 from .hub import Probes, ProbeUnavailable
-from .locations import cell_path, closure_values, is_after_grad, ref_to, same_objects, user_location
+from .locations import cell_path, cells_behind, closure_values, is_after_grad, ref_to, same_objects, user_location
 
-__all__ = ["GRAPH", "PYNATIVE", "GradCall", "ProbeUnavailable", "Probes", "cell_path", "closure_values",
+__all__ = ["GRAPH", "PYNATIVE", "GradCall", "ProbeUnavailable", "Probes", "cell_path", "cells_behind", "closure_values",
            "is_after_grad", "ref_to", "same_objects", "user_location"]

@@ -5,9 +5,15 @@
   to run, or skip, the forward. Cells that run inside it are counted on the
   GradCall, which also names the first one re-run on the very inputs of a plain
   call just before (a forward run twice).
+* ``_pynative_func_grad_backward`` (likewise in both modules): the PYNATIVE_MODE
+  backward of every grad API; what it returns are the gradients.
 * ``_JitExecutor.__call__``: in GRAPH_MODE a grad function is a ``@jit``
   ``after_grad`` closure; its executor is reached only when Python code calls it,
   never from inside a compiled graph, so the graph parser never sees our code.
+
+Events: ``grad_started(call)`` and ``grad_finished(call)`` around the forward a grad
+runs (PYNATIVE_MODE) or around the whole grad function (GRAPH_MODE), and
+``grads_computed(call, named)`` with the gradients, each named (``grad_outputs``).
 """
 from __future__ import annotations
 
@@ -16,6 +22,7 @@ import sys
 from types import FrameType
 from typing import Any, Optional
 
+from .grad_outputs import gradients_of, named_gradients
 from .locations import closure_values, is_after_grad, is_internal, same_objects
 
 PYNATIVE = "PYNATIVE_MODE"
@@ -35,6 +42,7 @@ class GradCall:
     # cell ran inside the grad: {id(cell): [cell, runs]}.
     replayed: Any = None
     runs: dict = dataclasses.field(default_factory=dict)
+    graph_fn: Any = None  # GRAPH_MODE: the jitted after_grad function whose graph ran
 
     def runs_of(self, cell: Any) -> int:
         entry = self.runs.get(id(cell))
@@ -60,15 +68,15 @@ def ran_in_grad(call: GradCall, cell: Any, args: tuple, recent: dict) -> None:
             call.replayed = cell
 
 
-def graph_grad_target(executor: Any) -> Optional[tuple]:
-    """(differentiated fn, grad op) when the jit function is a grad's after_grad closure."""
+def graph_grad_target(executor: Any) -> Optional[dict]:
+    """The after_grad closure's free variables (fn, grad_, weights, grad_position) when it is a grad's."""
     func = getattr(executor, "fn", None)
     if not is_after_grad(func):
         return None
     values = closure_values(func)
     if "fn" not in values or "grad_" not in values:
         return None
-    return values["fn"], values["grad_"]
+    return values
 
 
 def pynative_api(ms_dir: str) -> str:
@@ -86,7 +94,8 @@ def pynative_api(ms_dir: str) -> str:
 
 def install(hub: Any) -> None:
     """Patch the two grad entry points; the events go to ``hub``'s listeners."""
-    orig_grad_forward, orig_jit_call = hub.orig_grad_forward, hub.orig_jit_call
+    orig_grad_forward, orig_grad_backward = hub.orig_grad_forward, hub.orig_grad_backward
+    orig_jit_call = hub.orig_jit_call
 
     def grad_forward(fn, *args, **kwargs):
         __tracebackhide__ = True  # a failing test's traceback shows the user's frames and MindSpore's
@@ -99,22 +108,39 @@ def install(hub: Any) -> None:
             return orig_grad_forward(fn, *args, **kwargs)
         finally:
             hub.grad = None
+            hub.last_grad = call  # its backward follows
             hub.emit("grad_finished", call)
+
+    def grad_backward(fn, grad_op, weights, grad_position, has_aux, *run_args):
+        __tracebackhide__ = True
+        try:
+            grads = orig_grad_backward(fn, grad_op, weights, grad_position, has_aux, *run_args)
+        finally:
+            call, hub.last_grad = hub.last_grad, None
+        if hub.listeners and call is not None and call.fn is fn:
+            hub.emit("grads_computed", call, named_gradients(grads, grad_op, weights, grad_position))
+        return grads
 
     def jit_call(executor, *args, **kwargs):
         __tracebackhide__ = True  # a failing test's traceback shows the user's frames and MindSpore's
         target = graph_grad_target(executor) if hub.listeners and hub.is_graph() else None
         if target is None:
             return orig_jit_call(executor, *args, **kwargs)
-        fn, grad_op = target
-        call = GradCall(fn, args, api_name(grad_op), GRAPH, hub.user_location(), nested=hub.depth > 0)
+        grad_op = target["grad_"]
+        call = GradCall(target["fn"], args, api_name(grad_op), GRAPH, hub.user_location(), nested=hub.depth > 0,
+                        graph_fn=executor.fn)
         hub.emit("grad_started", call)
         try:
-            return orig_jit_call(executor, *args, **kwargs)
+            out = orig_jit_call(executor, *args, **kwargs)
         finally:
             hub.emit("grad_finished", call)
+        hub.emit("grads_computed", call, named_gradients(gradients_of(out, grad_op), grad_op, target.get("weights"),
+                                                         target.get("grad_position")))
+        return out
 
-    setattr(hub.base, "_pynative_func_grad_forward", grad_forward)
-    if getattr(hub.grad_func, "_pynative_func_grad_forward", None) is orig_grad_forward:
-        setattr(hub.grad_func, "_pynative_func_grad_forward", grad_forward)
+    for module in (hub.base, hub.grad_func):
+        if getattr(module, "_pynative_func_grad_forward", None) is orig_grad_forward:
+            setattr(module, "_pynative_func_grad_forward", grad_forward)
+        if getattr(module, "_pynative_func_grad_backward", None) is orig_grad_backward:
+            setattr(module, "_pynative_func_grad_backward", grad_backward)
     hub.api._JitExecutor.__call__ = jit_call

@@ -26,6 +26,7 @@ class Probes:
         self.listeners: list = []
         self.depth = 0  # nesting of plain Cell calls
         self.grad: Optional[GradCall] = None  # the PYNATIVE_MODE grad whose forward is running
+        self.last_grad: Optional[GradCall] = None  # the PYNATIVE_MODE grad whose backward comes next
         # id(cell) -> (weak cell, weak args) of the last plain call at depth 0 or 1: the
         # network a test calls, or the network a train-step cell calls. Weak references,
         # so the probes keep no activation alive and a reused id cannot match.
@@ -39,6 +40,7 @@ class Probes:
             self.api = importlib.import_module("mindspore.graph.api")
             self.orig_cell_call = self.cell_cls.__call__
             self.orig_grad_forward = self.base._pynative_func_grad_forward
+            self.orig_grad_backward = self.base._pynative_func_grad_backward
             self.orig_jit_call = self.api._JitExecutor.__call__
         except (ImportError, AttributeError) as exc:
             raise ProbeUnavailable(
@@ -62,12 +64,12 @@ class Probes:
     @contextlib.contextmanager
     def paused(self) -> Iterator[None]:
         """No listener hears the calls made inside (a fixture's own comparison runs)."""
-        saved = (self.listeners, self.depth, self.grad)
-        self.listeners, self.depth, self.grad = [], 0, None
+        saved = (self.listeners, self.depth, self.grad, self.last_grad)
+        self.listeners, self.depth, self.grad, self.last_grad = [], 0, None, None
         try:
             yield
         finally:
-            self.listeners, self.depth, self.grad = saved
+            self.listeners, self.depth, self.grad, self.last_grad = saved
 
     def listen(self, listener: Any) -> None:
         if not self._installed:
@@ -81,7 +83,7 @@ class Probes:
         if listener in self.listeners:
             self.listeners.remove(listener)
         if not self.listeners:
-            self.depth, self.grad = 0, None
+            self.depth, self.grad, self.last_grad = 0, None, None
             self.recent.clear()
 
     def emit(self, event: str, *args: Any) -> None:

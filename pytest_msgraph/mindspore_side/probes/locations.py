@@ -77,3 +77,14 @@ def cell_path(root: Any, target: Any) -> Optional[str]:
         if cell is target:
             return name
     return None
+
+
+def cells_behind(fn: Any) -> list:
+    """The Cells a differentiated function runs: itself, its closure's, and the module globals it names."""
+    if hasattr(fn, "cells_and_names"):
+        return [fn]
+    found = [value for value in closure_values(fn).values() if hasattr(value, "cells_and_names")]
+    names = getattr(getattr(fn, "__code__", None), "co_names", ())
+    scope = getattr(fn, "__globals__", {})
+    found += [scope[n] for n in names if hasattr(scope.get(n), "cells_and_names")]
+    return list({id(cell): cell for cell in found}.values())

@@ -1,0 +1,69 @@
+"""The gradients a grad call returned, named for a message: ``input 0``, or the parameter's name.
+
+ms.grad, ms.value_and_grad and GradOperation return gradients with respect to inputs
+(chosen by ``grad_position``, or all of them with ``get_all``), to parameters (``weights``),
+or both as ``(inputs, weights)``; value_and_grad returns ``(value, gradients)`` and
+``has_aux`` ``(gradients, aux)``. The flags live on the grad operation.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+
+def _is_tensor(value: Any) -> bool:
+    return hasattr(value, "asnumpy") and hasattr(value, "dtype")
+
+
+def _leaves(value: Any) -> list:
+    if _is_tensor(value):
+        return [value]
+    if isinstance(value, (tuple, list)):
+        return [leaf for item in value for leaf in _leaves(item)]
+    return []
+
+
+def gradients_of(output: Any, grad_op: Any) -> Any:
+    """The gradients in what a GRAPH_MODE grad function returned (value and aux left out)."""
+    if getattr(grad_op, "get_value", False) and isinstance(output, tuple) and len(output) == 2:
+        return output[1]
+    if getattr(grad_op, "has_aux", False) and isinstance(output, tuple) and len(output) == 2:
+        return output[0]
+    return output
+
+
+def _positions(grad_op: Any, grad_position: Any, count: int) -> list[int]:
+    if isinstance(grad_position, int) and not isinstance(grad_position, bool):
+        return [grad_position]
+    if isinstance(grad_position, (tuple, list)):
+        return list(grad_position)
+    return list(range(count)) if getattr(grad_op, "get_all", False) else [0]
+
+
+def named_gradients(grads: Any, grad_op: Any, weights: Optional[Any], grad_position: Any) -> list[tuple[str, Any]]:
+    """[(name, tensor)] for each gradient: ``input 0``, ``weight 'dense.weight'``; ``gradient[i]`` when unsure."""
+    by_list = bool(getattr(grad_op, "get_by_list", False)) and weights is not None
+    by_position = bool(getattr(grad_op, "get_by_position", False) or getattr(grad_op, "get_all", False))
+    weight_names = [f"weight '{getattr(w, 'name', i)}'" for i, w in enumerate(_as_list(weights))] if by_list else []
+    if by_list and by_position and isinstance(grads, tuple) and len(grads) == 2:
+        inputs, params = _leaves(grads[0]), _leaves(grads[1])
+    elif by_list:
+        inputs, params = [], _leaves(grads)
+    else:
+        inputs, params = _leaves(grads), []
+    if len(params) != len(weight_names):
+        return [(f"gradient[{i}]", leaf) for i, leaf in enumerate(_leaves(grads))]
+    positions = _positions(grad_op, grad_position, len(inputs))
+    if len(positions) != len(inputs):
+        positions = list(range(len(inputs)))
+    return [(f"input {p}", leaf) for p, leaf in zip(positions, inputs)] + list(zip(weight_names, params))
+
+
+def _as_list(weights: Any) -> list:
+    if weights is None:
+        return []
+    if isinstance(weights, (tuple, list)):
+        return list(weights)
+    try:
+        return list(weights)  # a ParameterTuple
+    except TypeError:
+        return [weights]
