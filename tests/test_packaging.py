@@ -38,6 +38,16 @@ def test_the_wheel_holds_every_module_and_data_file(wheel):
     assert not expected - names, f"missing from the wheel: {sorted(expected - names)}"
 
 
+def test_no_file_of_the_package_is_ignored_by_git():
+    """A clean clone has what the work tree has: a .gitignore line must not swallow a module (as reports/ did)."""
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    done = subprocess.run(["git", "ls-files", "--others", "--ignored", "--exclude-standard", "pytest_msgraph"],
+                          cwd=ROOT, capture_output=True, text=True)
+    ignored = [line for line in done.stdout.splitlines() if "__pycache__" not in line and not line.endswith(".pyc")]
+    assert done.returncode == 0 and ignored == [], ignored
+
+
 def test_the_wheel_declares_the_entry_points(wheel):
     archive = zipfile.ZipFile(wheel)
     (entry_points,) = [n for n in archive.namelist() if n.endswith(".dist-info/entry_points.txt")]

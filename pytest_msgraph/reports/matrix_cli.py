@@ -1,0 +1,89 @@
+"""``python -m pytest_msgraph.matrix``: merge reports into a compliance matrix, compare with a baseline.
+
+    python -m pytest_msgraph.matrix cpu.json gpu.json ascend.json --format markdown --out matrix.md
+    python -m pytest_msgraph.matrix reports/*.json --baseline last-release.json
+
+A row per test (its parameters kept, its mode taken out), a column per device, mode
+and jit level, each cell the outcome plus the checks that flagged it, totals per
+column. ``--baseline`` (an older report or matrix JSON) marks cells that passed then
+and fail now. Exit status: 0; 1 when ``--baseline`` finds a regression or a report is
+incomplete; 2 when an input cannot be used, or the baseline matches no row.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from .matrix import build_matrix, mark_regressions
+from .matrix_html import to_html
+from .matrix_markdown import to_json, to_markdown
+from .validation import ReportError, load_report
+
+FORMATS: dict[str, Callable[[dict[str, Any]], str]] = {"markdown": to_markdown, "html": to_html, "json": to_json}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m pytest_msgraph.matrix", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("reports", nargs="+", metavar="REPORT.json", help="reports written with --ms-report")
+    parser.add_argument("--format", choices=sorted(FORMATS), default="markdown")
+    parser.add_argument("--out", metavar="PATH", help="write here instead of standard output")
+    parser.add_argument("--baseline", metavar="OLD.json", help="an older report or matrix: flag cells that regressed")
+    return parser
+
+
+def _merge(args: argparse.Namespace) -> dict[str, Any]:
+    reports = [load_report(path) for path in args.reports]
+    matrices = [path for path, r in zip(args.reports, reports) if "rows" in r]
+    if matrices:
+        raise ReportError(f"{', '.join(matrices)} is a matrix, not a report; pass it as --baseline")
+    matrix = build_matrix(reports, args.reports)
+    if args.baseline:
+        baseline = load_report(args.baseline)
+        baseline = baseline if "rows" in baseline else build_matrix([baseline], [args.baseline])
+        mark_regressions(matrix, baseline)
+        if baseline["rows"] and len(matrix["unmatched_baseline"]) == len(baseline["rows"]):
+            raise ReportError(f"no row of the baseline {args.baseline} matches a row of these reports (its "
+                              f"{len(baseline['rows'])} rows name other tests): it would prove nothing")
+    return matrix
+
+
+def main(argv: Optional[list[Any]] = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        matrix = _merge(args)
+    except ReportError as exc:
+        print(f"msgraph matrix: {exc}. Nothing was merged.", file=sys.stderr)
+        return 2
+    text = FORMATS[args.format](matrix)
+    if args.out:
+        try:
+            Path(args.out).write_text(text, encoding="utf-8")
+        except OSError as exc:  # a folder, a missing folder, a full disk
+            print(f"msgraph matrix: cannot write {args.out}: {exc.strerror or exc}. Nothing was written.",
+                  file=sys.stderr)
+            return 2
+    else:
+        sys.stdout.write(text)
+    return _verdict(args, matrix)
+
+
+def _verdict(args: argparse.Namespace, matrix: dict[str, Any]) -> int:
+    if not args.baseline:
+        return 0
+    status = 0
+    if matrix["unmatched_baseline"]:
+        print(f"msgraph matrix: {len(matrix['unmatched_baseline'])} baseline row(s) match no row of these reports "
+              "(listed in the output).", file=sys.stderr)
+    if matrix["incomplete"]:
+        names = ", ".join(entry["report"] for entry in matrix["incomplete"])
+        print(f"msgraph matrix: {names} is incomplete: a baseline comparison needs every selected test's outcome.",
+              file=sys.stderr)
+        status = 1
+    if matrix["regressions"]:
+        print(f"msgraph matrix: {len(matrix['regressions'])} cell(s) passed in the baseline and fail now.",
+              file=sys.stderr)
+        status = 1
+    return status

@@ -1,0 +1,100 @@
+"""The compliance matrix as markdown (a CI job summary, a pull-request comment) and as JSON (pure).
+
+Every field is escaped: a ``|`` or a newline in a test id or a reason cannot shift or
+split a row, since reports may come from untrusted CI jobs or forks.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Optional
+
+from .matrix import OUTCOME_RANK
+
+
+def cell_text(cell: Optional[dict[str, Any]]) -> str:
+    if cell is None:
+        return "-"
+    text = str(cell["outcome"])
+    if cell["checks"]:
+        text += f" ({', '.join(cell['checks'])})"
+    if cell.get("regressed"):
+        text += " REGRESSED"
+    return text
+
+
+def totals_text(totals: dict[str, Any]) -> str:
+    ranked = sorted(totals.items(), key=lambda kv: -OUTCOME_RANK.get(kv[0], 0))
+    return ", ".join(f"{n} {outcome}" for outcome, n in ranked)
+
+
+def environment_text(column: dict[str, Any]) -> str:
+    return "; ".join(f"mindspore {e.get('mindspore')}, python {e.get('python')}, {e.get('platform')}"
+                     for e in column["environments"])
+
+
+def _md(text: str) -> str:
+    """Text for one markdown table cell or list line: a '|' would end the cell, a newline the row."""
+    return " ".join(str(text).replace("\\", "\\\\").replace("|", "\\|").splitlines())
+
+
+def _code(text: str) -> str:
+    body = _md(text)
+    return f"`` {body} ``" if "`" in body else f"`{body}`"
+
+
+def _table(matrix: dict[str, Any], notes: list[str]) -> list[str]:
+    keys = [c["key"] for c in matrix["columns"]]
+    if not keys:
+        return ["No test ran in these reports."]
+    lines = ["| test | " + " | ".join(map(_md, keys)) + " |", "|---" * (len(keys) + 1) + "|"]
+    for row in matrix["rows"]:
+        cells = []
+        for key in keys:
+            cell = row["cells"].get(key)
+            text = _md(cell_text(cell))
+            if cell is not None and cell.get("reason"):
+                notes.append(f"{row['test']} on {key}: {cell['reason']}")
+                text += f" [{len(notes)}]"
+            cells.append(text)
+        lines.append(f"| {_code(row['test'])} | " + " | ".join(cells) + " |")
+    lines.append("| **total** | " + " | ".join(_md(totals_text(matrix["totals"][k])) for k in keys) + " |")
+    return lines
+
+
+def _listed(title: str, entries: list[str]) -> list[str]:
+    return ["", title, ""] + [f"- {entry}" for entry in entries] if entries else []
+
+
+def to_markdown(matrix: dict[str, Any]) -> str:
+    notes: list[str] = []
+    lines = _table(matrix, notes)
+    lines += ["", "Why each failure failed:", ""] + [f"{i}. {_md(n)}" for i, n in enumerate(notes, 1)] if notes else []
+    if matrix["columns"]:
+        lines += ["", "Where each column ran:", ""] + [f"- {_md(c['key'])}: {_md(environment_text(c))}"
+                                                     for c in matrix["columns"]]
+    lines += _listed(f"**{len(matrix['collection_errors'])} collection error(s)** (their tests are in no column):",
+                     [f"{_code(e['nodeid'])} in {_md(e['report'])}: {_md(e['reason'])}"
+                      for e in matrix["collection_errors"]])
+    lines += _listed(f"**{len(matrix['incomplete'])} incomplete report(s)**: the matrix does not hold every selected "
+                     "test's outcome:", [_md(_incomplete_text(entry)) for entry in matrix["incomplete"]])
+    lines += _listed(f"**{len(matrix['duplicates'])} test(s) appear in two reports of the same column** (two shards "
+                     "ran them, or one report was given twice):",
+                     [f"{_code(d['test'])} on {_md(d['column'])}: {_md('; '.join(d['in']))}"
+                      for d in matrix["duplicates"]])
+    lines += _listed(f"**{len(matrix['regressions'])} regression(s)** against the baseline:",
+                     [f"{_code(r['test'])} on {_md(r['column'])}: {r['outcome']}" for r in matrix["regressions"]])
+    lines += _listed(f"**{len(matrix['unmatched_baseline'])} baseline row(s) match no row of this matrix:**",
+                     [_code(test) for test in matrix["unmatched_baseline"]])
+    return "\n".join(lines) + "\n"
+
+
+def _incomplete_text(entry: dict[str, Any]) -> str:
+    parts = [f"{entry['not_run']} test(s) not run"] if entry["not_run"] else []
+    parts += [f"{entry['interrupted_tests']} interrupted"] if entry["interrupted_tests"] else []
+    parts += [f"{entry['collection_errors']} collection error(s)"] if entry["collection_errors"] else []
+    why = f" ({entry['interrupted']})" if entry["interrupted"] else ""
+    return f"{entry['report']}: " + (", ".join(parts) or "incomplete") + why
+
+
+def to_json(matrix: dict[str, Any]) -> str:
+    return json.dumps(matrix, indent=2, allow_nan=False) + "\n"
