@@ -189,6 +189,16 @@ def ms_shapes(request: pytest.FixtureRequest) -> ShapeRecorder:
 
 
 @pytest.fixture
+def ms_gradcheck(request: pytest.FixtureRequest):
+    """Check a Cell's gradient (its bprop) against finite differences: ``ms_gradcheck(cell, *inputs)``."""
+    from .checks.builtin.gradcheck import GradChecker
+
+    state = _state(request.config)
+    return GradChecker(fixtures.check_reporter(request.node, state, "gradcheck"),
+                       lambda: fixtures.unwatched(state), lambda message: fixtures.warn(request.node, message))
+
+
+@pytest.fixture
 def torch_parity(request: pytest.FixtureRequest):
     """Compare a migrated Cell with its PyTorch original: ``torch_parity.check(ms_cell, torch_module, *inputs)``."""
     pytest.importorskip("torch", reason="the torch_parity fixture needs PyTorch: pip install 'pytest-msgraph[torch]'")

@@ -3,6 +3,7 @@
 MindSpore does not survive being imported twice in one process, so every
 end-to-end test goes through ``pytester.runpytest_subprocess``.
 """
+import importlib.util
 import json
 
 import pytest
@@ -43,6 +44,17 @@ class Run:
 
     def findings(self, check=None):
         return [f for f in self.report["findings"] if check is None or f["check"] == check]
+
+
+def skip_without(module, reason):
+    """Skip when ``module`` is not installed, without importing it here.
+
+    pytester unloads what a test imported; torch and MindSpore (mindcv imports it) then
+    fail on their second import in this worker ("SystemError: bad call flags"), so the
+    outer process only looks for them and the inner run imports them.
+    """
+    if importlib.util.find_spec(module) is None:
+        pytest.skip(reason)
 
 
 @pytest.fixture

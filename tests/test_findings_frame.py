@@ -113,7 +113,8 @@ def test_off_policy_does_not_run_the_check_and_ini_is_read(suite, run_pytest):
 def test_unknown_check_or_policy_is_a_usage_error(suite, usage_error):
     usage_error("--ms-check", "name_chek=warn", message=(
         "unknown check 'name_chek'; known checks: double_forward, bn_update_count, dynamic_shape, stale_attribute, "
-        "mode_parity, graph_syntax, context_leak, recompile, torch_parity, mixed_precision, input_mutation, name_check"))
+        "mode_parity, graph_syntax, context_leak, recompile, torch_parity, mixed_precision, input_mutation, gradcheck, "
+        "name_check"))
     usage_error("--ms-check", "name_check=loud",
                 message="'name_check=loud' is not NAME=POLICY; POLICY is one of error, warn, off")
 

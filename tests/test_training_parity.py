@@ -4,6 +4,7 @@ attributes found without a pair, the wrong side named, a Cell that writes into i
 Every case runs on real MindSpore in both modes; the clean training controls stay clean.
 """
 import pytest
+from conftest import skip_without
 
 COMMON = '''
 import os
@@ -153,7 +154,7 @@ def test_mindcv_two_steps(model):
 
 @pytest.mark.slow
 def test_clean_training_stays_clean(pytester, run_pytest):
-    pytest.importorskip("mindcv", reason="mindcv (the test extra) trains the real models")
+    skip_without("mindcv", "mindcv (the test extra) trains the real models")
     pytester.makepyfile(test_clean=CLEAN)
     run = run_pytest("-W", "ignore::DeprecationWarning")
     assert set(run.outcomes().values()) == {"passed"}, run.stdout()

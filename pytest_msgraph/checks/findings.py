@@ -67,6 +67,7 @@ class TestRun:
         self.records: dict[str, list[Any]] = {}
         # Set by the plugin for the checks: the call phase's compiles, and the context keys the test left changed.
         self.compile_events: Optional[list[dict[str, Any]]] = None
+        self.fixture_graphs = 0  # graphs a fixture (ms_gradcheck) ran for the test, in no budget
         self.context_changes: dict[str, tuple[Any, Any]] = {}
         self._check_name = ""
         self._severity = WARN

@@ -1,10 +1,11 @@
 """The MindSpore side of a test session: loaded once, then used around every test."""
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 from ..core.modes import Mode
 from . import seeding
@@ -61,6 +62,15 @@ class MindSporeSession:
         except ProbeUnavailable as exc:
             session.compiles_unavailable = str(exc)
         return session
+
+    @contextlib.contextmanager
+    def compiles_paused(self) -> Iterator[None]:
+        """Compiles made inside count for no test (a fixture's own graphs)."""
+        if self.compiles is None:
+            yield
+            return
+        with self.compiles.paused():
+            yield
 
     def rebase(self) -> None:
         """Make the context as it is now (after collection) the one every test starts from."""

@@ -61,9 +61,25 @@ def _owner_kind(layers: dict, tensor_name: str) -> Optional[str]:
 
 
 def torch_tensors(torch_module: Any) -> dict:
-    """Parameters and buffers, in the module's order, without bookkeeping buffers."""
-    return {name: tensor for name, tensor in torch_module.state_dict(keep_vars=True).items()
-            if name.rpartition(".")[2] not in IGNORED}
+    """Parameters and buffers, in the module's order, without bookkeeping buffers, each tensor once.
+
+    Tied weights (``head.weight = embed.weight``) are one tensor under two names: it keeps the
+    first, as MindSpore lists a shared Parameter once.
+    """
+    found: dict = {}
+    seen: set = set()
+    for name, tensor in torch_module.state_dict(keep_vars=True).items():
+        if name.rpartition(".")[2] in IGNORED or id(tensor) in seen:
+            continue
+        seen.add(id(tensor))
+        found[name] = tensor
+    return found
+
+
+def fits(torch_shape: Any, ms_shape: Any) -> bool:
+    """The same shape, or the same but for dimensions of 1 (MindSpore's Conv1d keeps a (out, in, 1, k) weight)."""
+    torch_shape, ms_shape = tuple(torch_shape), tuple(ms_shape)
+    return torch_shape == ms_shape or tuple(d for d in torch_shape if d != 1) == tuple(d for d in ms_shape if d != 1)
 
 
 def plan(torch_module: Any, ms_cell: Any) -> WeightMapping:
@@ -75,7 +91,7 @@ def plan(torch_module: Any, ms_cell: Any) -> WeightMapping:
     for name, tensor in torch_side.items():
         target = _renamed(torch_module, name)
         if target in left_ms:
-            if tuple(left_ms[target].shape) == tuple(tensor.shape):
+            if fits(tensor.shape, left_ms[target].shape):
                 mapping[name] = target
             else:
                 mapping.problem("shape", f"{name} {tuple(tensor.shape)} does not fit {target} "
@@ -93,8 +109,8 @@ def plan(torch_module: Any, ms_cell: Any) -> WeightMapping:
         shape = tuple(torch_side[name].shape)
         wanted = (_owner_kind(torch_layers, name), _renamed(torch_module, name).rpartition(".")[2], shape)
         match = next((ms_name for ms_name in pending_ms
-                      if (_owner_kind(ms_layers, ms_name), ms_name.rpartition(".")[2],
-                          tuple(ms_side[ms_name].shape)) == wanted), None)
+                      if (_owner_kind(ms_layers, ms_name), ms_name.rpartition(".")[2]) == wanted[:2]
+                      and fits(shape, ms_side[ms_name].shape)), None)
         if match is not None:
             mapping[name] = match
             pending_ms.remove(match)
@@ -123,7 +139,7 @@ def copy_weights(torch_module: Any, ms_cell: Any, strict: bool = False) -> Weigh
     for torch_name, ms_name in mapping.items():
         param = ms_side[ms_name]
         array = torch_side[torch_name].detach().cpu().numpy()
-        param.set_data(ms.Tensor(array).astype(param.dtype))
+        param.set_data(ms.Tensor(array.reshape(tuple(param.shape))).astype(param.dtype))
     return mapping
 
 

@@ -7,6 +7,7 @@ from those checks, and re-runs a GRAPH_MODE cell eagerly to localise a differenc
 from __future__ import annotations
 
 import contextlib
+import warnings
 from typing import Any, Iterator, Optional
 
 import pytest
@@ -15,6 +16,7 @@ from ..checks.findings import TestRun
 from ..core.modes import Mode
 from .lifecycle import ITEM_KEY
 from .state import PluginState
+from .warning import MsGraphWarning
 
 
 class CheckReporter:
@@ -23,8 +25,8 @@ class CheckReporter:
     def __init__(self, run: TestRun, name: str, policy: str, unit: str) -> None:
         self._run, self._name, self._policy, self._unit = run, name, policy, unit
 
-    def count(self) -> None:
-        self._run.bind(self._name, self._policy, self._unit).count()
+    def count(self, n: int = 1) -> None:
+        self._run.bind(self._name, self._policy, self._unit).count(n)
 
     def emit(self, message: str, **details: Any) -> None:
         self._run.bind(self._name, self._policy, self._unit).emit(message, **details)
@@ -41,14 +43,15 @@ def check_reporter(item: pytest.Item, state: PluginState, name: str) -> Optional
 
 @contextlib.contextmanager
 def unwatched(state: PluginState) -> Iterator[None]:
-    """A fixture's own MindSpore calls (torch_parity's forward, grad and re-run) are not the test's:
-    the probed checks do not hear them (a forward then a grad by design is no double_forward)."""
+    """A fixture's own MindSpore calls (torch_parity's and ms_gradcheck's forwards and grads) are not the
+    test's: the probed checks do not hear them (a forward then a grad by design is no double_forward), and
+    the graphs they compile count in no ``ms_max_compiles`` budget."""
     if state.ms is None:
         yield
         return
     from ..checks.builtin.probed import probes_paused
 
-    with probes_paused(state.ms.ms):
+    with probes_paused(state.ms.ms), state.ms.compiles_paused():
         yield
 
 
@@ -63,3 +66,13 @@ def eager(state: PluginState) -> Iterator[None]:
         yield
     finally:
         state.ms.guard.set_mode(int(Mode.GRAPH_MODE))
+
+
+def warn(item: pytest.Item, message: str) -> None:
+    """A fixture's warning, pointed at the test (not a finding: nothing failed, something was not checked).
+
+    Raised inside the test's body, so a warning filter that makes it an error fails that test.
+    """
+    path, lineno, _ = item.location
+    warnings.warn_explicit(MsGraphWarning(f"msgraph: {message}"), MsGraphWarning, filename=str(item.path),
+                           lineno=(lineno or 0) + 1)

@@ -88,7 +88,9 @@ def _finish_call(item: pytest.Item, state: PluginState, ist: ItemState, log: Any
     session = _session(state)
     if log is not None and session.compiles is not None:
         session.compiles.stop(log)
-        ist.run.compile_events = with_causes(log.events)
+        # A fixture's own graphs (ms_gradcheck, torch_parity) count in no budget, but they are graph code run.
+        ist.run.compile_events = with_causes([e for e in log.events if not e.get("hidden")])
+        ist.run.fixture_graphs = sum(bool(e.get("hidden")) for e in log.events)
     # Report the mode the test ran in: an unmarked test may switch modes itself, and a variant
     # whose body sets another mode than its own (set_context(mode=ms.GRAPH_MODE) for mode=mode) too.
     ist.run.mode = _ran_in(session.current_mode(), ist.run.compile_events).name
@@ -198,6 +200,7 @@ def annotate_report(item: pytest.Item, call_info: Any, report: Any, state: Plugi
         events = getattr(run, "compile_events", None)
         if events is not None and call_info.when == "call":
             data["compiles"] = {"count": len(events), "seconds": round(sum(e["seconds"] for e in events), 6),
+                                "fixture_graphs": run.fixture_graphs,
                                 "slowest": [{"cell": e["what"], "seconds": e["seconds"], "cause": e["cause"]}
                                             for e in slowest(events)]}
         ist.reported = len(run.findings)

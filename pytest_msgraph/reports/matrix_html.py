@@ -28,6 +28,12 @@ def _css(cell: Any) -> str:
     return str(cell["outcome"]).replace(" ", "-") + (" regressed" if cell.get("regressed") else "")
 
 
+def _incomplete(entry: dict[str, Any]) -> str:
+    why = f" ({entry['interrupted']})" if entry["interrupted"] else ""
+    return (f"{entry['report']}: {entry['not_run']} not run, {entry['interrupted_tests']} interrupted, "
+            f"{entry['collection_errors']} collection error(s){why}")
+
+
 def page_data(matrix: dict[str, Any]) -> dict[str, Any]:
     """What the template shows, in the order it shows it."""
     columns = [{"key": c["key"], "where": environment_text(c)} for c in matrix["columns"]]
@@ -43,9 +49,7 @@ def page_data(matrix: dict[str, Any]) -> dict[str, Any]:
     sections = [
         ("Collection errors (their tests are in no column)",
          [f"{e['nodeid']} in {e['report']}: {e['reason']}" for e in matrix["collection_errors"]]),
-        ("Incomplete reports", [f"{e['report']}: {e['not_run']} not run, {e['interrupted_tests']} interrupted, "
-                                f"{e['collection_errors']} collection error(s)"
-                                + (f" ({e['interrupted']})" if e["interrupted"] else "") for e in matrix["incomplete"]]),
+        ("Incomplete reports", [_incomplete(e) for e in matrix["incomplete"]]),
         ("Tests found in two reports of one column", [f"{d['test']} on {d['column']}: {'; '.join(d['in'])}"
                                                       for d in matrix["duplicates"]]),
         ("Baseline rows that match no row", list(matrix["unmatched_baseline"])),

@@ -24,8 +24,8 @@ def summary_lines(results: Results, runner: CheckRunner, device: Optional[str], 
     eager = results.graph_variants_without_graphs()
     if eager:
         shown = ", ".join(eager[:3]) + (f", and {len(eager) - 3} more" if len(eager) > 3 else "")
-        lines.append(f"{len(eager)} GRAPH_MODE variant(s) compiled nothing: functional ops outside a Cell or ms.jit run "
-                     f"op by op, eagerly, so they prove nothing about graph mode ({shown}); call the "
+        lines.append(f"{len(eager)} GRAPH_MODE variant(s) compiled nothing: functional ops outside a Cell or ms.jit "
+                     f"run op by op, eagerly, so they prove nothing about graph mode ({shown}); call the "
                      "code through a Cell or an @ms.jit function")
     if results.platform_skipped:
         lines.append(f"{len(results.platform_skipped)} test(s) skipped by MindSpore platform marks (device {device}); "

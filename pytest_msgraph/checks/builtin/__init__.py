@@ -3,6 +3,7 @@ from .bn_update_count import BnUpdateCountCheck
 from .context_leak import ContextLeakCheck
 from .double_forward import DoubleForwardCheck
 from .dynamic_shape import DynamicShapeCheck
+from .gradcheck import GradcheckCheck
 from .graph_syntax import GraphSyntaxCheck
 from .input_mutation import InputMutationCheck
 from .mixed_precision import MixedPrecisionCheck
@@ -24,3 +25,4 @@ def pytest_msgraph_register_checks(registry, config):
     registry.add(TorchParityCheck())
     registry.add(MixedPrecisionCheck())
     registry.add(InputMutationCheck())
+    registry.add(GradcheckCheck())

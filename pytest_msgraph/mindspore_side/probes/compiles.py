@@ -19,11 +19,12 @@ lookup; the signature and the grouping are worked out once per graph per test.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import os
 import time
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterator, Optional
 
 from ...core.signatures import signature
 from ..cell_config import base_attributes, configuration
@@ -57,6 +58,7 @@ class CompileProbe:
         self._ms_dir = os.path.dirname(os.path.abspath(ms.__file__))
         self._base = base_attributes(ms)
         self._logs: list[CompileLog] = []
+        self._hidden = 0  # > 0 while a fixture compiles its own graphs
         self._installed = False
 
     def start(self) -> CompileLog:
@@ -64,6 +66,15 @@ class CompileProbe:
         log = CompileLog()
         self._logs.append(log)
         return log
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """The compiles made inside are a fixture's, not the test's: logged as ``hidden``, counted by no budget."""
+        self._hidden += 1
+        try:
+            yield
+        finally:
+            self._hidden -= 1
 
     def stop(self, log: CompileLog) -> None:
         if log in self._logs:
@@ -110,6 +121,8 @@ class CompileProbe:
         event = make_event(seconds if compiled else 0.0)
         if not compiled:
             event["cached"] = True
+        if self._hidden:
+            event["hidden"] = True
         for log in logs:
             log.phases.add(phase)
             log.events.append(event)
