@@ -10,12 +10,12 @@ import pytest
 from . import hookspecs
 from .checks import builtin as builtin_checks
 from .checks.builtin.dynamic_shape import ShapeRecorder
-from .core.environment import mindspore_version
 from .core.modes import Mode
 from .lint import items as lint_items
-from .pytest_side import fixtures, lifecycle, markers, options, run_record, variants, xdist_scheduling
+from .pytest_side import fixtures, header, lifecycle, markers, options, run_record, variants, xdist_scheduling
 from .pytest_side.pairing import VariantPairing
 from .pytest_side.state import STATE_KEY, PluginState
+from .reports.annotations import lines_for as annotation_lines
 from .reports.summary import summary_lines
 
 
@@ -46,18 +46,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    state = _state(config)
-    s = state.settings
-    device = state.device or "default"
-    if state.ms is not None and state.ms.device_id is not None:
-        device += f":{state.ms.device_id}"
-    elif s.device_id is not None:
-        device += f" (device id {s.device_id})"
-    jit = f", jit level {s.jit_level}" if s.jit_level else ""
-    return (
-        f"msgraph: mindspore {mindspore_version()}, device {device}, "
-        f"modes {','.join(m.name for m in s.modes)} (both_modes: {s.both_modes}){jit}, seed {s.seed}"
-    )
+    return header.header(_state(config))
+
+
+def pytest_report_collectionfinish(config: pytest.Config, items: list) -> list[str]:
+    return header.after_collection(items, _state(config))
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -162,12 +155,16 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
         terminalreporter.write_line(state.report_error, red=True)
     if not state.results.tests:
         return
-    if state.ms is None and not state.results.checked:
+    if state.ms is None and not state.results.checked and not state.results.device_unavailable:
         return  # a session that neither touched MindSpore nor linted gets no section
-    terminalreporter.section("msgraph")
-    for line in summary_lines(state.results, state.runner, state.device, state.settings.seed,
-                              state.settings.summary_max):
-        terminalreporter.line(line)
+    for line in annotation_lines(state.results, state.settings.annotations, config.rootpath):
+        terminalreporter.write_line(line)
+    lines = summary_lines(state.results, state.runner, state.device, state.settings.seed,
+                          state.settings.summary_max, config.get_verbosity())
+    if lines:
+        terminalreporter.section("msgraph")
+        for line in lines:
+            terminalreporter.line(line)
 
 
 @pytest.fixture

@@ -31,7 +31,8 @@ MAY_IMPORT = {
 }
 # Modules that import neither pytest nor MindSpore (nor torch): unit-tested directly, usable anywhere.
 PURE = ("core/*.py", "checks/frame.py", "checks/findings.py", "checks/builtin/*_arithmetic.py",
-        "reports/matrix.py", "reports/validation.py", "reports/results.py", "lint/rules.py", "lint/cli.py")
+        "reports/matrix.py", "reports/validation.py", "reports/results.py", "reports/terminal_text.py",
+        "reports/summary.py", "reports/annotations.py", "reports/junit.py", "lint/rules.py", "lint/cli.py")
 FRAMEWORKS = ("pytest", "_pytest", "mindspore", "torch", "pluggy")
 
 

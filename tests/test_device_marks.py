@@ -43,7 +43,7 @@ def test_device_marks_skip_other_devices_with_the_reason(pytester, run_pytest):
         "SKIPPED [[]1[]] test_marks.py:12: msgraph: MindSpore platform marks platform_gpu exclude CPU on linux*",
         "SKIPPED [[]1[]] test_marks.py:22: msgraph: MindSpore platform marks cpu_windows exclude CPU on linux*",
     ])
-    assert "2 test(s) skipped by MindSpore platform marks (device CPU); ms_platform_marks = false runs them" \
+    assert "2 tests skipped by MindSpore platform marks (device CPU); ms_platform_marks = false runs them" \
         in run.stdout()
     assert run.report["platform_skipped"] == 2
 

@@ -219,7 +219,7 @@ class Net(nn.Cell):
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--ms-lint")
     result.assert_outcomes(passed=4, warnings=1)  # lint items for conftest, models, test_x; test_x
     assert (pytester.path / "imported.txt").read_text() == "False"
-    result.stdout.fnmatch_lines(["graph_syntax [[]warn[]]: 1 finding(s); examined 3 files"])
+    result.stdout.fnmatch_lines(["graph_syntax [[]warn[]]: 1 finding in 3 files"])
 
 
 def test_pre_commit_hook_is_shipped():
@@ -245,7 +245,8 @@ class Net(nn.Cell):
     assert finding["severity"] == "warn"
     assert finding["nodeid"] == "models.py::msgraph-lint"
     assert (finding["path"].endswith("models.py"), finding["line"], finding["cell"], finding["rule"]) == (True, 13, "Net", "MSG003")
-    result.stdout.fnmatch_lines(["*MsGraphWarning: [[]graph_syntax[]] MSG003 np.random.randn() in graph code*"])
+    result.stdout.fnmatch_lines(["*MsGraphWarning: [[]graph_syntax[]] a finding: what and the fix are in the msgraph*",
+                                 "*WARN models.py::msgraph-lint [[]Net[]]: MSG003 np.random.randn() in graph code*"])
     errors = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--ms-lint", "--ms-check=graph_syntax=error",
                                            "models.py")
     assert errors.ret == 1

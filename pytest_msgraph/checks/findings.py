@@ -17,7 +17,9 @@ class Finding:
     """One problem a check found in one test.
 
     ``severity`` is the check's policy for that test (``error`` or ``warn``);
-    ``details`` holds check-specific, JSON-serialisable data.
+    ``details`` holds check-specific, JSON-serialisable data. A ``fix`` detail is the
+    advice, apart: the message ends with it (the JSON has the whole text), and the
+    summary prints it once per check rather than once per finding.
     """
 
     check: str
@@ -28,6 +30,13 @@ class Finding:
     message: str
     cell: Optional[str] = None
     details: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        fix = self.details.get("fix")
+        if not fix:
+            self.details.pop("fix", None)
+        elif not self.message.endswith(fix):
+            self.message = f"{self.message} {fix}"
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -45,6 +54,14 @@ class Finding:
         details = {k: v for k, v in data.items() if k not in own}
         return cls(data["check"], data["severity"], data["nodeid"], data.get("mode"), data.get("device"),
                    data["message"], data.get("cell"), details)
+
+
+def split_fix(finding: dict[str, Any]) -> tuple[str, Optional[str]]:
+    """A finding's text apart from its fix: (what was found, the fix or None)."""
+    message, fix = finding["message"], finding.get("fix")
+    if fix and message.endswith(fix):
+        return message[: -len(fix)].rstrip(), fix
+    return message, None
 
 
 class TestRun:
@@ -104,8 +121,8 @@ class TestRun:
         """Keep ``payload`` (as plain JSON data) for the check's ``compare`` at the end of the session."""
         self.records.setdefault(check or self._check_name, []).append(to_plain(payload))
 
-    def count(self, n: int = 1, unit: Optional[str] = None) -> None:
-        """Say that the bound check examined ``n`` more things (default: the check's unit)."""
-        per_unit = self.examined.setdefault(self._check_name, {})
+    def count(self, n: int = 1, unit: Optional[str] = None, check: Optional[str] = None) -> None:
+        """Say that the bound check (or ``check``) examined ``n`` more things (default: the check's unit)."""
+        per_unit = self.examined.setdefault(check or self._check_name, {})
         key = unit or self._unit
         per_unit[key] = per_unit.get(key, 0) + n

@@ -16,6 +16,17 @@ class Mode(enum.IntEnum):
 
 ALL_MODES = (Mode.GRAPH_MODE, Mode.PYNATIVE_MODE)
 
+# Context values MindSpore keeps as numbers, said by the names users write (ms.GRAPH_MODE, ms.STRICT).
+_CONTEXT_NAMES = {"mode": {int(m): m.name for m in Mode}, "jit_syntax_level": {0: "STRICT", 1: "COMPATIBLE", 2: "LAX"}}
+
+
+def context_value(key: str, value: object) -> str:
+    """A context value as a user writes it: ``mode`` 0 is GRAPH_MODE, ``jit_syntax_level`` 2 is LAX."""
+    names = _CONTEXT_NAMES.get(key, {})
+    if isinstance(value, int) and not isinstance(value, bool) and value in names:
+        return names[value]
+    return repr(value)
+
 # Short spellings users type on the command line.
 _ALIASES = {
     "graph": Mode.GRAPH_MODE,

@@ -16,26 +16,33 @@ from typing import Any, Callable, Optional
 
 from ..core.graph_code import Function, graph_methods
 
-RULES = {
+_DIAGNOSES = {
     "MSG001": "try/except in graph code: GRAPH_MODE rejects the statement at compile time "
-              "(RuntimeError: Unsupported statement 'Try'). Check the condition with ops before the "
-              "call, or handle the error outside construct.",
+              "(RuntimeError: Unsupported statement 'Try').",
     "MSG002": "{name}() in graph code: GRAPH_MODE cannot compile numpy/scipy. On a tensor it runs "
               "through the Python fallback under the default LAX syntax (outside the graph, no gradient) "
-              "and is a compile error under STRICT; on constants it runs once, at compile time. Use "
-              "mindspore.ops or Tensor methods, or compute the constant in __init__.",
+              "and is a compile error under STRICT; on constants it runs once, at compile time.",
     "MSG003": "{name}() in graph code: in GRAPH_MODE numpy draws once, at compile time, and the graph "
-              "reuses those numbers on every call (PYNATIVE_MODE draws anew). Use MindSpore's random ops "
-              "(ops.standard_normal, ops.uniform, nn.Dropout).",
+              "reuses those numbers on every call (PYNATIVE_MODE draws anew).",
     "MSG004": "{name} in graph code: threads and processes do not exist in a graph; in GRAPH_MODE the "
-              "body runs once, at compile time. Keep concurrency outside the network.",
+              "body runs once, at compile time.",
     "MSG005": ".asnumpy() in graph code: GRAPH_MODE rejects it under STRICT syntax; under LAX it runs "
-              "through the Python fallback and cuts the gradient. Keep the computation in Tensor ops.",
+              "through the Python fallback and cuts the gradient.",
     "MSG006": "{name}'s first parameter is {first!r}, not 'self': PYNATIVE_MODE runs it, GRAPH_MODE fails under "
-              "both syntax levels with a misleading 'TypeError: {error}'. Name it self.",
-    "MSG007": "{name}(...) builds a {what} inside graph code. {effect} Build it in __init__ and call it in "
-              "construct (the seed guide: no custom types in graph code).",
+              "both syntax levels with a misleading 'TypeError: {error}'.",
+    "MSG007": "{name}(...) builds a {what} inside graph code. {effect}",
 }
+# Each rule's advice, apart: the summary prints it once per rule, not once per finding.
+FIXES = {
+    "MSG001": "Check the condition with ops before the call, or handle the error outside construct.",
+    "MSG002": "Use mindspore.ops or Tensor methods, or compute the constant in __init__.",
+    "MSG003": "Use MindSpore's random ops (ops.standard_normal, ops.uniform, nn.Dropout).",
+    "MSG004": "Keep concurrency outside the network.",
+    "MSG005": "Keep the computation in Tensor ops.",
+    "MSG006": "Name it self.",
+    "MSG007": "Build it in __init__ and call it in construct (the seed guide: no custom types in graph code).",
+}
+RULES = {rule: f"{text} {FIXES[rule]}" for rule, text in _DIAGNOSES.items()}
 # MSG006: what GRAPH_MODE says, as measured on MindSpore 2.10 (both syntax levels).
 _MSG006_ERRORS = {
     "construct": "The parameters number of the function is 2, but the number of provided arguments is 1",

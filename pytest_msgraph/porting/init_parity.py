@@ -103,17 +103,18 @@ def _stats(stats: dict[str, float]) -> str:
     return f"mean {stats['mean']:.3g}, std {stats['std']:.3g}, in [{stats['min']:.3g}, {stats['max']:.3g}]"
 
 
-def message(ms_cell: Any, torch_module: Any, entry: dict) -> str:
-    """One mismatch, with both distributions and the seed guide's fix."""
+def message(ms_cell: Any, torch_module: Any, entry: dict) -> tuple[str, str]:
+    """One mismatch, with both distributions, and apart the seed guide's fix."""
     name = entry["ms"]
     ms_owner, ms_leaf = _owner_and_leaf(ms_cell, name, ms_cell.cells_and_names)
     ms_default = _known(MS_DEFAULTS, ms_owner, ms_leaf)
     init = _torch_initializer(torch_module, entry["torch"], entry["torch_values"])
     default = f" (MindSpore's default: {ms_default})" if ms_default else ""
-    return (f"{type(ms_cell).__name__}.{name} is initialised otherwise than PyTorch's {entry['torch']}: "
-            f"{entry['why']}. "
-            f"MindSpore: {_stats(entry['ms_stats'])}{default}; PyTorch: {_stats(entry['torch_stats'])}. "
-            f"A port that copies weights never sees it; one that trains from scratch trains otherwise. Fix, as the "
-            f"seed guide re-initialises: net.{name}.set_data(initializer({init}, net.{name}.shape, "
-            f"net.{name}.dtype)) with `from mindspore.common.initializer import initializer"
-            + (f", {init.split('(')[0]}" if "(" in init else "") + "`.")
+    found = (f"{type(ms_cell).__name__}.{name} is initialised otherwise than PyTorch's {entry['torch']}: "
+             f"{entry['why']}. "
+             f"MindSpore: {_stats(entry['ms_stats'])}{default}; PyTorch: {_stats(entry['torch_stats'])}. "
+             "A port that copies weights never sees it; one that trains from scratch trains otherwise.")
+    fix = (f"Fix, as the seed guide re-initialises: net.{name}.set_data(initializer({init}, net.{name}.shape, "
+           f"net.{name}.dtype)) with `from mindspore.common.initializer import initializer"
+           + (f", {init.split('(')[0]}" if "(" in init else "") + "`.")
+    return found, fix

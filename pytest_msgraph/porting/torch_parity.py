@@ -72,7 +72,8 @@ class TorchParity:
         if self._reporter is not None:
             self._reporter.count()
             for entry in result.mismatches:
-                self._reporter.emit(init_parity.message(ms_cell, torch_module, entry), cell=type(ms_cell).__name__,
+                found, fix = init_parity.message(ms_cell, torch_module, entry)
+                self._reporter.emit(found, fix=fix, cell=type(ms_cell).__name__,
                                     parameter=entry["ms"], torch_parameter=entry["torch"], kind="init",
                                     mindspore=entry["ms_stats"], pytorch=entry["torch_stats"])
         return result

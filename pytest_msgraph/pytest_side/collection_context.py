@@ -16,7 +16,8 @@ from typing import Any, Optional
 import pytest
 
 from ..checks.findings import OFF, Finding
-from .warning import warn_at
+from ..core.modes import context_value
+from .warning import pointer, warn_at
 
 CHECK = "context_leak"
 
@@ -58,17 +59,18 @@ class CollectionContextWatcher:
             return
         what = f"module {collector.nodeid}" if isinstance(collector, pytest.Module) else (
             f"collecting {collector.nodeid or '.'} (its conftest.py)")
-        shown = ", ".join(f"{key}={now[key]!r} (was {before[key]!r})" for key in changed)
+        shown = ", ".join(f"{key}={context_value(key, now[key])} (was {context_value(key, before[key])})"
+                          for key in changed)
         message = (f"{what} changed the MindSpore context while it was imported: {shown}. It stays in force "
-                   "for every later test, as it would without the plugin; msgraph restores each test to it. "
-                   "To fix: set it in a fixture, or in conftest.py for the whole session on purpose.")
+                   "for every later test, as it would without the plugin; msgraph restores each test to it.")
+        fix = "To fix: set it in a fixture, or in conftest.py for the whole session on purpose."
         finding = Finding(CHECK, self.state.runner.policies[CHECK], collector.nodeid or ".", None,
-                          self.state.device, message, details={"keys": changed, "at": "collection"})
+                          self.state.device, message, details={"keys": changed, "at": "collection", "fix": fix})
         self.pending.append(finding.to_dict())
-        if warn_at(f"[{CHECK}] {message}", collector.path):
+        if warn_at(pointer(finding), collector.path):
             # A warning filter made it an error: the collection error of what it names, like an import error.
             report.outcome, report.result = "failed", []
-            report.longrepr = f"MsGraphWarning: [{CHECK}] {message}"
+            report.longrepr = f"MsGraphWarning: [{CHECK}] {finding.message}"
 
     def take_pending(self) -> list[dict]:
         pending, self.pending = self.pending, []

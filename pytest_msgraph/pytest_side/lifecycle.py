@@ -16,13 +16,15 @@ from ..core.modes import Mode
 from ..core.nodeids import plain_nodeid
 from ..mindspore_side.device_marks import PLATFORM_SKIP_PREFIX, skip_reason
 from ..mindspore_side.session import MindSporeSession
+from ..reports.junit import testcase_properties
 from ..reports.results import REPORT_ATTR
+from .adoption import adopted_argument
 from .compile_failures import explain_compile_failure
 from .markers import allowed_checks, max_compiles
 from .pairing import pair_key
 from .state import PluginState
 from .variants import variant_mode
-from .warning import MsGraphWarning, warn_at
+from .warning import MsGraphWarning, pointer, warn_at
 
 
 @dataclasses.dataclass
@@ -156,7 +158,7 @@ def publish(state: PluginState, ist: ItemState) -> list:
             continue
         # Point the warning at the test, not at the plugin that raised it.
         path, lineno, _ = item.location
-        if warn_at(f"[{finding.check}] {finding.message}", item.path, (lineno or 0) + 1):
+        if warn_at(pointer(finding), item.path, (lineno or 0) + 1):
             failing.append(finding)
     return failing
 
@@ -173,6 +175,14 @@ def _fail_on(failing: list) -> None:
         pytest.fail(failure_message(failing), pytrace=False)
 
 
+def _junit_properties(data: dict, ist: Optional[ItemState]) -> list[tuple[str, str]]:
+    """The testcase's msgraph properties: its mode, device, compiles and every finding of every phase."""
+    findings = [f.to_dict() for f in ist.run.findings] if ist is not None else []
+    compiles = ist.run.compile_events if ist is not None else None
+    return testcase_properties(data.get("mode"), data.get("device"), None if compiles is None else len(compiles),
+                               findings)
+
+
 def annotate_report(item: pytest.Item, call_info: Any, report: Any, state: PluginState) -> None:
     """Put the test's mode, device, new findings and counts on the report, for every process."""
     ist = item.stash.get(ITEM_KEY, None)
@@ -185,7 +195,8 @@ def annotate_report(item: pytest.Item, call_info: Any, report: Any, state: Plugi
         else:
             mode = None if getattr(item, "msgraph_lint", False) else Mode.PYNATIVE_MODE.name  # MindSpore's default
         data = {"mode": mode, "device": state.device, "device_id": state.device_id,
-                "platform_skipped": item.stash.get(PLATFORM_SKIPPED, False)}
+                "platform_skipped": item.stash.get(PLATFORM_SKIPPED, False),
+                "device_unavailable": state.device_skip_reason is not None}
     else:
         run = ist.run
         # Each finding and count travels on exactly one report.
@@ -214,5 +225,8 @@ def annotate_report(item: pytest.Item, call_info: Any, report: Any, state: Plugi
         data["session"] = notes
     # The name both variants of a mode pair share: one matrix row for the two of them.
     data["pair"] = pair_key(item) if variant_mode(item) is not None else None
+    data["adopted"] = adopted_argument(item) is not None
+    if call_info.when == "teardown":  # the report pytest's junitxml reads a testcase's properties from
+        report.user_properties.extend(_junit_properties(data, ist))
     setattr(report, REPORT_ATTR, data)
     explain_compile_failure(item, report, call_info, data, state)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
+import os
 import re
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -17,8 +18,10 @@ from ..reports.json_report import check_report_path
 
 JIT_LEVELS = ("O0", "O1", "O2")
 DEFAULT_SEED = 0
+SUMMARY_MAX = 5
 BOTH_MODES_SCOPES = ("marked", "all")
 UNAVAILABLE_ACTIONS = ("error", "skip")
+ANNOTATIONS = ("auto", "github", "off")  # auto: github when GITHUB_ACTIONS=true
 _DIGITS = re.compile(r"[0-9]+")
 
 # (option, ini key, help). The ini key is the option's name with '_' for '-'.
@@ -52,6 +55,7 @@ class Settings:
     restore_context: bool  # put the context back after each test (ini ms_restore_context)
     check_policies: dict[str, Any]
     summary_max: int  # lines of findings per check in the summary
+    annotations: str  # "github" or "off", auto resolved from the environment
     recompile_threshold: int  # compiles in one test that make a recompile finding
     # True when any ms option or ini key was given: MindSpore is then loaded at session start.
     explicit: bool
@@ -74,10 +78,14 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--ms-parity-max-bytes", dest="ms_parity_max_bytes", type=_count("a byte count", 1048576),
                     default=1 << 20,
                     help="mode_parity: output bytes kept exactly per test; beyond, summaries are compared (1 MiB).")
-    group.addoption("--ms-summary-max", dest="ms_summary_max", type=_count("a number of lines", 10), default=None,
-                    help="Lines of findings shown per check in the msgraph summary (default 10; the report has all).")
-    parser.addini("ms_summary_max", "Lines of findings shown per check in the msgraph summary (default 10).",
+    group.addoption("--ms-summary-max", dest="ms_summary_max", type=_count("a number of lines", 5), default=None,
+                    help=f"Lines of findings shown per check in the msgraph summary (default {SUMMARY_MAX}; 0: "
+                         "counts only; the report has all).")
+    parser.addini("ms_summary_max", f"Lines of findings shown per check in the summary (default {SUMMARY_MAX}).",
                   default=None)
+    group.addoption("--ms-annotations", dest="ms_annotations", default=None,
+                    help="Findings as CI annotations: auto (default: github when GITHUB_ACTIONS=true), github or off.")
+    parser.addini("ms_annotations", "Findings as CI annotations: auto, github or off (default auto).", default=None)
     group.addoption("--ms-recompile-threshold", dest="ms_recompile_threshold", type=_positive_int, default=None,
                     help="recompile: compiles of one cell, jit function or group in one test that make a finding (3).")
     parser.addini("ms_recompile_threshold", "recompile: compiles in one test that make a finding (default 3).",
@@ -158,17 +166,26 @@ def _report_path(config: pytest.Config) -> Optional[str]:
     return str(path)
 
 
+def _annotations(config: pytest.Config) -> str:
+    """github or off: --ms-annotations, else ini ms_annotations, else auto (github on GitHub Actions)."""
+    value = config.getoption("ms_annotations") or str(config.getini("ms_annotations") or "").strip() or "auto"
+    choice = _choice(value, ANNOTATIONS, "--ms-annotations / ms_annotations")
+    if choice == "auto":
+        return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "off"
+    return choice
+
+
 def _summary_max(config: pytest.Config) -> int:
-    """--ms-summary-max, else ini ms_summary_max, else 10 (it changes what is shown, never an outcome)."""
+    """--ms-summary-max, else ini ms_summary_max, else SUMMARY_MAX (it changes what is shown, never an outcome)."""
     value = config.getoption("ms_summary_max")
     if value is not None:
         return int(value)
     text = str(config.getini("ms_summary_max") or "").strip()
     if not text:
-        return 10
+        return SUMMARY_MAX
     if not _is_whole(text):
         raise pytest.UsageError(
-            f"msgraph: ini key ms_summary_max {text!r} is not a number of lines; give a whole number >= 0 such as 10.")
+            f"msgraph: ini key ms_summary_max {text!r} is not a number of lines; give a whole number >= 0 such as 5.")
     return int(text)
 
 
@@ -259,6 +276,7 @@ def read_settings(config: pytest.Config) -> Settings:
         restore_context=_ini_bool(config, "ms_restore_context"),
         check_policies={"ini": ini_policies, "cli": cli_policies},
         summary_max=_summary_max(config),
+        annotations=_annotations(config),
         recompile_threshold=_recompile_threshold(config),
         explicit=explicit,
     )

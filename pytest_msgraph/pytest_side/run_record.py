@@ -10,6 +10,7 @@ rewritten after pytest wrote it.
 """
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
@@ -84,7 +85,7 @@ class RunRecord:
         path = state.settings.report_path
         if path:
             self._write(path, build_report(state.results, state.device, state.settings.seed, state.device_id,
-                                           state.settings.jit_level, self.started))
+                                           state.settings.jit_level, self.started, state.device_available))
 
     def _write(self, path: str, document: dict[str, Any]) -> None:
         try:
@@ -102,5 +103,12 @@ class JunitRewriter:
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         path = getattr(session.config.option, "xmlpath", None)
-        if path and not self.state.is_worker and self.state.results.late_failures:
-            junit.fail_late(path, self.state.results.late_failures)
+        if not path or self.state.is_worker or not os.path.exists(path):
+            return
+        results = self.state.results
+        across = results.cross_test_findings_by_test()
+        warnings = {nodeid: [f for f in findings if f["severity"] != "error"]
+                    for nodeid, findings in results.findings_by_test(across).items()}
+        warnings = {nodeid: found for nodeid, found in warnings.items() if found}
+        if results.late_failures or warnings or across:
+            junit.annotate(path, results.late_failures, warnings, across)

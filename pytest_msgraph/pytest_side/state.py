@@ -159,5 +159,12 @@ class PluginState:
         return ids[0] if len(ids) == 1 else (ids or None)
 
     @property
+    def device_available(self) -> Optional[bool]:
+        """False when the device was unavailable (tests skipped for it), True when tests ran on it, else None."""
+        if self.device_skip_reason is not None or self.results.device_unavailable:
+            return False
+        return True if self.ms is not None or self.results.checked else None
+
+    @property
     def device(self) -> Optional[str]:
         return self.ms.device if self.ms is not None else self.settings.device

@@ -6,9 +6,22 @@ from typing import Any
 
 import pytest
 
+from ..checks.findings import Finding
+
 
 class MsGraphWarning(pytest.PytestWarning):
     """A pytest-msgraph finding reported as a warning (filter with ``-W``)."""
+
+
+def pointer(finding: Finding) -> str:
+    """A warn finding's warning text: one short line that points to the msgraph section.
+
+    The finding is printed once in the terminal, in that section (with its fix). Its
+    warning only says where to look, in words that do not depend on the test, so that
+    pytest's warnings summary folds a check's warnings of one file into one entry. A
+    warning filter that makes it an error fails what it names with the whole text.
+    """
+    return f"[{finding.check}] a finding: what and the fix are in the msgraph section (all of it in --ms-report)"
 
 
 def warn_at(message: str, path: Any, lineno: int = 0) -> bool:

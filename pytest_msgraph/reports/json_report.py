@@ -51,12 +51,15 @@ def placeholder_report(started: str, device: Optional[str], seed: int, jit_level
 
 
 def build_report(results: Results, device: Optional[str], seed: int, device_id: Optional[int] = None,
-                 jit_level: Optional[str] = None, started: Optional[str] = None) -> dict[str, Any]:
+                 jit_level: Optional[str] = None, started: Optional[str] = None,
+                 device_available: Optional[bool] = None) -> dict[str, Any]:
     tests = results.sorted_tests()
     if device is None:
         device = next((t["device"] for t in tests if t["device"]), None)
     return {
         **_header(started or now(), device, seed, device_id, jit_level),
+        # false: --ms-device named a backend this runner lacks, and every test was skipped for it.
+        "device_available": device_available,
         "finished": now(),
         "tests": tests,
         "collection_errors": list(results.collection_errors),

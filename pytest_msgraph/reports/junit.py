@@ -1,9 +1,14 @@
-"""The JUnit XML pytest wrote, told about late failures (pure: xml.etree).
+"""What the JUnit XML says about msgraph (pure: xml.etree).
 
-A mode_parity mismatch found at the end of the session fails a test that had reported
-passed. pytest's junitxml plugin wrote that testcase as passed; it gets its
-``<failure>`` here, and its testsuite's ``failures`` count grows by one, so that CI's
-test view says what the terminal, the JSON report and ``--lf`` say.
+Each testcase carries properties, through pytest's own ``user_properties`` (so that
+pytest-reportlog and other consumers get them too, under xdist as well): ``ms_mode``,
+``ms_device``, ``ms_compiles`` and one ``ms_finding`` per finding (check, policy,
+one line). After pytest has written the file, ``annotate`` adds what only the end of
+the session knows: a ``<failure>`` for a test a mode_parity comparison failed late
+(its testsuite's ``failures`` count grows by one, so that CI's test view says what the
+terminal, the JSON report and ``--lf`` say), the properties of findings that compare
+a test function's items, and every warn-policy finding in the testcase's
+``<system-out>``, where CI shows a passing test's output.
 """
 from __future__ import annotations
 
@@ -12,8 +17,28 @@ import re
 import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any, Optional
 
+from ..checks.findings import split_fix
 from .outcomes import first_line
+
+PROPERTY_TEXT = 300  # characters of a finding in a property; the JSON report has the whole text
+
+
+def finding_property(finding: dict[str, Any]) -> tuple[str, str]:
+    what, _ = split_fix(finding)
+    line = " ".join(what.split())
+    if len(line) > PROPERTY_TEXT:
+        line = line[: PROPERTY_TEXT - 1] + "…"
+    return "ms_finding", f"{finding['check']} [{finding['severity']}]: {line}"
+
+
+def testcase_properties(mode: Optional[str], device: Optional[str], compiles: Optional[int],
+                        findings: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(name, value) pairs for a testcase: what it ran on, what it compiled, what the checks found."""
+    properties = [(name, str(value)) for name, value in
+                  (("ms_mode", mode), ("ms_device", device), ("ms_compiles", compiles)) if value is not None]
+    return properties + [finding_property(f) for f in findings]
 
 
 def testcase_address(nodeid: str) -> tuple[str, str]:
@@ -25,24 +50,56 @@ def testcase_address(nodeid: str) -> tuple[str, str]:
     return ".".join(names[:-1]), names[-1]
 
 
-def fail_late(path: str, failures: dict[str, str]) -> int:
-    """Add a ``<failure>`` to each passed testcase named in ``failures`` ({nodeid: text}); return how many."""
+def annotate(path: str, failures: dict[str, str], warnings: dict[str, list[dict[str, Any]]],
+             properties: dict[str, list[dict[str, Any]]]) -> int:
+    """Rewrite the JUnit XML: late ``failures`` ({nodeid: text}), the warn-policy findings of each
+    test (``warnings``) in its system-out, and the findings only the end of the session made
+    (``properties``) as its properties. Returns how many testcases changed."""
     tree = ET.parse(path)
-    wanted = {testcase_address(nodeid): text for nodeid, text in failures.items()}
+    wanted = {testcase_address(nodeid): nodeid for nodeid in {*failures, *warnings, *properties}}
     changed = 0
     for suite in tree.getroot().iter("testsuite"):
         for case in suite.iter("testcase"):
             classname, name = case.get("classname", ""), case.get("name", "")
-            text = next((t for (cls, n), t in wanted.items() if n == name and classname.endswith(cls)), None)
-            if text is None or any(case.find(tag) is not None for tag in ("failure", "error", "skipped")):
+            nodeid = next((n for (cls, short), n in wanted.items() if short == name and classname.endswith(cls)), None)
+            if nodeid is None:
                 continue
-            failure = ET.SubElement(case, "failure", message=first_line(text))
-            failure.text = text
-            suite.set("failures", str(int(suite.get("failures", "0")) + 1))
+            if nodeid in failures:
+                _fail(suite, case, failures[nodeid])
+            for finding in properties.get(nodeid, ()):
+                _add_property(case, *finding_property(finding))
+            if warnings.get(nodeid):
+                _add_output(case, warnings[nodeid])
             changed += 1
     if changed:
         _replace(Path(path), tree)
     return changed
+
+
+def _fail(suite: ET.Element, case: ET.Element, text: str) -> None:
+    if any(case.find(tag) is not None for tag in ("failure", "error", "skipped")):
+        return
+    failure = ET.SubElement(case, "failure", message=first_line(text))
+    failure.text = text
+    suite.set("failures", str(int(suite.get("failures", "0")) + 1))
+
+
+def _add_property(case: ET.Element, name: str, value: str) -> None:
+    properties = case.find("properties")
+    if properties is None:
+        properties = ET.Element("properties")
+        case.insert(0, properties)  # the schema wants properties first
+    ET.SubElement(properties, "property", name=name, value=value)
+
+
+def _add_output(case: ET.Element, findings: list[dict[str, Any]]) -> None:
+    text = "\n".join(f"msgraph [{f['check']}] {f['message']}" for f in findings)
+    out = case.find("system-out")
+    if out is None:
+        out = ET.SubElement(case, "system-out")
+        out.text = text
+    else:
+        out.text = f"{out.text or ''}\n{text}"
 
 
 def _replace(path: Path, tree: "ET.ElementTree[ET.Element]") -> None:

@@ -15,11 +15,13 @@ from ..core.signatures import split_nodeid
 from .json_report import REPORT_VERSION
 
 DEVICE_ORDER = {"CPU": 0, "GPU": 1, "Ascend": 2}
-# When runs overlap in a cell, the most telling outcome wins; "skipped" means "not run here".
-OUTCOME_RANK = {"error": 7, "failed": 6, "interrupted": 5, "xpassed": 4, "passed": 3, "xfailed": 2, "skipped": 1,
-                "not run": 0}
+# When runs overlap in a cell, the most telling outcome wins; "skipped" means "not run here", and
+# "unavailable" that the runner lacked the device (--ms-device-unavailable=skip): no verdict at all.
+OUTCOME_RANK = {"error": 8, "failed": 7, "interrupted": 6, "xpassed": 5, "passed": 4, "xfailed": 3, "skipped": 2,
+                "unavailable": 1, "not run": 0}
 FAILING = ("failed", "error")
-NOT_RAN = ("skipped", "not run")
+NOT_RAN = ("skipped", "unavailable", "not run")
+SHOWN = {"unavailable": "not run (device unavailable)"}  # outcomes said otherwise than their name
 
 
 def column_of(report: dict[str, Any], test: dict[str, Any]) -> dict[str, Any]:
@@ -62,6 +64,9 @@ def build_matrix(reports: list[dict[str, Any]], names: Optional[list[str]] = Non
         errors += [{"report": name, **error} for error in report.get("collection_errors", ())]
         incomplete += [entry for entry in [_incompleteness(report, name)] if entry]
         environment = {"mindspore": report.get("mindspore"), **report.get("environment", {})}
+        unavailable = report.get("device_available") is False
+        if unavailable:
+            environment["device_available"] = False
         for test in report["tests"]:
             if test.get("mode") is None:
                 continue  # a lint item (it reads source, the same everywhere), or a test never reached
@@ -73,7 +78,8 @@ def build_matrix(reports: list[dict[str, Any]], names: Optional[list[str]] = Non
             base, variant = split_nodeid(test["nodeid"], column["mode"])
             row = test.get("pair") or base + (f"[{variant}]" if variant else "")
             checks = flagged.get(test["nodeid"], set()) | flagged.get((base, column["mode"]), set())
-            cell = {"outcome": test["outcome"], "checks": sorted(checks)}
+            outcome = "unavailable" if unavailable and test["outcome"] == "skipped" else test["outcome"]
+            cell: dict[str, Any] = {"outcome": outcome, "checks": sorted(checks)}
             if test["outcome"] in FAILING and test.get("reason"):
                 cell["reason"] = test["reason"]
             if test["outcome"] not in NOT_RAN:  # a variant --ms-modes skipped in one report ran in another

@@ -7,19 +7,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from .matrix import FAILING, OUTCOME_RANK
+from .matrix import FAILING, OUTCOME_RANK, SHOWN
 from .matrix_markdown import cell_text, environment_text, totals_text
 
-LEGEND = (
+MEANINGS = (
     ("passed", "ran and passed"),
     ("failed", "ran and failed (a check's conviction included)"),
     ("error", "setup or teardown failed"),
     ("xfailed", "failed as expected"),
     ("xpassed", "passed though expected to fail"),
-    ("skipped", "not run here (a mark, --ms-modes, the device)"),
+    ("skipped", "not run here (a mark, --ms-modes)"),
+    ("unavailable", "not run: the runner lacked the device (--ms-device-unavailable=skip), so no verdict"),
     ("interrupted", "started, then the run was cut short"),
     ("not run", "selected, never reached (-x, --maxfail, Ctrl-C)"),
 )
+
+
+# (css class, what a cell says, what it means) for each outcome.
+LEGEND = tuple((outcome.replace(" ", "-"), SHOWN.get(outcome, outcome), meaning) for outcome, meaning in MEANINGS)
 
 
 def _css(cell: Any) -> str:

@@ -8,13 +8,13 @@ from __future__ import annotations
 import json
 from typing import Any, Optional
 
-from .matrix import OUTCOME_RANK
+from .matrix import OUTCOME_RANK, SHOWN
 
 
 def cell_text(cell: Optional[dict[str, Any]]) -> str:
     if cell is None:
         return "-"
-    text = str(cell["outcome"])
+    text = SHOWN.get(cell["outcome"], str(cell["outcome"]))
     if cell["checks"]:
         text += f" ({', '.join(cell['checks'])})"
     if cell.get("regressed"):
@@ -24,12 +24,15 @@ def cell_text(cell: Optional[dict[str, Any]]) -> str:
 
 def totals_text(totals: dict[str, Any]) -> str:
     ranked = sorted(totals.items(), key=lambda kv: -OUTCOME_RANK.get(kv[0], 0))
-    return ", ".join(f"{n} {outcome}" for outcome, n in ranked)
+    return ", ".join(f"{n} {SHOWN.get(outcome, outcome)}" for outcome, n in ranked)
 
 
 def environment_text(column: dict[str, Any]) -> str:
-    return "; ".join(f"mindspore {e.get('mindspore')}, python {e.get('python')}, {e.get('platform')}"
-                     for e in column["environments"])
+    def one(e: dict[str, Any]) -> str:
+        lacking = f", {column['device']} unavailable on this runner" if e.get("device_available") is False else ""
+        return f"mindspore {e.get('mindspore')}, python {e.get('python')}, {e.get('platform')}{lacking}"
+
+    return "; ".join(one(e) for e in column["environments"])
 
 
 def _md(text: str) -> str:

@@ -14,6 +14,8 @@ from .outcomes import OUTCOMES, first_line, is_subtest, phase_outcome, reason_of
 
 __all__ = ["OUTCOMES", "REPORT_ATTR", "Results", "phase_outcome"]
 
+Named = dict[str, list[dict[str, Any]]]  # {nodeid: findings}
+
 # Name of the dict the plugin puts on each TestReport: mode, device, findings, counts.
 REPORT_ATTR = "msgraph"
 
@@ -28,6 +30,8 @@ class _TestEntry:
         self.subtest_failure: Optional[str] = None  # the first failing subtest's reason
         self.fixture_graphs = 0  # graphs a fixture (ms_gradcheck) ran for the test: graph code all the same
         self.crashed = False  # its worker went down while it ran (xdist's "???" report)
+        self.adopted = False  # a variant of a parametrize over the modes (not of both_modes)
+        self.location: Optional[tuple[str, int]] = None  # (path from the rootdir, line from 1) of the test
         self.slowest_compiles: list[dict[str, Any]] = []
         self.attempt = 0
         self.findings: list[dict[str, Any]] = []
@@ -69,6 +73,8 @@ class Results:
         self.collection_errors: list[dict[str, str]] = []
         # {nodeid: failure text} of passed tests an end-of-session comparison failed.
         self.late_failures: dict[str, str] = {}
+        # Tests skipped because --ms-device names a backend this runner lacks (--ms-device-unavailable=skip).
+        self.device_unavailable: set[str] = set()
 
     @property
     def tests(self) -> dict[str, dict[str, Any]]:
@@ -96,6 +102,9 @@ class Results:
             record["outcome"] = new
             record["reason"] = (entry.subtest_failure or reason_of(report)) if new in ("failed", "error") else None
         entry.crashed = report.when == "???"
+        location = getattr(report, "location", None)
+        if location and entry.location is None:
+            entry.location = (str(location[0]), (location[1] or 0) + 1)
         data = getattr(report, REPORT_ATTR, None)
         if not data:
             return
@@ -117,6 +126,9 @@ class Results:
             self.collection_findings.setdefault((finding["nodeid"], finding["message"]), finding)
         if data.get("platform_skipped"):
             self.platform_skipped.add(nodeid)
+        if data.get("device_unavailable"):
+            self.device_unavailable.add(nodeid)
+        entry.adopted = entry.adopted or bool(data.get("adopted"))
         self.checked = self.checked or "examined" in data
         entry.findings.extend(data.get("findings", ()))
         for check, payloads in data.get("records", {}).items():
@@ -175,6 +187,24 @@ class Results:
         per_test = [f for entry in self._tests.values() for f in entry.findings]
         return per_test + self.cross_test_findings + list(self.collection_findings.values())
 
+    def cross_test_findings_by_test(self) -> Named:
+        """The end-of-session findings, on each test they name: a test, or a test function's items in a mode."""
+        named: dict[str, list[dict[str, Any]]] = {}
+        for finding in self.cross_test_findings:
+            nodeid, mode = finding["nodeid"], finding.get("mode")
+            for test in sorted(self._tests):
+                entry = self._tests[test]
+                if test == nodeid or (test.startswith(nodeid + "[") and mode in (None, entry.public["mode"])):
+                    named.setdefault(test, []).append(finding)
+        return named
+
+    def findings_by_test(self, across: Optional[Named] = None) -> Named:
+        """Every test's findings: its own, then those of the end-of-session comparisons (``across``)."""
+        found = {nodeid: list(entry.findings) for nodeid, entry in self._tests.items() if entry.findings}
+        for nodeid, findings in (across if across is not None else self.cross_test_findings_by_test()).items():
+            found.setdefault(nodeid, []).extend(findings)
+        return found
+
     def sorted_findings(self) -> list[dict[str, Any]]:
         return sorted(self.findings, key=lambda f: (f["check"], f["nodeid"], f["message"]))
 
@@ -220,6 +250,20 @@ class Results:
                       if entry.public["pair"] and entry.public["mode"] == "GRAPH_MODE" and entry.public["compiles"] == 0
                       and not entry.fixture_graphs
                       and self._outcome(entry) in ("passed", "xpassed"))
+
+    def pair_counts(self) -> tuple[int, int, int]:
+        """(mode pairs, pairs adopted from a parametrize over the modes, the adopted tests) that were collected."""
+        pairs = {e.public["pair"] for e in self._tests.values() if e.public["pair"]}
+        adopted = [e for e in self._tests.values() if e.public["pair"] and e.adopted]
+        return len(pairs), len({e.public["pair"] for e in adopted}), len(adopted)
+
+    def location_of(self, nodeid: str) -> Optional[tuple[str, int]]:
+        """Where a test is written; for a test function (a cross-test finding), where its first item is."""
+        entry = self._tests.get(nodeid)
+        if entry is not None and entry.location:
+            return entry.location
+        items = [e for n, e in sorted(self._tests.items()) if n.startswith(nodeid + "[") and e.location]
+        return items[0].location if items else None
 
     def skipped_count(self) -> int:
         return sum(self._outcome(entry) == "skipped" for entry in self._tests.values())

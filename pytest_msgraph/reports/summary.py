@@ -1,70 +1,188 @@
-"""The ``msgraph`` section of the terminal summary."""
+"""The ``msgraph`` section of the terminal summary: what the run found, on one screen.
+
+Every line fits in 160 characters; the JSON report (``--ms-report``) keeps every
+finding's whole text. A finding made in both variants of a mode pair is one line that
+names both modes, findings that differ only in a number (a line, a time) are one line
+for all the tests they name, and each check's fix is printed once, after its findings.
+Checks that examined nothing are named on one line. ``-q`` leaves the counts, ``-qq``
+nothing.
+"""
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Optional
 
+from ..checks.findings import ERROR, split_fix
 from ..checks.runner import CheckRunner
 from ..core.environment import mindspore_version
 from .results import Results
+from .terminal_text import fit, listed, named_tests, plural, shape_of, wrapped
+
+FIXES_SHOWN = 3  # distinct fixes printed per check
+
+
+@dataclasses.dataclass
+class _Group:
+    """Findings of one check that say the same thing (up to modes and numbers), and the tests they name."""
+
+    severity: str
+    cell: str
+    what: str
+    fix: Optional[str]
+    # test (the pair's name for a variant) -> {mode: the node id found in it}
+    tests: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
+    count: int = 0
+
+    def who(self) -> str:
+        pairs = sum(len(modes) or 1 for modes in self.tests.values())
+        return named_tests(self.tests) + (f" ({self.count} findings)" if self.count > pairs else "")
+
+    def line(self) -> str:
+        cell = f" [{self.cell}]" if self.cell else ""
+        return fit(f"  {self.severity.upper()} {self.who()}{cell}: {self.what}")
+
+
+def finding_groups(findings: list[dict[str, Any]], results: Results) -> list[_Group]:
+    """``findings`` of one check, grouped: errors first, then the groups that name the most tests."""
+    tests = results.tests
+    groups: dict[tuple[str, str, str], _Group] = {}
+    for finding in findings:
+        what, fix = split_fix(finding)
+        cell = finding.get("cell") or ""
+        group = groups.setdefault((finding["severity"], cell, shape_of(what)),
+                                  _Group(finding["severity"], cell, what, fix))
+        nodeid = finding["nodeid"]
+        test = (tests.get(nodeid) or {}).get("pair") or nodeid
+        group.tests.setdefault(test, {}).setdefault(finding.get("mode") or "", nodeid)
+        group.count += 1
+    return sorted(groups.values(), key=lambda g: (g.severity != ERROR, -len(g.tests)))
+
+
+def _examined(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {unit}" for unit, n in counts.items() if n)
+
+
+def _check_lines(name: str, policy: str, findings: list[dict[str, Any]], counts: dict[str, int],
+                 results: Results, max_lines: int) -> list[str]:
+    where = f" in {_examined(counts)}" if any(counts.values()) else ""
+    lines = [fit(f"{name} [{policy}]: {plural(len(findings), 'finding')}{where}")]
+    groups = finding_groups(findings, results)
+    shown = groups[:max_lines]
+    lines += [group.line() for group in shown]
+    if 0 < max_lines < len(groups):
+        lines.append(f"  ... and {len(groups) - max_lines} more (every finding is in --ms-report; "
+                     "--ms-summary-max shows more)")
+    fixes = list(dict.fromkeys(group.fix for group in shown if group.fix))
+    for fix in fixes[:FIXES_SHOWN]:
+        lines += wrapped(fix, indent="  > ")
+    if len(fixes) > FIXES_SHOWN:
+        lines.append(f"  > and {plural(len(fixes) - FIXES_SHOWN, 'other fix', 'other fixes')} in --ms-report")
+    return lines
+
+
+def header_lines(results: Results, device: Optional[str], seed: int) -> list[str]:
+    """What ran where: the versions, the tests per mode, the mode pairs, compiles."""
+    counts = results.mode_counts()
+    skipped = results.skipped_count()
+    ran = [f"{plural(counts[m], 'test')} in {m}" if i == 0 else f"{counts[m]} in {m}"
+           for i, m in enumerate(sorted(counts))] + ([f"{skipped} skipped"] if skipped else [])
+    lines = [fit(f"mindspore {mindspore_version()}, device {device}, seed {seed}"
+                 + (f": {', '.join(ran)}" if ran else ""))]
+    pairs, adopted_pairs, adopted_tests = results.pair_counts()
+    if pairs:
+        adopted = (f"; adopted {adopted_tests} parametrized tests as {plural(adopted_pairs, 'pair')}"
+                   if adopted_pairs else "")
+        lines.append(f"mode pairs: {pairs}{adopted}")
+    count, seconds, slowest = results.compile_totals()
+    if count:
+        top = f"; slowest {slowest[0]['seconds']:.2f} s {slowest[0]['cell']} in {slowest[0]['test']}" if slowest else ""
+        lines.append(fit(f"compiles: {plural(count, 'graph')} in {seconds:.1f} s{top}"))
+    eager = results.graph_variants_without_graphs()
+    if eager:
+        lines.append(listed(f"{plural(len(eager), 'GRAPH_MODE variant')} compiled nothing (ops outside a Cell or "
+                            "ms.jit run eagerly): ", eager))
+    if results.platform_skipped:
+        lines.append(f"{plural(len(results.platform_skipped), 'test')} skipped by MindSpore platform marks (device "
+                     f"{device}); ms_platform_marks = false runs them")
+    return lines + _twin_lines(results.twins)
+
+
+def unavailable_line(results: Results, device: Optional[str]) -> list[str]:
+    if not results.device_unavailable:
+        return []
+    return [fit(f"{device} unavailable on this runner: {plural(len(results.device_unavailable), 'test')} skipped "
+                "(--ms-device-unavailable=skip); the report says device_available: false")]
+
+
+def _session_lines(results: Results) -> list[str]:
+    """What changes the exit status or the trust in the results: always shown, even with -q."""
+    lines = []
+    if results.cross_test_errors:
+        lines.append(f"{plural(results.cross_test_errors, 'finding')} with policy 'error' compare a test function's "
+                     "items with each other (no single test failed for them): the session exits with status 1")
+    lines += [fit(f"session error: {error}; every test ran, and the session exits with status 1")
+              for error in results.session_errors]
+    if results.incomplete:
+        lines.append(fit(f"run incomplete ({results.incomplete}): tests that had started are reported 'interrupted'"))
+    lines += [fit(f"worker crashed: {worker} (its other results are kept above)") for worker in results.crashed_workers]
+    return [fit(line) for line in lines]
 
 
 def summary_lines(results: Results, runner: CheckRunner, device: Optional[str], seed: int,
-                  max_lines: int = 10) -> list[str]:
-    """The section's lines; each check lists at most ``max_lines`` lines of findings."""
+                  max_lines: int = 5, verbosity: int = 0) -> list[str]:
+    """The section's lines: ``max_lines`` groups of findings per check; ``verbosity`` -1 (-q) counts only."""
+    if verbosity <= -2:
+        return []
     tests = results.sorted_tests()
     if device is None:
         device = next((t["device"] for t in tests if t["device"]), "unknown")
-    lines = [f"mindspore {mindspore_version()}, device {device}, seed {seed}"]
-    counts = results.mode_counts()
-    skipped = results.skipped_count()
-    if counts or skipped:
-        parts = [f"{n} in {mode}" for mode, n in sorted(counts.items())] + ([f"{skipped} skipped"] if skipped else [])
-        lines.append("tests: " + ", ".join(parts))
-    lines += _twin_lines(results.twins)
-    eager = results.graph_variants_without_graphs()
-    if eager:
-        shown = ", ".join(eager[:3]) + (f", and {len(eager) - 3} more" if len(eager) > 3 else "")
-        lines.append(f"{len(eager)} GRAPH_MODE variant(s) compiled nothing: functional ops outside a Cell or ms.jit "
-                     f"run op by op, eagerly, so they prove nothing about graph mode ({shown}); call the "
-                     "code through a Cell or an @ms.jit function")
-    if results.platform_skipped:
-        lines.append(f"{len(results.platform_skipped)} test(s) skipped by MindSpore platform marks (device {device}); "
-                     "ms_platform_marks = false runs them")
-    count, seconds, slowest = results.compile_totals()
-    if count:
-        lines.append(f"compiles: {count} graph(s), {seconds:.2f} s compiling; slowest: " + ", ".join(
-            f"{c['seconds']:.2f} s {c['cell']} in {c['test']}" for c in slowest))
     by_check: dict[str, list[dict[str, Any]]] = {}
     for finding in results.sorted_findings():
         by_check.setdefault(finding["check"], []).append(finding)
+    examined = results.examined
+    if verbosity < 0:
+        return unavailable_line(results, device) + _count_lines(runner, by_check, examined) + _session_lines(results)
+    lines = header_lines(results, device, seed) + unavailable_line(results, device)
+    quiet, idle, off = [], [], []
     for check in runner.registry:
         policy = runner.policies[check.name]
-        if policy == "off":
-            lines.append(f"{check.name} [off]: not run")
-            continue
-        if check.name in runner.inactive:
-            lines.append(f"{check.name} [{policy}]: inactive ({runner.inactive[check.name]})")
-            continue
         found = by_check.pop(check.name, [])
-        counts = results.examined.get(check.name) or {check.unit: 0}
-        examined = ", ".join(f"{n} {unit}" for unit, n in counts.items())
-        lines.append(f"{check.name} [{policy}]: {len(found)} finding(s); examined {examined}")
-        lines.extend(_finding_lines(found, max_lines))
+        counts = examined.get(check.name) or {}
+        if policy == "off":
+            off.append(check.name)
+        elif check.name in runner.inactive:
+            lines.append(fit(f"{check.name} [{policy}]: inactive ({runner.inactive[check.name]})"))
+        elif found:
+            lines += _check_lines(check.name, policy, found, counts, results, max_lines)
+        elif any(counts.values()):
+            quiet.append(f"{check.name} ({_examined(counts)})")
+        else:
+            idle.append(check.name)
     for name, found in sorted(by_check.items()):  # checks registered only on workers
-        lines.append(f"{name}: {len(found)} finding(s)")
-        lines.extend(_finding_lines(found, max_lines))
-    if results.cross_test_errors:
-        lines.append(
-            f"{results.cross_test_errors} finding(s) with policy 'error' compare a test function's items with each "
-            "other (no single test failed for them): the session exits with status 1"
-        )
-    for error in results.session_errors:
-        lines.append(f"session error: {error}; every test ran, and the session exits with status 1")
-    if results.incomplete:
-        lines.append(f"run incomplete ({results.incomplete}): tests that had started are reported 'interrupted'")
-    for worker in results.crashed_workers:
-        lines.append(f"worker crashed: {worker} (its other results are kept above)")
-    return lines
+        lines += _check_lines(name, found[0]["severity"], found, {}, results, max_lines)
+    if quiet:
+        lines += wrapped("no findings: " + ", ".join(quiet))
+    if idle:
+        lines += wrapped("examined nothing: " + ", ".join(idle))
+    if off:
+        lines.append(listed("off: ", off))
+    return lines + _session_lines(results)
+
+
+def _count_lines(runner: CheckRunner, by_check: dict[str, list[dict[str, Any]]],
+                 examined: dict[str, dict[str, int]]) -> list[str]:
+    """-q: the findings per check, and how many checks found nothing."""
+    names = dict.fromkeys([c.name for c in runner.registry] + sorted(by_check))
+    found = [f"{name} {len(by_check[name])}" for name in names if by_check.get(name)]
+    errors = sum(f["severity"] == ERROR for fs in by_check.values() for f in fs)
+    warnings = sum(len(fs) for fs in by_check.values()) - errors
+    clean = sum(1 for c in runner.registry if not by_check.get(c.name) and any((examined.get(c.name) or {}).values()))
+    if not found:
+        return [f"no findings ({plural(clean, 'check')} examined something)"]
+    clean_text = f"; {plural(clean, 'other check')} found nothing" if clean else ""
+    text = (f"{plural(errors, 'error finding')}, {plural(warnings, 'warn finding')}: {', '.join(found)}{clean_text} "
+            "(pytest without -q shows each finding)")
+    return wrapped(text)
 
 
 def _twin_lines(twins: Optional[dict[str, Any]]) -> list[str]:
@@ -73,32 +191,12 @@ def _twin_lines(twins: Optional[dict[str, Any]]) -> list[str]:
         return []
     lines = []
     if twins["alone"]:
-        lines.append(f"mode pairs: {len(twins['alone'])} variant(s) ran without their twin, which the selection "
-                     "(-k, -m, --deselect, node ids) left out: mode_parity compared nothing for them")
+        lines.append(f"mode pairs: {plural(len(twins['alone']), 'variant')} ran without their twin, which the "
+                     "selection (-k, -m, --deselect, node ids) left out: mode_parity compared nothing for them")
     if twins["lf_twins"]:
-        lines.append(f"--lf: {len(twins['lf_twins'])} twin(s) of failed variants ran too, so that mode_parity "
+        lines.append(f"--lf: {plural(len(twins['lf_twins']), 'twin')} of failed variants ran too, so that mode_parity "
                      "could compare each pair again")
     if twins["shard"] and (twins["pulled"] or twins["moved"]):
         lines.append(f"{twins['shard']}: each mode pair runs whole in the shard that holds its first variant "
                      f"({twins['pulled']} twin(s) pulled into this shard, {twins['moved']} left to another)")
-    return lines
-
-
-def _finding_lines(findings: list[dict[str, Any]], max_lines: int) -> list[str]:
-    """One line per distinct message (the tests that share it named together), at most ``max_lines``."""
-    groups: dict[tuple[str, str, str], list[str]] = {}
-    for f in findings:
-        groups.setdefault((f["severity"], f.get("cell") or "", f["message"]), []).append(f["nodeid"])
-    lines = []
-    for (severity, cell, message), nodeids in groups.items():
-        where = f" [{cell}]" if cell else ""
-        if len(nodeids) == 1:
-            lines.append(f"  {severity.upper()} {nodeids[0]}{where}: {message}")
-            continue
-        shown = ", ".join(nodeids[:3]) + (f", and {len(nodeids) - 3} more" if len(nodeids) > 3 else "")
-        lines.append(f"  {severity.upper()} {len(nodeids)} tests{where}: {message} ({shown})")
-    if len(lines) > max_lines:
-        hidden = len(lines) - max_lines
-        lines = lines[:max_lines] + [f"  ... and {hidden} more line(s) of findings (every finding is in --ms-report; "
-                                     "--ms-summary-max shows more)"]
-    return lines
+    return [fit(line) for line in lines]

@@ -19,18 +19,18 @@ from typing import Any, Optional
 from ...mindspore_side.probes import GRAPH, PYNATIVE, GradCall, ref_to, same_objects
 from ..findings import TestRun
 from .probed import ProbedCheck, describe_cell
+from .training_steps import TrainingSteps
 
+CAUSE = {
+    PYNATIVE: "re-ran the forward on the same inputs because set_grad() was not called (PYNATIVE_MODE).",
+    GRAPH: ("and the plain forward just before ran as two graphs, each updating the statistics; set_grad() "
+            "does not help in GRAPH_MODE."),
+}
 FIX = {
-    PYNATIVE: (
-        "re-ran the forward on the same inputs because set_grad() was not called (PYNATIVE_MODE). "
-        "Fix: call set_grad() on the network before the forward, or take loss and grads from one "
-        "ms.value_and_grad call, or train with nn.TrainOneStepCell."
-    ),
-    GRAPH: (
-        "and the plain forward just before ran as two graphs, each updating the statistics; set_grad() "
-        "does not help in GRAPH_MODE. Fix: compute loss and grads in one graph with ms.value_and_grad or "
-        "nn.TrainOneStepCell, or run the plain forward in eval mode (set_train(False))."
-    ),
+    PYNATIVE: ("Fix: call set_grad() on the network before the forward, or take loss and grads from one "
+               "ms.value_and_grad call, or train with nn.TrainOneStepCell."),
+    GRAPH: ("Fix: compute loss and grads in one graph with ms.value_and_grad or nn.TrainOneStepCell, or run "
+            "the plain forward in eval mode (set_train(False))."),
 }
 
 
@@ -68,7 +68,7 @@ class BnUpdateCountCheck(ProbedCheck):
         self._train_step_type = mindspore.nn.TrainOneStepCell
 
     def reset(self) -> None:
-        self.steps = 0
+        self.steps = TrainingSteps(self._train_step_type)  # every step, as every check counts them
         self.once = 0
         self.flagged: dict = {}  # (id(owner), api, location) -> finding data
         self._bn_cache: dict = {}  # id(cell) -> (cell, [(path, bn)])
@@ -91,14 +91,14 @@ class BnUpdateCountCheck(ProbedCheck):
         bns = self._batchnorms(cell)
         if not bns:
             return
-        if isinstance(cell, self._train_step_type):
+        if self.steps.is_step_cell(cell):
             # One compiled graph holds forward and grad: one update per step by construction.
-            self.steps += 1
             self.once += len(bns)
             return
         self._open[id(cell)] = _PlainForward(cell, tuple(map(ref_to, args)), bns, self.math.snapshot(bns))
 
     def forward_finished(self, cell: Any, args: tuple, out: Any, failed: Optional[BaseException]) -> None:
+        self.steps.forward_finished(cell, failed)
         plain = self._open.pop(id(cell), None)
         if plain is not None:
             plain.after = self.math.snapshot(plain.bns)
@@ -114,6 +114,7 @@ class BnUpdateCountCheck(ProbedCheck):
             self._paired[id(call)] = (plain, self.math.snapshot(plain.bns))
 
     def grad_finished(self, call: GradCall) -> None:
+        self.steps.grad_finished(call)
         if call.mode == PYNATIVE:
             self._pynative_step(call)
         else:
@@ -126,11 +127,8 @@ class BnUpdateCountCheck(ProbedCheck):
             # The grad reused a recorded forward (set_grad, TrainOneStepCell): that forward
             # was the step's only update.
             bns = self._batchnorms(call.fn) if hasattr(call.fn, "cells_and_names") else []
-            if bns:
-                self.steps += 1
-                self.once += len(bns)
+            self.once += len(bns)
             return
-        self.steps += 1
         owner = call.replayed
         if owner is None:
             self.once += len(ran)
@@ -145,13 +143,10 @@ class BnUpdateCountCheck(ProbedCheck):
         paired = self._paired.pop(id(call), None)
         if paired is None:
             bns = self._batchnorms(call.fn) if hasattr(call.fn, "cells_and_names") else []
-            if bns:
-                self.steps += 1
-                self.once += len(bns)
+            self.once += len(bns)
             return
         plain, before_grad = paired
         after_grad = self.math.snapshot(plain.bns)
-        self.steps += 1
         counts = {}
         for path, bn in plain.bns:
             decay = self.math.decay_from_momentum(getattr(bn, "momentum", None))
@@ -170,7 +165,7 @@ class BnUpdateCountCheck(ProbedCheck):
             entry["counts"][path] = max(n, entry["counts"].get(path, 0))
 
     def report(self, run: TestRun) -> None:
-        run.count(self.steps)
+        run.count(self.steps.count)
         run.count(self.once, unit="BatchNorm cells found updated once")
         for entry in self.flagged.values():
             call, owner, counts = entry["call"], entry["owner"], entry["counts"]
@@ -181,7 +176,8 @@ class BnUpdateCountCheck(ProbedCheck):
             steps = f" (in {entry['steps']} steps)" if entry["steps"] > 1 else ""
             run.emit(
                 f"BatchNorm {shown} moving_mean/moving_variance updated {counts[first]} times in one training "
-                f"step (expected 1){more}{steps}: the {call.api} call at {call.location} {FIX[call.mode]}",
+                f"step (expected 1){more}{steps}: the {call.api} call at {call.location} {CAUSE[call.mode]}",
+                fix=FIX[call.mode],
                 cell=first or describe_cell(owner),
                 updates=counts[first],
                 cells=paths,

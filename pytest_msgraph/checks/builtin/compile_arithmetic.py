@@ -10,19 +10,24 @@ from __future__ import annotations
 from typing import Any, Iterable, Optional
 
 CAUSES = {
-    "scalar_value": "a Python int, float or bool argument took new values; each value is a new graph. "
-                    "Fix: pass a Tensor, or ms.mutable(value).",
-    "shape": "a tensor argument changed shape. Fix: declare the dynamic dimension once with "
-             "cell.set_inputs(Tensor(shape=[None, 4], dtype=...)), or pad or bucket the inputs to a few shapes.",
-    "dtype": "a tensor argument changed dtype. Fix: cast the inputs to one dtype before the call.",
-    "structure": "a tuple or list argument changed length or nesting. Fix: pass a fixed structure "
-                 "(pad the list), or a Tensor.",
-    "new_instance": "identical cells are built anew, and each new instance compiles its own graph. "
-                    "Fix: build the cell once, outside the loop, and call it many times.",
+    "scalar_value": "a Python int, float or bool argument took new values; each value is a new graph.",
+    "shape": "a tensor argument changed shape.",
+    "dtype": "a tensor argument changed dtype.",
+    "structure": "a tuple or list argument changed length or nesting.",
+    "new_instance": "identical cells are built anew, and each new instance compiles its own graph.",
     "new_function": "the grad function (ms.grad / ms.value_and_grad / GradOperation) is built anew on each "
-                    "call, and each one compiles. Fix: build it once, outside the loop.",
+                    "call, and each one compiles.",
     "other": "the arguments look the same; MindSpore compiled again for another reason (a changed "
              "attribute, a new phase).",
+}
+FIXES = {
+    "scalar_value": "Fix: pass a Tensor, or ms.mutable(value).",
+    "shape": "Fix: declare the dynamic dimension once with cell.set_inputs(Tensor(shape=[None, 4], dtype=...)), "
+             "or pad or bucket the inputs to a few shapes.",
+    "dtype": "Fix: cast the inputs to one dtype before the call.",
+    "structure": "Fix: pass a fixed structure (pad the list), or a Tensor.",
+    "new_instance": "Fix: build the cell once, outside the loop, and call it many times.",
+    "new_function": "Fix: build it once, outside the loop.",
 }
 FIRST = "first compile"
 

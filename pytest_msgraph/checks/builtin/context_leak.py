@@ -6,15 +6,9 @@ GRAPH_MODE set in one test silently turns the next test into a graph test.
 """
 from __future__ import annotations
 
-from ...core.modes import Mode
+from ...core.modes import context_value
 from ..findings import TestRun
 from ..frame import Check
-
-
-def _show(key: str, value) -> str:
-    if key == "mode" and value in (0, 1):
-        return Mode(value).name
-    return repr(value)
 
 
 class ContextLeakCheck(Check):
@@ -29,7 +23,8 @@ class ContextLeakCheck(Check):
         if not changes:
             return
         shown = ", ".join(
-            f"{key}={_show(key, after)} (was {_show(key, before)})" for key, (before, after) in sorted(changes.items())
+            f"{key}={context_value(key, after)} (was {context_value(key, before)})"
+            for key, (before, after) in sorted(changes.items())
         )
         advice = (
             "use @pytest.mark.both_modes, or parametrize the test over the mode (msgraph runs a "
@@ -39,7 +34,7 @@ class ContextLeakCheck(Check):
         )
         run.emit(
             f"test left the MindSpore context changed: {shown}; msgraph puts it back for the next test "
-            "(unless ms_restore_context = false). "
-            f"To fix: {advice}.",
+            "(unless ms_restore_context = false).",
+            fix=f"To fix: {advice}.",
             keys=sorted(changes),
         )

@@ -54,9 +54,9 @@ class DoubleForwardCheck(ProbedCheck):
             run.emit(
                 f"{_where(call, cell)} ran its forward {forwards} times for one {call.api} call at "
                 f"{call.location}{repeated}: once in the plain call just before, and again inside the grad, "
-                "because set_grad() was not called, so the grad could not reuse that forward. Fix: call "
-                "set_grad() on the network before the forward, or take loss and grads from one "
-                "ms.value_and_grad call, or train with nn.TrainOneStepCell.",
+                "because set_grad() was not called, so the grad could not reuse that forward.",
+                fix="Fix: call set_grad() on the network before the forward, or take loss and grads from one "
+                    "ms.value_and_grad call, or train with nn.TrainOneStepCell.",
                 cell=path or describe_cell(cell),
                 api=call.api,
                 forwards=forwards,

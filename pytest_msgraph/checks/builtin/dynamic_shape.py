@@ -44,6 +44,7 @@ class ShapeRecorder:
         """Record ``value``'s shapes under ``name``; ``inputs`` are what it was computed from."""
         if self._run is None:
             return
+        self._run.count(unit="values recorded with ms_shapes", check="dynamic_shape")
         _record(self._run, self._calls, name, inputs, value)
 
 
@@ -120,8 +121,8 @@ class DynamicShapeCheck(ProbedCheck):
             where = "; ".join(f"{o['op']} at {', '.join(o['lines'])}" if o["lines"] else o["op"] for o in ops)
             run.emit(
                 f"{name}'s compiled graph has value-dependent output shapes, started by {where}. In GRAPH_MODE "
-                f"that means a recompile per shape, or slow dynamic-shape paths (Ascend). {FIXES}",
-                cell=name,
+                "that means a recompile per shape, or slow dynamic-shape paths (Ascend).",
+                fix=FIXES, cell=name,
                 ops=ops,
             )
 
@@ -129,8 +130,8 @@ class DynamicShapeCheck(ProbedCheck):
         for group in value_dependent_groups(records):
             emit(
                 f"{group['name']} output shape depends on input values: {_variants_text(group['variants'])} "
-                f"({group['mode']}, same inputs {show(group['inputs'])}). {FIXES}",
-                nodeid=group["nodeid"], mode=group["mode"], cell=group["name"],
+                f"({group['mode']}, same inputs {show(group['inputs'])}).",
+                fix=FIXES, nodeid=group["nodeid"], mode=group["mode"], cell=group["name"],
                 variants=[{"nodeid": v["nodeid"], "shape": v["shape"]} for v in group["variants"]],
             )
         for mismatch in mode_mismatches(records):
@@ -138,6 +139,6 @@ class DynamicShapeCheck(ProbedCheck):
             label = f"[{mismatch['variant']}]" if mismatch["variant"] else "the same inputs"
             emit(
                 f"{mismatch['name']} gives output shape {graph} in GRAPH_MODE but {pynative} in PYNATIVE_MODE "
-                f"for {label}: the two modes compute different shapes. {FIXES}",
-                nodeid=mismatch["nodeid"], cell=mismatch["name"], variants=mismatch["variants"],
+                f"for {label}: the two modes compute different shapes.",
+                fix=FIXES, nodeid=mismatch["nodeid"], cell=mismatch["name"], variants=mismatch["variants"],
             )

@@ -138,8 +138,8 @@ class GradChecker:
                 f"{type(cell).__name__}{bprop}: the gradient of input {entry['index']} disagrees with central finite "
                 f"differences of construct ({result.precision}, eps={entry['eps']:g}): largest difference "
                 f"{entry['max_abs']:.3g} along {where}, {entry['analytic']:.6g} against {entry['numeric']:.6g} "
-                f"(rtol={entry['rtol']:g}, atol={entry['atol']:g})."
-                + (" The custom bprop computes another gradient than its construct implies: check its formula (a "
-                   "factor 2 of x*x forgotten shows as exactly this)." if bprop else ""),
+                f"(rtol={entry['rtol']:g}, atol={entry['atol']:g}).",
+                fix=("The custom bprop computes another gradient than its construct implies: check its formula (a "
+                     "factor 2 of x*x forgotten shows as exactly this)." if bprop else None),
                 cell=type(cell).__name__, input=entry["index"], custom_bprop=bool(bprop),
                 max_abs=entry["max_abs"], kind=entry["kind"])

@@ -22,9 +22,9 @@ from ...mindspore_side.probes import PYNATIVE
 from ..findings import TestRun
 from .probed import ProbedCheck
 
-FIX = ("Only PYNATIVE_MODE does this (an op may return its input itself, ops.cast to the same dtype does); "
-       "GRAPH_MODE leaves the caller's tensor alone, so the two modes leave different data behind. "
-       "Fix: copy before writing, e.g. target = ops.cast(label, ms.int32).copy().")
+WHY = ("Only PYNATIVE_MODE does this (an op may return its input itself, ops.cast to the same dtype does); "
+       "GRAPH_MODE leaves the caller's tensor alone, so the two modes leave different data behind.")
+FIX = "Fix: copy before writing, e.g. target = ops.cast(label, ms.int32).copy()."
 
 
 def _argument_names(cell: Any) -> list[str]:
@@ -39,7 +39,7 @@ class InputMutationCheck(ProbedCheck):
     name = "input_mutation"
     description = "a Cell wrote into a Tensor its caller passed in (PYNATIVE_MODE only: the modes leave different data)"
     default_policy = "warn"
-    unit = "cell calls"
+    unit = "PYNATIVE_MODE cell calls"
 
     def session_started(self, mindspore: Any) -> None:
         super().session_started(mindspore)
@@ -76,5 +76,5 @@ class InputMutationCheck(ProbedCheck):
         run.count(self.calls)
         for (cell, position), (name, where) in self.found.items():
             run.emit(f"{cell} wrote into its argument {position} ('{name}') in place, a Tensor the caller passed at "
-                     f"{where}: the caller's '{name}' holds other values after the call. {FIX}",
-                     cell=cell, argument=name, position=position, location=where)
+                     f"{where}: the caller's '{name}' holds other values after the call. {WHY}",
+                     fix=FIX, cell=cell, argument=name, position=position, location=where)

@@ -27,6 +27,7 @@ from typing import Any, Optional
 from ...mindspore_side.probes import GradCall, cell_path, cells_behind, user_location
 from ..findings import TestRun
 from .probed import ProbedCheck
+from .training_steps import TrainingSteps
 
 FLAGS = ("fp16", "bf16", "fp32")
 HALF = {"fp16": "float16", "bf16": "bfloat16"}
@@ -63,25 +64,24 @@ class MixedPrecisionCheck(ProbedCheck):
         self.active = False
 
     def reset(self) -> None:
-        self.steps = 0
+        self.steps = TrainingSteps(self._step_type)
         self._seen: set = set()  # (finding kind, id of the cell) already reported in this test
         self._examined: set = set()  # ids of networks whose cells were looked at in this test
 
     # -- training steps ----------------------------------------------------------------------
     def forward_finished(self, cell: Any, args: tuple, out: Any, failed: Optional[BaseException]) -> None:
-        if failed is not None or not isinstance(cell, self._step_type):
+        if not self.steps.forward_finished(cell, failed):
             return
-        self.steps += 1
         self._examine(cell.network, cell.network.cells_and_names(), cell)
         if str(getattr(out, "dtype", "")) == "Float16":
             self._report("loss_output", cell, f"the training step {type(cell).__name__} returned a Float16 loss: the "
-                         "loss was computed in float16, which overflows easily. Fix: loss.to_float(ms.float32), as "
-                         "the seed guide writes it (a loss cell with no flag computes in the dtype it is fed).")
+                         "loss was computed in float16, which overflows easily.",
+                         "Fix: loss.to_float(ms.float32), as the seed guide writes it (a loss cell with no flag "
+                         "computes in the dtype it is fed).")
 
     def grad_finished(self, call: GradCall) -> None:
-        if call.nested:
+        if not self.steps.grad_finished(call):
             return  # a train-step cell's own grad: examined with the step
-        self.steps += 1
         ran = [entry[0] for entry in call.runs.values()]  # PYNATIVE_MODE: every cell that ran in the grad
         if ran:  # named from the outermost cell that ran (the first one recorded)
             self._examine(call.fn, ((None, cell) for cell in ran), ran[0])
@@ -100,24 +100,24 @@ class MixedPrecisionCheck(ProbedCheck):
             if isinstance(cell, self._batchnorm):
                 where = cell_path(step, cell) or path or type(cell).__name__
                 self._report("batchnorm", cell, f"BatchNorm '{where}' runs in {half} in a training step: it "
-                             "inherited to_float from its parent, and its statistics lose precision in half precision. "
+                             "inherited to_float from its parent, and its statistics lose precision in half precision.",
                              "Fix: for each BatchNorm, cell.to_float(ms.float32) after net.to_float(...), as the seed "
                              "guide does.")
             elif self._is_loss(network, cell):
                 self._report("loss_flag", cell, f"the loss {type(cell).__name__} is under to_float ({half}): it "
-                             "computes in half precision, which overflows easily. Fix: loss.to_float(ms.float32).")
+                             "computes in half precision, which overflows easily.", "Fix: loss.to_float(ms.float32).")
 
     def _is_loss(self, network: Any, cell: Any) -> bool:
         return (self._loss_base and isinstance(cell, self._loss_base)) or cell is getattr(network, "_loss_fn", None)
 
-    def _report(self, kind: str, cell: Any, message: str) -> None:
+    def _report(self, kind: str, cell: Any, message: str, fix: str) -> None:
         if (kind, id(cell)) in self._seen:
             return
         self._seen.add((kind, id(cell)))
-        self.emit(message, cell=type(cell).__name__, kind=kind)
+        self.emit(message, fix=fix, cell=type(cell).__name__, kind=kind)
 
     def report(self, run: TestRun) -> None:
-        run.count(self.steps)
+        run.count(self.steps.count)
 
     # -- custom to_float with amp_level ------------------------------------------------------
     def _wrap_amp(self) -> None:
@@ -147,7 +147,7 @@ class MixedPrecisionCheck(ProbedCheck):
             self._report("amp_level", network,
                          f"amp_level {level!r} on a network with custom to_float flags ({shown}) at "
                          f"{user_location(self.probes.ms_dir)}: {level} rewrites the flags (a custom "
-                         "bn.to_float(ms.float32) is cleared) and its own policy silently replaces yours. The seed "
-                         "guide: with custom mixed precision, do not set amp_level (use O0), or drop the "
-                         "to_float calls.")
+                         "bn.to_float(ms.float32) is cleared) and its own policy silently replaces yours.",
+                         "Fix, as the seed guide says: with custom mixed precision, do not set amp_level (use O0), "
+                         "or drop the to_float calls.")
 

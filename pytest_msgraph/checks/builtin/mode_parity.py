@@ -195,8 +195,9 @@ class ModeParityCheck(ProbedCheck):
             header["mislabelled"] = True
             run.emit(f"this {run.variant} variant ran in {run.mode}: its body sets the mode itself (a "
                      f"set_context(mode=ms.{run.mode}) where mode=mode was meant?), so its pair compares {run.mode} "
-                     f"with {run.mode} and proves nothing about {run.variant}. Fix: set the context from the test's "
-                     "mode argument, or leave set_context out: the plugin starts each variant in its mode.",
+                     f"with {run.mode} and proves nothing about {run.variant}.",
+                     fix="Fix: set the context from the test's mode argument, or leave set_context out: the plugin "
+                         "starts each variant in its mode.",
                      ran_in=run.mode, labelled=run.variant)
         if run.variant == "PYNATIVE_MODE":
             self._waiting[key] = {**side, "params": self.params}

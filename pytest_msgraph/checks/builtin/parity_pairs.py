@@ -135,7 +135,7 @@ def _calls(graph: dict[str, Any], pynative: dict[str, Any], header: dict[str, An
         g_count = p_count = min(failed)  # compare only up to the first failed call
     elif g_count != p_count:
         found.append(_finding(GRAPH, f"GRAPH_MODE made {g_count} top-level Cell call(s), PYNATIVE_MODE {p_count}: the "
-                              f"two variants took different paths. {USUAL_CAUSES}", graph_calls=g_count,
+                              "two variants took different paths.", fix=USUAL_CAUSES, graph_calls=g_count,
                               pynative_calls=p_count))
     for index in range(min(g_count, p_count)):
         g, p = g_calls[index], p_calls[index]
@@ -146,8 +146,8 @@ def _calls(graph: dict[str, Any], pynative: dict[str, Any], header: dict[str, An
             continue
         path, diff = first
         where = f"{g['cell']} call {index + 1}" + (f", {path}" if path else "")
-        found.append(_finding(wrong_side(diff, g), f"{where}: {diff['text']} {cause(header, g, diff)}".strip(),
-                              cell=g["cell"], call=index + 1, output=path,
+        found.append(_finding(wrong_side(diff, g), f"{where}: {diff['text']}",
+                              fix=cause(header, g, diff) or None, cell=g["cell"], call=index + 1, output=path,
                               difference={k: v for k, v in diff.items() if k != "text"}))
     return found
 
@@ -166,7 +166,7 @@ def _grads(graph: dict[str, Any], pynative: dict[str, Any], header: dict[str, An
     for index, g, _, name, diff in _differing(graph, pynative, "grads", header):
         what = f"gradient of {name}" if name else "gradients"
         found.append(_finding(wrong_side(diff, g), f"{g['api']} call {index + 1} at {g['location']}, {what}: "
-                              f"{diff['text']} {cause(header, g, diff)}".strip(), gradient=name, call=index + 1,
+                              f"{diff['text']}", fix=cause(header, g, diff) or None, gradient=name, call=index + 1,
                               difference={k: v for k, v in diff.items() if k != "text"}))
     return found
 
@@ -178,7 +178,7 @@ def _steps(graph: dict[str, Any], pynative: dict[str, Any], header: dict[str, An
                      if _leaf_difference(g_leaf, leaf, header) is not None] if name else []
         more = f" ({len(differing)} parameters differ then)" if len(differing) > 1 else ""
         return [_finding(wrong_side(diff, g), f"parameter '{name}' after training step {index + 1} ({g['cell']}), the "
-                         f"first step where the modes part{more}: {diff['text']} {cause(header, g, diff)}".strip(),
-                         parameter=name, step=index + 1, parameters=differing,
+                         f"first step where the modes part{more}: {diff['text']}",
+                         fix=cause(header, g, diff) or None, parameter=name, step=index + 1, parameters=differing,
                          difference={k: v for k, v in diff.items() if k != "text"})]
     return []

@@ -12,7 +12,7 @@ from __future__ import annotations
 from ...core.signatures import show
 from ..findings import TestRun
 from ..frame import Check
-from .compile_arithmetic import CAUSES, recompiled_groups
+from .compile_arithmetic import CAUSES, FIXES, recompiled_groups
 
 DEFAULT_THRESHOLD = 3
 
@@ -34,6 +34,7 @@ class RecompileCheck(Check):
                 f"({group['seconds']:.2f} s compiling), "
                 f"last at {group['location']}; cause {group['cause']}: {CAUSES[group['cause']]} "
                 f"First argument signatures: {shown}.",
-                cell=group["cell"], compiles=group["compiles"], cause=group["cause"], seconds=group["seconds"],
+                fix=FIXES.get(group["cause"]), cell=group["cell"], compiles=group["compiles"], cause=group["cause"],
+                seconds=group["seconds"],
                 signatures=group["signatures"], location=group["location"],
             )

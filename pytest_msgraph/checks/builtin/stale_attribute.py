@@ -47,7 +47,7 @@ class StaleAttributeCheck(ProbedCheck):
     name = "stale_attribute"
     description = "a Python attribute construct reads changed after GRAPH_MODE compiled it; the graph keeps the old"
     default_policy = "error"
-    unit = "graph calls"
+    unit = "GRAPH_MODE calls"
 
     def watches(self, run: TestRun) -> bool:
         return True  # GRAPH_MODE calls only, decided per call: a test may switch modes
@@ -96,5 +96,5 @@ class StaleAttributeCheck(ProbedCheck):
         for (_, (path, owner, attr)), (what, old, new, where) in self.found.items():
             inside = f" (at '{path}')" if path else ""
             run.emit(f"`{owner}.{attr}`{inside} changed {old!r} → {new!r} after GRAPH_MODE compiled {what} at "
-                     f"{where}; the graph still uses {old!r}, while PYNATIVE_MODE reads {new!r}. {FIX}",
-                     cell=owner, attribute=attr, path=path, compiled_with=old, now=new, compiled_at=where)
+                     f"{where}; the graph still uses {old!r}, while PYNATIVE_MODE reads {new!r}.",
+                     fix=FIX, cell=owner, attribute=attr, path=path, compiled_with=old, now=new, compiled_at=where)

@@ -1,0 +1,42 @@
+"""What the plugin says at the top of a run: the header line, and a line once collection is done."""
+from __future__ import annotations
+
+import pytest
+
+from ..core.environment import mindspore_version
+from ..reports.terminal_text import plural
+from .adoption import adopted_argument
+from .pairing import pair_key
+from .state import PluginState
+from .variants import variant_mode
+
+
+def header(state: PluginState) -> str:
+    s = state.settings
+    device = state.device or "default"
+    if state.ms is not None and state.ms.device_id is not None:
+        device += f":{state.ms.device_id}"
+    elif s.device_id is not None:
+        device += f" (device id {s.device_id})"
+    if state.device_skip_reason is not None:
+        device += " (unavailable on this runner: every test skipped)"
+    jit = f", jit level {s.jit_level}" if s.jit_level else ""
+    return (
+        f"msgraph: mindspore {mindspore_version()}, device {device}, "
+        f"modes {','.join(m.name for m in s.modes)} (both_modes: {s.both_modes}){jit}, seed {s.seed}"
+    )
+
+
+def after_collection(items: list[pytest.Item], state: PluginState) -> list[str]:
+    """The mode pairs collected (and how many were adopted), and the tests an unavailable device skips."""
+    lines = []
+    pairs = {pair_key(item): adopted_argument(item) is not None for item in items if variant_mode(item) is not None}
+    if pairs:
+        adopted = sum(pairs.values())
+        adopted_items = sum(adopted_argument(item) is not None for item in items if variant_mode(item) is not None)
+        taken = f"; adopted {adopted_items} parametrized tests as {plural(adopted, 'pair')}" if adopted else ""
+        lines.append(f"msgraph: {plural(len(pairs), 'mode pair')}{taken}")
+    if state.device_skip_reason is not None and items:
+        lines.append(f"msgraph: {state.device} unavailable on this runner: {plural(len(items), 'test')} skipped "
+                     "(--ms-device-unavailable=skip)")
+    return lines
