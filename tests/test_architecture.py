@@ -32,7 +32,8 @@ MAY_IMPORT = {
 # Modules that import neither pytest nor MindSpore (nor torch): unit-tested directly, usable anywhere.
 PURE = ("core/*.py", "checks/frame.py", "checks/findings.py", "checks/builtin/*_arithmetic.py",
         "reports/matrix.py", "reports/validation.py", "reports/results.py", "reports/terminal_text.py",
-        "reports/summary.py", "reports/annotations.py", "reports/junit.py", "lint/rules.py", "lint/cli.py")
+        "reports/summary.py", "reports/annotations.py", "reports/junit.py", "lint/rules.py", "lint/cli.py",
+        "lint/messages.py", "lint/per_call.py", "lint/nn_classes.py", "lint/visitor.py")
 FRAMEWORKS = ("pytest", "_pytest", "mindspore", "torch", "pluggy")
 
 
@@ -163,8 +164,12 @@ def test_no_module_is_over_300_lines():
 # -- public names that must keep working, whatever the layout -------------------------------------------------
 
 def test_public_python_names():
-    from pytest_msgraph import Check, CheckRegistry, Finding, Mode, MsGraphWarning, TestRun
+    from pytest_msgraph import Check, CheckRegistry, EventCheck, Finding, Mode, MsGraphWarning, TestRun
     from pytest_msgraph.torch_bridge import copy_weights
+
+    assert issubclass(EventCheck, Check)
+    for event in ("cell_called", "grad_called", "gradients_computed", "compiled", "reset", "report"):
+        assert callable(getattr(EventCheck, event))
 
     assert issubclass(MsGraphWarning, pytest.PytestWarning)
     assert callable(copy_weights) and Check and CheckRegistry and Finding and TestRun

@@ -97,6 +97,52 @@ def test_chooses_its_own_mode(mode):
     assert len(run.report["tests"]) == 3
 
 
+def test_both_modes_all_skips_the_graph_twin_of_a_test_that_made_no_mindspore_call(pytester, run_pytest,
+                                                                                     net_source):
+    """Plain Python and eager ops run alike in both modes; a Cell, an ms.jit function or a grad does not."""
+    pytester.makepyfile(net_source + '''
+def test_plain_python():
+    assert sorted([3, 1, 2]) == [1, 2, 3]
+
+def test_eager_ops_only():
+    assert ops.add(ones(1, 3), ones(1, 3)).shape == (1, 3)
+
+def test_a_cell():
+    Net()(ones(1, 3))
+
+@ms.jit
+def doubled(x):
+    return x * 2
+
+def test_a_jit_function():
+    doubled(ones(1, 3))
+
+def squares(x):
+    return (x * x).sum()
+
+def test_a_grad():
+    ms.grad(squares)(ones(1, 3))
+
+@pytest.mark.both_modes
+def test_marked_runs_both_anyway():
+    pass
+
+def test_fails_without_mindspore():
+    assert False
+''')
+    run = run_pytest("--ms-both-modes=all", "-rs")
+    outcomes = {nodeid.split("::")[1]: outcome for nodeid, outcome in run.outcomes().items()}
+    skipped = {name for name, outcome in outcomes.items() if outcome == "skipped"}
+    assert skipped == {"test_plain_python[GRAPH_MODE]", "test_eager_ops_only[GRAPH_MODE]",
+                       "test_fails_without_mindspore[GRAPH_MODE]"}
+    assert outcomes["test_fails_without_mindspore[PYNATIVE_MODE]"] == "failed"
+    assert all(outcomes[f"{name}[{mode}]"] == "passed" for mode in ("GRAPH_MODE", "PYNATIVE_MODE")
+               for name in ("test_a_cell", "test_a_jit_function", "test_a_grad", "test_marked_runs_both_anyway"))
+    said = [line for line in run.stdout().splitlines() if line.startswith("SKIPPED")
+            and "msgraph: its PYNATIVE_MODE twin made no Cell, ms.jit or grad call" in line]
+    assert len(said) == 3
+
+
 def test_both_modes_with_arguments_is_a_collection_error(pytester, run_pytest):
     pytester.makepyfile('''
 import pytest

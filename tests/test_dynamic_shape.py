@@ -237,3 +237,113 @@ def test_a_long_loop_sends_a_bounded_number_of_records():
     recorder.record("loss", np.zeros((1,)), inputs=np.zeros((2, 3)))  # a new shape is always kept
     calls = [r["call"] for r in run.records["dynamic_shape"]]
     assert calls == list(range(_CALLS_KEPT)) + [1000]
+
+
+def test_settings_anywhere_in_the_cell_tree_make_another_cell(pytester):
+    """tests/st/nn's false alarms: an inner loss's reduction, a padding tuple, an inner primitive's
+    keep_dims. The value-dependent ops of tests/st/tensor (argwhere, bincount) are still found."""
+    pytester.makepyfile('''
+import numpy as np
+import pytest
+from mindspore import nn, ops, Tensor
+
+
+class LossNet(nn.Cell):
+    def __init__(self, reduction):
+        super().__init__()
+        self.loss = nn.L1Loss(reduction=reduction)
+
+    def construct(self, x, y):
+        return self.loss(x, y)
+
+
+class Mean(nn.Cell):
+    def __init__(self, keep_dims):
+        super().__init__()
+        self.mean = ops.ReduceMean(keep_dims=keep_dims)
+
+    def construct(self, x):
+        return self.mean(x, 1)
+
+
+class ArgWhere(nn.Cell):
+    def construct(self, x):
+        return x.argwhere()
+
+
+class BinCount(nn.Cell):
+    def construct(self, x):
+        return ops.bincount(x)
+
+
+X = Tensor(np.ones((2, 3), np.float32))
+
+
+@pytest.mark.both_modes
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+def test_l1(reduction):
+    LossNet(reduction)(X, X * 2)
+
+
+@pytest.mark.both_modes
+@pytest.mark.parametrize("padding", [(1, 1, 2, 2), (0, 0, 1, 1)])
+def test_pad(padding):
+    nn.ReflectionPad2d(padding)(Tensor(np.ones((1, 1, 3, 3), np.float32)))
+
+
+@pytest.mark.both_modes
+@pytest.mark.parametrize("keep_dims", [True, False])
+def test_mean(keep_dims):
+    Mean(keep_dims)(X)
+
+
+@pytest.mark.parametrize("values", [[0, 1, 0, 2], [3, 1, 5, 2]])
+def test_argwhere(values):
+    ArgWhere()(Tensor(np.array(values, np.float32)))
+
+
+@pytest.mark.parametrize("values", [[0, 1, 0, 2], [3, 1, 5, 2]])
+def test_bincount(values):
+    BinCount()(Tensor(np.array(values, np.int32)))
+''')
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--ms-report=r.json")
+    assert result.ret == 0, result.stdout.str()
+    report = json.loads((pytester.path / "r.json").read_text())
+    flagged = sorted(f["cell"] for f in report["findings"] if f["check"] == "dynamic_shape" and f.get("variants"))
+    assert flagged == ["ArgWhere", "BinCount"]
+
+
+CONFIGURATIONS = '''
+import mindspore as ms
+from pytest_msgraph.mindspore_side.cell_config import base_attributes, digest
+
+base = base_attributes(ms)
+
+
+class Wrap(ms.nn.Cell):
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+
+def same(a, b):
+    return digest(a, base) == digest(b, base)
+
+
+assert same(Wrap(ms.nn.L1Loss("none")), Wrap(ms.nn.L1Loss("none")))
+assert not same(Wrap(ms.nn.L1Loss("none")), Wrap(ms.nn.L1Loss("mean")))
+assert not same(ms.nn.ReflectionPad2d((1, 1, 2, 2)), ms.nn.ReflectionPad2d((0, 0, 1, 1)))
+assert not same(Wrap(ms.ops.ReduceMean(keep_dims=True)), Wrap(ms.ops.ReduceMean(keep_dims=False)))
+assert same(ms.nn.Dense(3, 2), ms.nn.Dense(3, 2))
+assert not same(ms.nn.Dense(3, 2), ms.nn.Dense(3, 4))
+print("ok")
+'''
+
+
+def test_configuration_covers_the_tree_lists_and_primitives():
+    """In a subprocess: MindSpore imported in this worker would not survive pytester's unloading."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", CONFIGURATIONS], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stderr[-2000:]

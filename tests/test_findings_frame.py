@@ -206,4 +206,4 @@ def test_user_code():
     assert list(run.outcomes().values()) == ["passed"]
     [crash] = run.findings("fragile")
     assert crash["crashed"] is True
-    assert "check 'fragile' crashed in test_finished (KeyError: 'boom in the probe'" in crash["message"]
+    assert "check 'fragile' crashed in forward_finished (KeyError: 'boom in the probe'" in crash["message"]

@@ -38,7 +38,30 @@ def test_each_trap_is_named_with_its_cause(run):
         # The twin compiled those graphs first (the jit cache is process-wide); they count all the same.
         "test_jit_int_arg[GRAPH_MODE]": "scalar_value",
         "test_max_compiles[GRAPH_MODE]": "scalar_value",
+        "test_jit_closure_per_step[GRAPH_MODE]": "new_instance",
+        "test_jit_closure_per_step[PYNATIVE_MODE]": "new_instance",
+        "test_dtypes_change[GRAPH_MODE]": "dtype",
+        "test_dtypes_change[PYNATIVE_MODE]": "dtype",
+        "test_argument_count_changes[GRAPH_MODE]": "arguments",
+        "test_argument_count_changes[PYNATIVE_MODE]": "arguments",
     }
+
+
+def _message(report, test):
+    [finding] = [f for f in report["findings"] if f["check"] == "recompile" and f["nodeid"].endswith(test)]
+    return finding["message"]
+
+
+def test_causes_are_worded_for_what_was_compiled(run):
+    _, report = run
+    closure = _message(report, "test_jit_closure_per_step[GRAPH_MODE]")
+    assert "jit function is built anew" in closure and "apply ms.jit once" in closure
+    assert "identical cells" not in closure
+    assert "identical cells are built anew" in _message(report, "test_new_cell_per_step[GRAPH_MODE]")
+    dtypes = _message(report, "test_dtypes_change[GRAPH_MODE]")
+    assert "((2, 4) Float32,); ((2, 4) Float16,); ((2, 4) Float64,)" in dtypes
+    counts = _message(report, "test_argument_count_changes[GRAPH_MODE]")
+    assert "number of arguments changed" in counts and "tuple or list" not in counts
 
 
 def test_findings_carry_the_json_fields(run):
@@ -56,7 +79,7 @@ def test_look_alikes_are_not_findings(run):
     _, report = run
     flagged = set(_causes(report))
     for clean in ("test_tensor_lr", "test_mutable_lr", "test_set_inputs", "test_grad_built_once", "test_two_shapes",
-                  "test_train_one_step", "test_built_differently"):
+                  "test_train_one_step", "test_built_differently", "test_three_lambdas"):
         assert not any(name.startswith(clean) for name in flagged), clean
 
 
@@ -143,3 +166,5 @@ def test_groups_and_causes_from_events():
     assert recompiled_groups(grads, 3)[0]["cause"] == "new_function"
     apart = [event(i, same, group=f"g{i}") for i in range(3)]  # built differently: three groups
     assert recompiled_groups(apart, 3) == []
+    counts = [event(0, same * n) for n in (1, 2, 3)]
+    assert [e["cause"] for e in with_causes(counts)][1:] == ["arguments", "arguments"]

@@ -43,7 +43,8 @@ class CheckRunner:
                 checks.remove(check)
                 where = traceback.extract_tb(exc.__traceback__)[-1]
                 run.emit(
-                    f"check {check.name!r} crashed in {method} ({type(exc).__name__}: {exc}, "
+                    f"check {check.name!r} crashed in {getattr(exc, 'msgraph_event', method)} "
+                    f"({type(exc).__name__}: {exc}, "
                     f"at {where.filename}:{where.lineno}); this is a failure of the check, not "
                     f"of the test. Turn it off with --ms-check {check.name}=off while it is fixed.",
                     crashed=True,

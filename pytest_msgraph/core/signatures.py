@@ -29,18 +29,19 @@ def signature(value: Any, keep_values: bool) -> Any:
     return {"type": type(value).__name__}
 
 
-def show(sig: Any) -> str:
-    """(4, 4) for one tensor; ((4,), (3, 4)) for a tuple of them."""
+def show(sig: Any, dtypes: bool = False) -> str:
+    """(4, 4) for one tensor; ((4,), (3, 4)) for a tuple of them; (4, 4) Float32 with ``dtypes``."""
     if isinstance(sig, list):
-        inner = ", ".join(show(s) for s in sig)
+        inner = ", ".join(show(s, dtypes) for s in sig)
         return f"({inner},)" if len(sig) == 1 else f"({inner})"
     if isinstance(sig, dict) and "shape" in sig:
         dims = ", ".join(str(d) for d in sig["shape"])
-        return f"({dims},)" if len(sig["shape"]) == 1 else f"({dims})"
+        shape = f"({dims},)" if len(sig["shape"]) == 1 else f"({dims})"
+        return f"{shape} {sig.get('dtype')}" if dtypes else shape
     if isinstance(sig, dict) and "type" in sig:
         return repr(sig["value"]) if "value" in sig else sig["type"]
     if isinstance(sig, dict):
-        return "{" + ", ".join(f"{k}: {show(v)}" for k, v in sig.items()) + "}"
+        return "{" + ", ".join(f"{k}: {show(v, dtypes)}" for k, v in sig.items()) + "}"
     return str(sig)
 
 

@@ -15,7 +15,7 @@ from typing import Any, Callable
 import pytest
 
 from ..checks.findings import OFF, Finding, TestRun
-from .rules import FIXES, UnreadableSource, lint_file
+from .rules import UnreadableSource, lint_file
 
 CHECK = "graph_syntax"
 
@@ -53,7 +53,7 @@ class LintItem(pytest.Item):
         run = TestRun(self.nodeid, None, None, self).bind(CHECK, policy, "files")
         run.count()
         for finding in lint_file(self.path):
-            run.emit(f"{finding.rule} {finding.message}", fix=FIXES[finding.rule], cell=finding.cell, path=finding.path,
+            run.emit(f"{finding.rule} {finding.message}", fix=finding.fix, cell=finding.cell, path=finding.path,
                      line=finding.line, col=finding.col, rule=finding.rule)
         failing = session.publish(self, run)  # policy error, or warnings a filter made errors: all shown
         if failing:

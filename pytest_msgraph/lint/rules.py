@@ -12,52 +12,12 @@ import dataclasses
 import re
 import tokenize
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 from ..core.graph_code import Function, graph_methods
+from .messages import DIAGNOSES, FIXES, MSG006_ERRORS, RULES
+from .visitor import GraphCodeVisitor, dotted
 
-_DIAGNOSES = {
-    "MSG001": "try/except in graph code: GRAPH_MODE rejects the statement at compile time "
-              "(RuntimeError: Unsupported statement 'Try').",
-    "MSG002": "{name}() in graph code: GRAPH_MODE cannot compile numpy/scipy. On a tensor it runs "
-              "through the Python fallback under the default LAX syntax (outside the graph, no gradient) "
-              "and is a compile error under STRICT; on constants it runs once, at compile time.",
-    "MSG003": "{name}() in graph code: in GRAPH_MODE numpy draws once, at compile time, and the graph "
-              "reuses those numbers on every call (PYNATIVE_MODE draws anew).",
-    "MSG004": "{name} in graph code: threads and processes do not exist in a graph; in GRAPH_MODE the "
-              "body runs once, at compile time.",
-    "MSG005": ".asnumpy() in graph code: GRAPH_MODE rejects it under STRICT syntax; under LAX it runs "
-              "through the Python fallback and cuts the gradient.",
-    "MSG006": "{name}'s first parameter is {first!r}, not 'self': PYNATIVE_MODE runs it, GRAPH_MODE fails under "
-              "both syntax levels with a misleading 'TypeError: {error}'.",
-    "MSG007": "{name}(...) builds a {what} inside graph code. {effect}",
-}
-# Each rule's advice, apart: the summary prints it once per rule, not once per finding.
-FIXES = {
-    "MSG001": "Check the condition with ops before the call, or handle the error outside construct.",
-    "MSG002": "Use mindspore.ops or Tensor methods, or compute the constant in __init__.",
-    "MSG003": "Use MindSpore's random ops (ops.standard_normal, ops.uniform, nn.Dropout).",
-    "MSG004": "Keep concurrency outside the network.",
-    "MSG005": "Keep the computation in Tensor ops.",
-    "MSG006": "Name it self.",
-    "MSG007": "Build it in __init__ and call it in construct (the seed guide: no custom types in graph code).",
-}
-RULES = {rule: f"{text} {FIXES[rule]}" for rule, text in _DIAGNOSES.items()}
-# MSG006: what GRAPH_MODE says, as measured on MindSpore 2.10 (both syntax levels).
-_MSG006_ERRORS = {
-    "construct": "The parameters number of the function is 2, but the number of provided arguments is 1",
-    "bprop": "The number of parameter of this primal function is 1, but the number of parameters of bprop is 2",
-}
-# MSG007's effect, as measured on MindSpore 2.10 for each kind of class.
-_BUILT_EFFECTS = {
-    "Cell": "Its parameters are never trained (not in trainable_params()); PYNATIVE_MODE draws new random weights "
-            "on every call, GRAPH_MODE once at compile time, so the two modes compute different things; built "
-            "from a tensor (the seed's nn.Dense(x)) it is a TypeError in GRAPH_MODE.",
-    "class": "Under the default LAX syntax GRAPH_MODE runs it through the Python fallback (outside the graph); under "
-             "STRICT it fails when given a tensor ('the inputs should be constant').",
-}
-_NUMPY_MODULES = ("numpy", "scipy")
-_THREAD_MODULES = ("threading", "multiprocessing", "concurrent")
 _JIT_NAMES = ("jit", "ms_function")
 _SUPPRESS = re.compile(r"#\s*msgraph:\s*ignore(?:\[([A-Z0-9_,\s]+)\])?")
 
@@ -70,20 +30,14 @@ class LintFinding:
     rule: str
     cell: str  # the class (or function) whose graph code it is in
     message: str
+    fix: str = ""  # FIXES[rule] unless the finding needs another
+
+    def __post_init__(self) -> None:
+        if not self.fix:
+            object.__setattr__(self, "fix", FIXES[self.rule])
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.col}: {self.rule} {self.message}"
-
-
-def _dotted(node: ast.AST) -> str:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return ""
 
 
 def _module_aliases(tree: ast.Module) -> dict[str, str]:
@@ -100,67 +54,57 @@ def _module_aliases(tree: ast.Module) -> dict[str, str]:
     return aliases
 
 
-class _GraphCodeVisitor(ast.NodeVisitor):
-    """Collects findings in one graph function body."""
-
-    def __init__(self, aliases: dict[str, str], report: Callable[[ast.AST, str, dict[str, Any]], None],
-                 module_classes: dict[str, bool]) -> None:
-        self.aliases = aliases
-        self.report = report
-        self.module_classes = module_classes  # classes defined in this file: name -> is a Cell
-
-    def built_class(self, func: ast.AST, qualified: str) -> Optional[str]:
-        """'Cell' or 'class' when the call builds one (a class of this file, or mindspore.nn's); else None."""
-        if isinstance(func, ast.Name) and func.id in self.module_classes:
-            return "Cell" if self.module_classes[func.id] else "class"
-        name = qualified.rpartition(".")[2]
-        if qualified.startswith("mindspore.nn.") and name[:1].isupper():
-            return "Cell"
-        return None
-
-    def _qualified(self, node: ast.AST) -> str:
-        dotted = _dotted(node)
-        root, _, rest = dotted.partition(".")
-        module = self.aliases.get(root)
-        return f"{module}.{rest}".rstrip(".") if module else ""
-
-    def visit_Try(self, node: ast.AST) -> None:
-        self.report(node, "MSG001", {})
-        self.generic_visit(node)
-
-    visit_TryStar = visit_Try
-
-    def visit_Call(self, node: ast.Call) -> None:
-        qualified = self._qualified(node.func)
-        top = qualified.split(".")[0]
-        shown = _dotted(node.func)
-        built = self.built_class(node.func, qualified)
-        if built is not None:
-            self.report(node, "MSG007", {"name": shown, "what": "Cell" if built == "Cell" else "user-defined class",
-                                         "effect": _BUILT_EFFECTS[built]})
-        elif top in _NUMPY_MODULES:
-            self.report(node, "MSG003" if ".random" in f".{qualified}" else "MSG002", {"name": shown})
-        elif top in _THREAD_MODULES:
-            self.report(node, "MSG004", {"name": shown})
-        elif isinstance(node.func, ast.Attribute) and node.func.attr == "asnumpy":
-            self.report(node, "MSG005", {})
-        self.generic_visit(node)
+def _class_kinds(tree: ast.Module) -> dict[str, str]:
+    """This file's classes: name -> "Cell", "exception" or "class" (bases of the file count too)."""
+    kinds: dict[str, str] = {}
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        kinds[node.name] = "class"
+        for base in node.bases:
+            name = dotted(base).split(".")[-1]
+            if name.endswith("Cell") or kinds.get(name) == "Cell":
+                kinds[node.name] = "Cell"
+            elif name.endswith(("Error", "Exception", "Warning")) or kinds.get(name) == "exception":
+                kinds[node.name] = "exception"
+    return kinds
 
 
 def _is_cell_class(node: ast.ClassDef, cells: set[Any]) -> bool:
     for base in node.bases:
-        name = _dotted(base)
+        name = dotted(base)
         if name.split(".")[-1].endswith("Cell") or name in cells:
             return True
     return False
 
 
-def _is_jit(node: Function) -> bool:
-    for decorator in node.decorator_list:
-        target = decorator.func if isinstance(decorator, ast.Call) else decorator
-        if _dotted(target).split(".")[-1] in _JIT_NAMES:
-            return True
-    return False
+def _names_jit(node: ast.AST) -> bool:
+    """``ms.jit``, ``jit``, ``ms.jit(...)`` or ``functools.partial(ms.jit, ...)``."""
+    if isinstance(node, ast.Call):
+        if dotted(node.func).split(".")[-1] == "partial" and node.args:
+            return _names_jit(node.args[0])
+        node = node.func
+    return dotted(node).split(".")[-1] in _JIT_NAMES
+
+
+def _jitted_by_call(tree: ast.Module) -> set[str]:
+    """Functions turned into graphs by a call rather than a decorator: ``fast = ms.jit(plain)``."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _names_jit(node.func) and not isinstance(node.func, ast.Call):
+            keywords = [k.value for k in node.keywords if k.arg in ("fn", "function")]
+            target = node.args[0] if node.args else (keywords[0] if keywords else None)
+            if isinstance(target, ast.Name):
+                names.add(target.id)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Call) and _names_jit(node.func):
+            # functools.partial(ms.jit, ...)(plain) and ms.jit(jit_level="O1")(plain)
+            if node.args and isinstance(node.args[0], ast.Name):
+                names.add(node.args[0].id)
+    return names
+
+
+def _is_jit(node: Function, by_call: set[str]) -> bool:
+    return node.name in by_call or any(_names_jit(d) for d in node.decorator_list)
 
 
 def _suppressed(lines: list[str], line: int, rule: str) -> bool:
@@ -188,28 +132,34 @@ def lint_source(source: str, path: str) -> list[LintFinding]:
                                "the lint checks nothing in a file Python cannot parse") from None
     lines = source.splitlines()
     aliases = _module_aliases(tree)
+    module_classes = _class_kinds(tree)
+    by_call = _jitted_by_call(tree)
     findings: list[LintFinding] = []
     cells: set[Any] = set()
+    scanned: set[int] = set()  # a construct decorated with @ms.jit is one graph function, linted once
 
-    def scan(function: Function, owner: str) -> None:
-        def report(node: Any, rule: str, values: dict[str, Any]) -> None:  # any node with a position
+    def scan(function: Function, owner: str, is_construct: bool) -> None:
+        if id(function) in scanned:
+            return
+        scanned.add(id(function))
+
+        def report(node: Any, rule: str, values: dict[str, Any], fix: Optional[str] = None) -> None:
             if not _suppressed(lines, node.lineno, rule):
                 findings.append(LintFinding(path, node.lineno, node.col_offset + 1, rule, owner,
-                                            RULES[rule].format(**values)))
-        visitor = _GraphCodeVisitor(aliases, report, module_classes)
-        for statement in function.body:
-            visitor.visit(statement)
+                                            RULES[rule].format(**values) if fix is None
+                                            else f"{DIAGNOSES[rule].format(**values)} {fix}", fix or ""))
+        GraphCodeVisitor(function, aliases, report, module_classes, is_construct).visit_root(function)
 
-    module_classes = {node.name: _is_cell_class(node, set()) for node in tree.body if isinstance(node, ast.ClassDef)}
     for node in ast.walk(tree):
         if isinstance(node, ast.ClassDef) and _is_cell_class(node, cells):
             cells.add(node.name)
             for method in graph_methods(node):
                 if method.name in ("construct", "bprop"):
                     _check_first_parameter(method, node.name, lines, findings, path)
-                scan(method, node.name)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _is_jit(node):
-            scan(node, node.name)
+                scan(method, node.name, method.name == "construct")
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _is_jit(node, by_call):
+            scan(node, node.name, False)
     return sorted(set(findings), key=lambda f: (f.line, f.col, f.rule))
 
 
@@ -217,12 +167,12 @@ def _check_first_parameter(method: Function, owner: str, lines: list[str], findi
                            path: str) -> None:
     """MSG006: construct/bprop whose first parameter is not self."""
     params = method.args.posonlyargs + method.args.args
-    static = any(_dotted(d) == "staticmethod" for d in method.decorator_list)
+    static = any(dotted(d) == "staticmethod" for d in method.decorator_list)
     if static or not params or params[0].arg == "self" or _suppressed(lines, method.lineno, "MSG006"):
         return
     findings.append(LintFinding(path, method.lineno, method.col_offset + 1, "MSG006", owner,
                                 RULES["MSG006"].format(name=f"{owner}.{method.name}", first=params[0].arg,
-                                                       error=_MSG006_ERRORS[method.name])))
+                                                       error=MSG006_ERRORS[method.name])))
 
 
 def lint_file(path: Path) -> list[LintFinding]:

@@ -53,6 +53,9 @@ def setup(item: pytest.Item, state: PluginState) -> None:
         item.stash[PLATFORM_SKIPPED] = reason.startswith(PLATFORM_SKIP_PREFIX)
         # Reported at the test's own location, as a skip mark would be.
         raise pytest.skip.Exception(reason, _use_item_location=True)
+    idle = state.idle_twins.skip_reason(item)
+    if idle:
+        raise pytest.skip.Exception(idle, _use_item_location=True)
     variant = variant_mode(item)
     started_from = state.ms.begin_test(item.nodeid, variant)
     mode = variant if variant is not None else state.ms.current_mode()
@@ -74,25 +77,27 @@ def call(item: pytest.Item, state: PluginState):
     if ist is None:
         return (yield)
     state.runner.notify(ist.checks, "test_started", ist.run)
+    usage = state.idle_twins.watch(item, _session(state).ms)
     compiles = _session(state).compiles
     log = compiles.start() if compiles is not None else None
     try:
         result = yield
     except BaseException:
-        _finish_call(item, state, ist, log)
+        _finish_call(item, state, ist, log, usage)
         raise
-    _fail_on(_finish_call(item, state, ist, log))
+    _fail_on(_finish_call(item, state, ist, log, usage))
     _enforce_max_compiles(item, ist.run, state)
     return result
 
 
-def _finish_call(item: pytest.Item, state: PluginState, ist: ItemState, log: Any) -> list:
+def _finish_call(item: pytest.Item, state: PluginState, ist: ItemState, log: Any, usage: Any = None) -> list:
     session = _session(state)
     if log is not None and session.compiles is not None:
         session.compiles.stop(log)
         # A fixture's own graphs (ms_gradcheck, torch_parity) count in no budget, but they are graph code run.
         ist.run.compile_events = with_causes([e for e in log.events if not e.get("hidden")])
         ist.run.fixture_graphs = sum(bool(e.get("hidden")) for e in log.events)
+    state.idle_twins.finished(item, usage, log.events if log is not None else None)
     # Report the mode the test ran in: an unmarked test may switch modes itself, and a variant
     # whose body sets another mode than its own (set_context(mode=ms.GRAPH_MODE) for mode=mode) too.
     ist.run.mode = _ran_in(session.current_mode(), ist.run.compile_events).name

@@ -13,6 +13,7 @@ from ..mindspore_side.device import DeviceUnavailable, ensure_available
 from ..mindspore_side.session import MindSporeSession
 from ..reports.results import Results
 from .collection_context import CollectionContextWatcher
+from .idle_twins import IdleTwins
 from .late_failures import fail_tests
 from .options import Settings, read_settings
 from .warning import warn_at
@@ -44,6 +45,7 @@ class PluginState:
         # {pair name: exception type} of PYNATIVE_MODE variants that failed in this process,
         # so that the GRAPH_MODE twin's compile-failure advice is given only where it applies.
         self.eager_failures: dict[str, str] = {}
+        self.idle_twins = IdleTwins(settings.both_modes)
         # Errors of the session itself (a warning filter raised a check's "inactive" warning).
         self.session_errors: list[str] = []
         self._notes_sent = False

@@ -32,6 +32,7 @@ class _Group:
     # test (the pair's name for a variant) -> {mode: the node id found in it}
     tests: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
     count: int = 0
+    crashed: bool = False  # the check itself failed: said as a crash, never as a finding about the test
 
     def who(self) -> str:
         pairs = sum(len(modes) or 1 for modes in self.tests.values())
@@ -39,18 +40,20 @@ class _Group:
 
     def line(self) -> str:
         cell = f" [{self.cell}]" if self.cell else ""
-        return fit(f"  {self.severity.upper()} {self.who()}{cell}: {self.what}")
+        label = f"CRASH ({self.severity})" if self.crashed else self.severity.upper()
+        return fit(f"  {label} {self.who()}{cell}: {self.what}")
 
 
 def finding_groups(findings: list[dict[str, Any]], results: Results) -> list[_Group]:
     """``findings`` of one check, grouped: errors first, then the groups that name the most tests."""
     tests = results.tests
-    groups: dict[tuple[str, str, str], _Group] = {}
+    groups: dict[tuple[str, str, str, bool], _Group] = {}
     for finding in findings:
         what, fix = split_fix(finding)
         cell = finding.get("cell") or ""
-        group = groups.setdefault((finding["severity"], cell, shape_of(what)),
-                                  _Group(finding["severity"], cell, what, fix))
+        crashed = bool(finding.get("crashed"))
+        group = groups.setdefault((finding["severity"], cell, shape_of(what), crashed),
+                                  _Group(finding["severity"], cell, what, fix, crashed=crashed))
         nodeid = finding["nodeid"]
         test = (tests.get(nodeid) or {}).get("pair") or nodeid
         group.tests.setdefault(test, {}).setdefault(finding.get("mode") or "", nodeid)
@@ -58,8 +61,17 @@ def finding_groups(findings: list[dict[str, Any]], results: Results) -> list[_Gr
     return sorted(groups.values(), key=lambda g: (g.severity != ERROR, -len(g.tests)))
 
 
+def _one(unit: str) -> str:
+    """'cell calls' -> 'cell call', 'values recorded with ms_shapes' -> 'value recorded with ms_shapes'."""
+    head, sep, tail = unit.partition(" recorded ")
+    words = head.split(" ")
+    if words[-1].endswith("s"):
+        words[-1] = words[-1][:-1]
+    return " ".join(words) + sep + tail
+
+
 def _examined(counts: dict[str, int]) -> str:
-    return ", ".join(f"{n} {unit}" for unit, n in counts.items() if n)
+    return ", ".join(f"{n} {_one(unit) if n == 1 else unit}" for unit, n in counts.items() if n)
 
 
 def _check_lines(name: str, policy: str, findings: list[dict[str, Any]], counts: dict[str, int],

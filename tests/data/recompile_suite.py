@@ -118,3 +118,50 @@ def test_max_compiles():
     net = Scale()
     for step in range(3):
         net(x(), 0.5 * step)
+
+
+@pytest.mark.both_modes
+def test_three_lambdas():
+    """Three functions that share the qualname <lambda>: three graphs, none compiled again."""
+    ms.jit(lambda a: a + 1)(x())
+    ms.jit(lambda a: a * 2)(x())
+    ms.jit(lambda a: a - 3)(x())
+
+
+def scaler(k):
+    @ms.jit
+    def scale(a):
+        return a * k
+    return scale
+
+
+@pytest.mark.both_modes
+def test_jit_closure_per_step():
+    for k in range(4):
+        scaler(float(k))(x())
+
+
+@ms.jit
+def doubled(a):
+    return a * 2
+
+
+@pytest.mark.both_modes
+def test_dtypes_change():
+    for dtype in (np.float32, np.float16, np.float64):
+        doubled(Tensor(np.ones((2, 4), dtype)))
+
+
+@ms.jit
+def total(*tensors):
+    out = tensors[0]
+    for t in tensors[1:]:
+        out = out + t
+    return out
+
+
+@pytest.mark.both_modes
+def test_argument_count_changes():
+    total(x())
+    total(x(), x())
+    total(x(), x(), x())

@@ -14,6 +14,7 @@ CAUSES = {
     "shape": "a tensor argument changed shape.",
     "dtype": "a tensor argument changed dtype.",
     "structure": "a tuple or list argument changed length or nesting.",
+    "arguments": "the number of arguments changed; each count is another graph.",
     "new_instance": "identical cells are built anew, and each new instance compiles its own graph.",
     "new_function": "the grad function (ms.grad / ms.value_and_grad / GradOperation) is built anew on each "
                     "call, and each one compiles.",
@@ -26,10 +27,30 @@ FIXES = {
              "or pad or bucket the inputs to a few shapes.",
     "dtype": "Fix: cast the inputs to one dtype before the call.",
     "structure": "Fix: pass a fixed structure (pad the list), or a Tensor.",
+    "arguments": "Fix: call it with the same arguments each time (pass a placeholder Tensor for an optional "
+                 "input), or keep one function per argument list.",
     "new_instance": "Fix: build the cell once, outside the loop, and call it many times.",
     "new_function": "Fix: build it once, outside the loop.",
 }
+# A jit function, a closure or a method's function built anew is not "identical cells".
+FUNCTION_CAUSES = {
+    "new_instance": "the jit function is built anew (ms.jit applied again, a new closure or a new object "
+                    "for a jitted method), and each new function object compiles its own graph.",
+}
+FUNCTION_FIXES = {
+    "new_instance": "Fix: apply ms.jit once, outside the loop (at module level or in __init__), and call "
+                    "that function many times.",
+}
 FIRST = "first compile"
+
+
+def cause_text(cause: str, built: str = "cell") -> str:
+    """What ``cause`` means for what was compiled: a cell's graph or a function's."""
+    return (FUNCTION_CAUSES if built == "function" else {}).get(cause, CAUSES[cause])
+
+
+def fix_text(cause: str, built: str = "cell") -> Optional[str]:
+    return (FUNCTION_FIXES if built == "function" else {}).get(cause, FIXES.get(cause))
 
 
 def _is_tensor(sig: Any) -> bool:
@@ -66,7 +87,10 @@ def signature_change(before: Any, after: Any) -> Optional[str]:
 
 def cause_of(previous: dict[str, Any], event: dict[str, Any]) -> str:
     """Why ``event`` compiled again after ``previous`` (same group)."""
-    change = signature_change(previous["signature"], event["signature"])
+    before, after = previous["signature"], event["signature"]
+    if isinstance(before, list) and isinstance(after, list) and len(before) != len(after):
+        return "arguments"  # the call's own argument list: not a tuple that changed length
+    change = signature_change(before, after)
     if change is not None:
         return change
     if previous["instance"] != event["instance"] or event["kind"] != "cell":
@@ -101,7 +125,8 @@ def recompiled_groups(events: Iterable[dict[str, Any]], threshold: int) -> list[
             if m["signature"] not in signatures and len(signatures) < 3:
                 signatures.append(m["signature"])
         found.append({
-            "cell": members[0]["what"], "kind": members[0]["kind"], "compiles": len(members), "cause": cause,
+            "cell": members[0]["what"], "kind": members[0]["kind"], "built": members[0].get("built", "cell"),
+            "compiles": len(members), "cause": cause,
             "seconds": round(sum(m["seconds"] for m in members), 6), "signatures": signatures,
             "location": members[-1]["location"], "instances": len({m["instance"] for m in members}),
         })

@@ -17,7 +17,7 @@ import os
 from typing import Any, Optional
 
 from ...core.signatures import mode_mismatches, show, signature, value_dependent_groups
-from ...mindspore_side.cell_config import base_attributes, configuration
+from ...mindspore_side.cell_config import base_attributes, digest
 from ...mindspore_side.probes import GRAPH
 from ..findings import TestRun
 from .probed import ProbedCheck
@@ -98,11 +98,11 @@ class DynamicShapeCheck(ProbedCheck):
         if self.probes.mode() == GRAPH:
             self._inspect(cell)
 
-    def _configuration(self, cell: Any) -> list:
-        """How the cell was built: its own scalar settings and the shapes of all its parameters."""
+    def _configuration(self, cell: Any) -> str:
+        """How the cell was built: the settings of its whole tree and the shapes of all its parameters."""
         cached = self._configs.get(id(cell))
         if cached is None or cached[0] is not cell:
-            cached = self._configs[id(cell)] = (cell, configuration(cell, self._base_attributes))
+            cached = self._configs[id(cell)] = (cell, digest(cell, self._base_attributes))
         return cached[1]
 
     def _inspect(self, cell: Any) -> None:

@@ -52,6 +52,7 @@ class ProbedCheck(Check):
     def probe_failed(self, event: str, exc: Exception) -> None:
         """A handler raised inside the user's call: keep the first error, let the test go on."""
         if self.failure is None:
+            exc.msgraph_event = event  # type: ignore[attr-defined]  # the crash names the event, not test_finished
             self.failure = exc
 
     def emit(self, message: str, **details: Any) -> None:

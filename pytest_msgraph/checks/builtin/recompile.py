@@ -12,7 +12,7 @@ from __future__ import annotations
 from ...core.signatures import show
 from ..findings import TestRun
 from ..frame import Check
-from .compile_arithmetic import CAUSES, FIXES, recompiled_groups
+from .compile_arithmetic import cause_text, fix_text, recompiled_groups
 
 DEFAULT_THRESHOLD = 3
 
@@ -28,13 +28,15 @@ class RecompileCheck(Check):
         run.count(len(events))
         threshold = run.item.config.getoption("ms_recompile_threshold") or DEFAULT_THRESHOLD
         for group in recompiled_groups(events, threshold):
-            shown = "; ".join(show(sig) for sig in group["signatures"])
+            # Shapes alone would show three dtype-changed signatures as the same three.
+            shown = "; ".join(show(sig, dtypes=group["cause"] == "dtype") for sig in group["signatures"])
             run.emit(
                 f"{group['cell']} compiled {group['compiles']} times in this test "
                 f"({group['seconds']:.2f} s compiling), "
-                f"last at {group['location']}; cause {group['cause']}: {CAUSES[group['cause']]} "
+                f"last at {group['location']}; cause {group['cause']}: {cause_text(group['cause'], group['built'])} "
                 f"First argument signatures: {shown}.",
-                fix=FIXES.get(group["cause"]), cell=group["cell"], compiles=group["compiles"], cause=group["cause"],
+                fix=fix_text(group["cause"], group["built"]), cell=group["cell"], compiles=group["compiles"],
+                cause=group["cause"],
                 seconds=group["seconds"],
                 signatures=group["signatures"], location=group["location"],
             )

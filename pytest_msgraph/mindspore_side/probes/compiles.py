@@ -22,12 +22,13 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib
+import inspect
 import os
 import time
 from typing import Any, Callable, Iterator, Optional
 
 from ...core.signatures import signature
-from ..cell_config import base_attributes, configuration
+from ..cell_config import base_attributes, digest
 from .hub import ProbeUnavailable
 from .locations import closure_values, is_after_grad, user_location
 
@@ -147,11 +148,23 @@ class CompileProbe:
         # Cells of one class built the same way are one group; a grad is grouped by the network it
         # differentiates; a jit function by itself.
         if is_cell:
-            group = f"{kind}:{type(obj).__module__}.{type(obj).__qualname__}:{configuration(obj, self._base)}"
+            group = f"{kind}:{type(obj).__module__}.{type(obj).__qualname__}:{digest(obj, self._base)}"
         elif kind == "grad":
             group = f"grad:{id(obj)}"
         else:
-            group = f"jit:{getattr(fn, '__module__', '')}.{what}"
+            group = f"jit:{_definition(fn)}"
         return {"kind": kind, "what": what, "group": group, "instance": instance,
+                "built": "cell" if is_cell else "function",
                 "signature": signature(list(args), keep_values=True), "seconds": round(seconds, 6),
                 "location": user_location(self._ms_dir)}
+
+
+def _definition(fn: Any) -> str:
+    """Where a jit function was written: one ``def`` or ``lambda`` is one group, however many
+    function objects (closures, re-applied ``ms.jit``) it was turned into, and three lambdas
+    that share a qualname are three groups."""
+    code = getattr(inspect.unwrap(fn), "__code__", None) if fn is not None else None
+    if code is None:
+        return f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', '?')}"
+    # id(code) separates two lambdas on one line; the code object lives as long as its module.
+    return f"{code.co_filename}:{code.co_firstlineno}:{code.co_name}:{id(code)}"
