@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -394,3 +395,10 @@ def test_over_mindcv_only_the_true_finding_is_left():
     found = [(line.split(":")[0].replace(folder, "").lstrip("/"), line.split(": ")[1].split()[0])
              for line in done.stdout.splitlines()]
     assert found == [("models/volo.py", "MSG007")], done.stdout
+
+
+def test_over_the_examples_each_place_is_said_once():
+    examples = Path(__file__).parent.parent / "examples"
+    done = _lint_cli(examples)
+    places = [tuple(line.split(":")[:2]) + (line.split(": ")[1].split()[0],) for line in done.stdout.splitlines()]
+    assert places and len(places) == len(set(places)), done.stdout

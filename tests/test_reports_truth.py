@@ -288,11 +288,22 @@ def broken():
 
 def test_error(broken):
     pass
+
+
+@pytest.mark.skip(reason="needs an Ascend card")
+def test_skipped():
+    pass
+
+
+@pytest.mark.xfail(reason="known bug 12", strict=True)
+def test_xfailed():
+    assert False
 ''')
     run = run_pytest()
     reasons = {t["nodeid"].split("::")[1]: t["reason"] for t in run.report["tests"]}
     assert reasons == {"test_passes": None, "test_fails": "AssertionError: one is not two",
-                       "test_error": "RuntimeError: fixture broke"}
+                       "test_error": "RuntimeError: fixture broke", "test_skipped": "needs an Ascend card",
+                       "test_xfailed": "known bug 12"}
     html = matrix(pytester.path, "msgraph-report.json", "--format", "html").stdout
     assert 'title="AssertionError: one is not two"' in html
     markdown = matrix(pytester.path, "msgraph-report.json").stdout

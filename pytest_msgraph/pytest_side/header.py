@@ -13,7 +13,7 @@ from .variants import variant_mode
 
 def header(state: PluginState) -> str:
     s = state.settings
-    device = state.device or "default"
+    device = state.device or "MindSpore's default"  # not chosen; MindSpore is not imported yet to ask
     if state.ms is not None and state.ms.device_id is not None:
         device += f":{state.ms.device_id}"
     elif s.device_id is not None:

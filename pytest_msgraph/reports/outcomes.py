@@ -46,6 +46,17 @@ def first_line(text: str) -> str:
     return ""
 
 
+def skip_reason_of(report: Any) -> Optional[str]:
+    """Why a test was skipped or is expected to fail, in one line; None when no reason was given."""
+    wasxfail = getattr(report, "wasxfail", None)
+    if wasxfail is not None:
+        return first_line(wasxfail) or None
+    longrepr = getattr(report, "longrepr", None)
+    text = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr or "")
+    line = first_line(text)
+    return (line[len("Skipped: "):] if line.startswith("Skipped: ") else line) or None
+
+
 def reason_of(report: Any) -> Optional[str]:
     """Why a failed or errored phase failed, in one line: the crash line pytest shows, or the text."""
     longrepr = getattr(report, "longrepr", None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from ..core.nodeids import plain_nodeid
-from .outcomes import OUTCOMES, first_line, is_subtest, phase_outcome, reason_of
+from .outcomes import OUTCOMES, first_line, is_subtest, phase_outcome, reason_of, skip_reason_of
 
 __all__ = ["OUTCOMES", "REPORT_ATTR", "Results", "phase_outcome"]
 
@@ -100,7 +100,10 @@ class Results:
         # A teardown error after a pass is the test's outcome; after a failure the failure stays.
         if new is not None and not (report.when == "teardown" and record["outcome"] not in (None, "passed")):
             record["outcome"] = new
-            record["reason"] = (entry.subtest_failure or reason_of(report)) if new in ("failed", "error") else None
+            if new in ("failed", "error"):
+                record["reason"] = entry.subtest_failure or reason_of(report)
+            else:
+                record["reason"] = skip_reason_of(report) if new in ("skipped", "xfailed") else None
         entry.crashed = report.when == "???"
         location = getattr(report, "location", None)
         if location and entry.location is None:
@@ -163,8 +166,8 @@ class Results:
             entry = self._tests[nodeid]
             record = dict(entry.public)
             record["outcome"] = self._outcome(entry)
-            if record["outcome"] not in ("failed", "error"):
-                record["reason"] = None
+            if record["outcome"] not in ("failed", "error", "skipped", "xfailed"):
+                record["reason"] = None  # a test cut short keeps no reason of an earlier attempt
             record["duration"] = round(record["duration"], 6)
             records.append(record)
         for nodeid in sorted(set(self.selected or ()) - set(self._tests)):  # never started: the run stopped first
