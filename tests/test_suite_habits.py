@@ -11,34 +11,17 @@ import subprocess
 import sys
 
 import pytest
+from conftest import NET_SOURCE
 
-HABITS = '''
+HABITS = NET_SOURCE + '''
 import itertools
 
-import numpy as np
-import pytest
-import mindspore as ms
-from mindspore import nn, Tensor
-
 SETUPS = []
-
-
-class Net(nn.Cell):
-    def __init__(self):
-        super().__init__()
-        self.dense = nn.Dense(3, 2)
-
-    def construct(self, x):
-        return self.dense(x)
 
 
 class Noisy(nn.Cell):
     def construct(self, x):
         return x + ms.Tensor(np.random.randn(*x.shape).astype(np.float32))
-
-
-def ones(n=2):
-    return Tensor(np.ones((n, 3), np.float32))
 
 
 @pytest.mark.parametrize("n", (k for k in range(3)))
@@ -59,7 +42,7 @@ def test_map(v):
 @pytest.mark.parametrize("mode, n", itertools.product([ms.GRAPH_MODE, ms.PYNATIVE_MODE], [1, 2]))
 def test_product_of_modes(mode, n):
     ms.set_context(mode=mode)
-    assert Net()(ones(n)).shape == (n, 2)
+    assert Net()(ones(n, 3)).shape == (n, 2)
 
 
 @pytest.mark.parametrize("mode", [pytest.param(ms.GRAPH_MODE, marks=pytest.mark.quarantine), ms.PYNATIVE_MODE])
@@ -78,7 +61,7 @@ def network(mode):
 @pytest.mark.parametrize("case", range(3))
 def test_module_scoped_mode(network, mode, case):
     ms.set_context(mode=mode)
-    assert network(ones()).shape == (2, 2)
+    assert network(ones(2, 3)).shape == (2, 2)
     assert len(SETUPS) <= 2, f"the module-scoped network was built {len(SETUPS)} times"
 
 
@@ -107,11 +90,11 @@ class TestInAClass:
     @pytest.mark.parametrize("mode", [ms.GRAPH_MODE, ms.PYNATIVE_MODE])
     def test_method(self, mode):
         ms.set_context(mode=mode)
-        assert Net()(ones()).shape == (2, 2)
+        assert Net()(ones(2, 3)).shape == (2, 2)
 
 
 def test_plain():
-    assert Net()(ones()).shape == (2, 2)
+    assert Net()(ones(2, 3)).shape == (2, 2)
 '''
 
 # Records each test's outcome in the process that reports (the xdist controller, or the only one),

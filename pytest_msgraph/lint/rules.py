@@ -148,7 +148,7 @@ def lint_source(source: str, path: str) -> list[LintFinding]:
                 findings.append(LintFinding(path, node.lineno, node.col_offset + 1, rule, owner,
                                             RULES[rule].format(**values) if fix is None
                                             else f"{DIAGNOSES[rule].format(**values)} {fix}", fix or ""))
-        GraphCodeVisitor(function, aliases, report, module_classes, is_construct).visit_root(function)
+        GraphCodeVisitor(function, aliases, report, module_classes, is_construct).visit_root()
 
     for node in ast.walk(tree):
         if isinstance(node, ast.ClassDef) and _is_cell_class(node, cells):

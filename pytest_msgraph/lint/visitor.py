@@ -10,6 +10,7 @@ import ast
 import sys
 from typing import Any, Callable, Optional
 
+from ..core.graph_code import Function
 from . import nn_classes
 from .messages import BUILT_EFFECTS, EXCEPTION_FIX, INPUT_WRITES
 from .per_call import PerCall
@@ -36,7 +37,7 @@ def dotted(node: ast.AST) -> str:
 class GraphCodeVisitor(ast.NodeVisitor):
     """Collects findings in one graph function body."""
 
-    def __init__(self, function: ast.AST, aliases: dict[str, str], report: Report,
+    def __init__(self, function: Function, aliases: dict[str, str], report: Report,
                  module_classes: dict[str, str], is_construct: bool) -> None:
         self.aliases = aliases
         self.report = report
@@ -44,6 +45,7 @@ class GraphCodeVisitor(ast.NodeVisitor):
         self.per_call = PerCall(function, self.qualified)
         self.raised: set[int] = set()  # the calls a raise statement makes: MyError(...)
         self.inputs = self._inputs(function) if is_construct else {}
+        self._root = function
 
     def qualified(self, node: ast.AST) -> str:
         """The module path a name stands for ('np.arange' -> 'numpy.arange'); '' when not a module's."""
@@ -93,22 +95,27 @@ class GraphCodeVisitor(ast.NodeVisitor):
 
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
-            self._input_write(target, "item", node)
+            self._input_write(target, node)
         self.generic_visit(node)
 
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
-        self._input_write(node.target, "item" if isinstance(node.target, ast.Subscript) else "augmented", node)
+        self._input_write(node.target, node)
         self.generic_visit(node)
 
-    def _input_write(self, target: ast.AST, how: str, node: Any) -> None:
-        base = target.value if how == "item" and isinstance(target, ast.Subscript) else target
-        if how == "item" and not isinstance(target, ast.Subscript):
-            return
+    def _input_write(self, target: Any, node: Any) -> None:
+        """MSG010: ``x[i] = ...`` / ``x[i] += ...`` (an item write), or ``x += ...`` on a tensor input."""
+        if isinstance(target, ast.Subscript):
+            how, base = "item", target.value
+        elif isinstance(node, ast.AugAssign):
+            how, base = "augmented", target
+        else:
+            return  # x = ...: a new binding, nothing is written
         if not isinstance(base, ast.Name) or node.lineno >= self.inputs.get(base.id, 0):
-            return
+            return  # not an input, or written after the name was rebound
         if how == "augmented" and not self._is_tensor_input(base.id, self._root):
             return
-        shown = f"{base.id}[...] = ..." if how == "item" else f"{base.id} {_OPERATORS.get(type(node.op), '?')}= ..."
+        operator = f" {_OPERATORS.get(type(node.op), '?')}" if isinstance(node, ast.AugAssign) else " "
+        shown = f"{base.id}[...]{operator}= ..." if how == "item" else f"{base.id}{operator}= ..."
         self.report(node, "MSG010", {"what": f"{shown} writes into construct's input {base.id!r}",
                                      "effect": INPUT_WRITES[how]})
 
@@ -152,9 +159,8 @@ class GraphCodeVisitor(ast.NodeVisitor):
                 len(node.args) > 1 or isinstance(node.args[0], (ast.Tuple, ast.List))):
             self.report(node, "MSG011", {"name": f"{_shown(receiver)}.expand"})
 
-    def visit_root(self, function: Any) -> None:
-        self._root = function
-        for statement in function.body:
+    def visit_root(self) -> None:
+        for statement in self._root.body:
             self.visit(statement)
 
 
