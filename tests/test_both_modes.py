@@ -97,6 +97,89 @@ def test_chooses_its_own_mode(mode):
     assert len(run.report["tests"]) == 3
 
 
+# A Cell GRAPH_MODE cannot compile (``Unsupported statement 'Try'``) that PYNATIVE_MODE runs.
+TRY_CELL = '''
+class TryNet(nn.Cell):
+    def construct(self, x):
+        try:
+            y = x * 2
+        except ValueError:
+            y = x
+        return y
+'''
+
+# Each eager variant here either makes its MindSpore call where a call-phase watch does not see it, or
+# fails or skips before its first call: each GRAPH_MODE twin must run, and fail to compile.
+HIDDEN_CALL_TESTS = TRY_CELL + '''
+@pytest.fixture
+def doubled():
+    return TryNet()(ones(2, 3))
+
+def test_called_in_a_fixture(doubled):
+    assert doubled.shape == (2, 3)
+
+class Square(nn.Cell):
+    def construct(self, x):
+        try:
+            y = x * x
+        except ValueError:
+            y = x
+        return y
+
+def test_only_gradcheck(ms_gradcheck):
+    assert ms_gradcheck(Square(), np.random.randn(2, 3)).ok
+
+def test_eager_variant_skips_itself():
+    if ms.get_context("mode") == ms.PYNATIVE_MODE:
+        pytest.skip("graph only")
+    TryNet()(ones(2, 3))
+
+def test_eager_variant_fails_before_its_first_call():
+    assert ms.get_context("mode") == ms.GRAPH_MODE, "eager fails first"
+    TryNet()(ones(2, 3))
+
+@pytest.fixture(scope="module")
+def shared_out():
+    return TryNet()(ones(2, 3))
+
+def test_module_fixture_first_user(shared_out):
+    assert shared_out.shape == (2, 3)
+
+def test_module_fixture_later_user(shared_out):
+    assert shared_out.shape == (2, 3)
+
+def test_truly_idle():
+    assert ops.add(ones(1, 3), ones(1, 3)).shape == (1, 3)
+'''
+
+
+def test_both_modes_all_never_turns_a_graph_failure_into_a_skip(pytester, run_pytest, net_source):
+    """The whole eager variant is watched (fixtures, the plugin's own fixtures) and only a passing one proves idleness."""
+    pytester.makepyfile(test_hidden=net_source + HIDDEN_CALL_TESTS)
+    run = run_pytest("--ms-both-modes=all", "-rs")
+    outcomes = {nodeid.split("::")[1]: outcome for nodeid, outcome in run.outcomes().items()}
+    graph = {name[:-len("[GRAPH_MODE]")]: o for name, o in outcomes.items() if name.endswith("[GRAPH_MODE]")}
+    assert graph == {"test_called_in_a_fixture": "error", "test_only_gradcheck": "failed",
+                     "test_eager_variant_skips_itself": "failed",
+                     "test_eager_variant_fails_before_its_first_call": "failed",
+                     # Computed once, eagerly, by the first user: not idle (its setup called a Cell), so not skipped.
+                     "test_module_fixture_first_user": "passed", "test_module_fixture_later_user": "passed",
+                     "test_truly_idle": "skipped"}, run.stdout()
+    assert run.report["idle_twins"] == ["test_hidden.py::test_truly_idle[GRAPH_MODE]"]
+    assert "1 GRAPH_MODE twin skipped: their PYNATIVE_MODE variant made no MindSpore call" in run.stdout()
+    assert "Unsupported statement 'Try'" in run.stdout()
+    parallel = run_pytest("--ms-both-modes=all", "-n", "2")  # twins share a worker: the same verdicts
+    assert parallel.outcomes() == run.outcomes() and parallel.ret == run.ret
+    assert parallel.report["idle_twins"] == run.report["idle_twins"]
+
+    # The same tests marked both_modes end with the same outcomes, but for the one proved idle.
+    marked = HIDDEN_CALL_TESTS.replace("\ndef test_", "\n@pytest.mark.both_modes\ndef test_")
+    pytester.makepyfile(test_hidden=net_source + marked)
+    both = run_pytest("-rs")
+    expected = dict(run.outcomes(), **{"test_hidden.py::test_truly_idle[GRAPH_MODE]": "passed"})
+    assert both.outcomes() == expected
+
+
 def test_both_modes_all_skips_the_graph_twin_of_a_test_that_made_no_mindspore_call(pytester, run_pytest,
                                                                                      net_source):
     """Plain Python and eager ops run alike in both modes; a Cell, an ms.jit function or a grad does not."""
@@ -133,14 +216,18 @@ def test_fails_without_mindspore():
     run = run_pytest("--ms-both-modes=all", "-rs")
     outcomes = {nodeid.split("::")[1]: outcome for nodeid, outcome in run.outcomes().items()}
     skipped = {name for name, outcome in outcomes.items() if outcome == "skipped"}
-    assert skipped == {"test_plain_python[GRAPH_MODE]", "test_eager_ops_only[GRAPH_MODE]",
-                       "test_fails_without_mindspore[GRAPH_MODE]"}
+    assert skipped == {"test_plain_python[GRAPH_MODE]", "test_eager_ops_only[GRAPH_MODE]"}
+    # A failed eager variant proves nothing about idleness: its twin runs.
     assert outcomes["test_fails_without_mindspore[PYNATIVE_MODE]"] == "failed"
+    assert outcomes["test_fails_without_mindspore[GRAPH_MODE]"] == "failed"
+    assert run.report["idle_twins"] == sorted(
+        f"{run.report['tests'][0]['nodeid'].split('::')[0]}::{name}" for name in skipped)
+    assert "2 GRAPH_MODE twins skipped: their PYNATIVE_MODE variant made no MindSpore call" in run.stdout()
     assert all(outcomes[f"{name}[{mode}]"] == "passed" for mode in ("GRAPH_MODE", "PYNATIVE_MODE")
                for name in ("test_a_cell", "test_a_jit_function", "test_a_grad", "test_marked_runs_both_anyway"))
     said = [line for line in run.stdout().splitlines() if line.startswith("SKIPPED")
             and "msgraph: its PYNATIVE_MODE twin made no Cell, ms.jit or grad call" in line]
-    assert len(said) == 3
+    assert len(said) == 2
 
 
 def test_both_modes_with_arguments_is_a_collection_error(pytester, run_pytest):

@@ -51,6 +51,7 @@ def unwatched(state: PluginState) -> Iterator[None]:
         return
     from ..checks.builtin.probed import probes_paused
 
+    state.idle_twins.plugin_fixture_ran()
     with probes_paused(state.ms.ms), state.ms.compiles_paused():
         yield
 

@@ -6,6 +6,15 @@ PYNATIVE_MODE variant (which runs first, on the same worker) made none of those 
 its GRAPH_MODE twin would run the very same code again: mindnlp's torch-compatibility
 tests took 35 s instead of 16 s for it. The twin is skipped, with that reason.
 
+A skipped GRAPH_MODE failure is a false green, so idleness is proved, never assumed:
+
+* the whole eager variant is watched, setup (every fixture it requests), call and
+  teardown, and the plugin's own fixtures (``ms_gradcheck``, ``torch_parity``, whose
+  calls the checks do not hear) count as calls;
+* a fixture of a wider scope that an earlier test set up is idle only if its own setup
+  made no call (every fixture setup is watched while the option is on);
+* an eager variant that failed, skipped or xfailed in any phase proves nothing: its twin runs.
+
 Only pairs the option made: a test marked ``both_modes``, or one that parametrizes its
 own mode, is the user's explicit choice and always runs in both modes.
 """
@@ -25,19 +34,28 @@ REASON = ("msgraph: its PYNATIVE_MODE twin made no Cell, ms.jit or grad call, so
           "(--ms-both-modes=all); mark it @pytest.mark.both_modes to run it anyway")
 
 
-class _Usage:
-    """A probe listener that only notes that MindSpore's mode-dependent code ran."""
+class _Calls:
+    """A probe listener that counts MindSpore's mode-dependent calls."""
 
-    used = False
+    count = 0
 
     def forward_started(self, cell: Any, args: tuple) -> None:
-        self.used = True
+        self.count += 1
 
     def grad_started(self, call: Any) -> None:
-        self.used = True
+        self.count += 1
 
     def probe_failed(self, event: str, exc: Exception) -> None:
         """Nothing here can fail; the hub's listener contract asks for it."""
+
+
+class _Watch:
+    """One item's window, from the start of its setup to its teardown report."""
+
+    def __init__(self, start: int, eager_variant: bool) -> None:
+        self.start = start
+        self.eager_variant = eager_variant
+        self.all_passed = True
 
 
 class IdleTwins:
@@ -45,6 +63,13 @@ class IdleTwins:
         self.enabled = both_modes == "all"
         self._idle: set = set()  # pairs whose PYNATIVE_MODE variant made no MindSpore call
         self._probes: Any = None
+        self._compiles: Any = None
+        self._log: Any = None  # the graphs compiled or reused while any window is open
+        self._graphs_before = 0  # graphs logged in earlier windows
+        self._calls = _Calls()
+        self._fixture_calls = 0  # calls made by the plugin's own fixtures (hidden from the probes)
+        self._watches: dict[str, _Watch] = {}
+        self._busy_fixtures: set = set()  # fixture definitions whose setup made a call
 
     def _variant(self, item: pytest.Item) -> Optional[Mode]:
         callspec = getattr(item, "callspec", None)
@@ -58,22 +83,71 @@ class IdleTwins:
             return REASON
         return None
 
-    def watch(self, item: pytest.Item, ms: Any) -> Optional[_Usage]:
-        """Start listening for the call phase of a PYNATIVE_MODE variant the option made."""
-        if self._variant(item) is not Mode.PYNATIVE_MODE:
-            return None
-        try:
-            self._probes = shared_probes(ms)
-        except ProbeUnavailable:
-            self.enabled = False  # without probes every twin runs, as before
-            return None
-        usage = _Usage()
-        self._probes.listen(usage)
-        return usage
+    def _ticks(self) -> int:
+        """Every call so far: Cell, grad, compiled or cached graph, a plugin fixture's work."""
+        graphs = self._graphs_before + (len(self._log.events) if self._log is not None else 0)
+        return self._calls.count + self._fixture_calls + graphs
 
-    def finished(self, item: pytest.Item, usage: Optional[_Usage], compile_events: Optional[list]) -> None:
-        if usage is None:
+    def start(self, item: pytest.Item, session: Any) -> None:
+        """At the start of any item's setup: watch it (fixture setups included) while the option is on."""
+        if not self.enabled or self._probes is False:
             return
-        self._probes.stop(usage)
-        if not usage.used and not compile_events:  # an ms.jit call logs a compile, or a cache hit
+        if self._probes is None:
+            try:
+                self._probes = shared_probes(session.ms)
+            except ProbeUnavailable:
+                self._probes = None
+            # Without the probes or compile watching (an ms.jit call) nothing is proved idle: every twin runs.
+            if self._probes is None or session.compiles is None:
+                self._probes = False
+                return
+            self._compiles = session.compiles
+        if not self._watches:
+            self._probes.listen(self._calls)
+            self._log = self._compiles.start() if self._compiles is not None else None
+        self._watches[item.nodeid] = _Watch(self._ticks(), self._variant(item) is Mode.PYNATIVE_MODE)
+
+    def plugin_fixture_ran(self) -> None:
+        """ms_gradcheck or torch_parity ran MindSpore with the probes paused: that is a call."""
+        self._fixture_calls += 1
+
+    def fixture_setup(self, fixturedef: Any):
+        """Generator body of the pytest_fixture_setup wrapper: note fixtures whose setup made a call."""
+        if not self._watches:
+            return (yield)
+        before = self._ticks()
+        try:
+            return (yield)
+        finally:
+            if self._ticks() != before:
+                self._busy_fixtures.add(id(fixturedef))
+
+    def reported(self, item: pytest.Item, report: Any) -> None:
+        """Each phase's report; the teardown's closes the window and decides."""
+        watch = self._watches.get(item.nodeid)
+        if watch is None:
+            return
+        if report.outcome != "passed" or hasattr(report, "wasxfail"):
+            watch.all_passed = False
+        if report.when != "teardown":
+            return
+        idle = watch.eager_variant and watch.all_passed and self._ticks() == watch.start \
+            and not self._requests_busy_fixture(item)
+        del self._watches[item.nodeid]
+        if not self._watches:
+            self._close()
+        if idle:
             self._idle.add(pair_key(item))
+
+    def _close(self) -> None:
+        """No window open: stop listening (the checks' per-test state resets) and logging graphs."""
+        self._probes.stop(self._calls)
+        if self._log is not None:
+            self._graphs_before += len(self._log.events)
+            self._compiles.stop(self._log)
+            self._log = None
+
+    def _requests_busy_fixture(self, item: pytest.Item) -> bool:
+        info = getattr(item, "_fixtureinfo", None)
+        definitions = info.name2fixturedefs.values() if info is not None else ()
+        return any(id(fixturedef) in self._busy_fixtures for defs in definitions for fixturedef in defs)

@@ -38,6 +38,7 @@ class ItemState:
 
 ITEM_KEY = pytest.StashKey[ItemState]()
 PLATFORM_SKIPPED = pytest.StashKey[bool]()
+IDLE_SKIPPED = pytest.StashKey[bool]()
 
 
 def setup(item: pytest.Item, state: PluginState) -> None:
@@ -55,7 +56,9 @@ def setup(item: pytest.Item, state: PluginState) -> None:
         raise pytest.skip.Exception(reason, _use_item_location=True)
     idle = state.idle_twins.skip_reason(item)
     if idle:
+        item.stash[IDLE_SKIPPED] = True
         raise pytest.skip.Exception(idle, _use_item_location=True)
+    state.idle_twins.start(item, state.ms)
     variant = variant_mode(item)
     started_from = state.ms.begin_test(item.nodeid, variant)
     mode = variant if variant is not None else state.ms.current_mode()
@@ -77,27 +80,25 @@ def call(item: pytest.Item, state: PluginState):
     if ist is None:
         return (yield)
     state.runner.notify(ist.checks, "test_started", ist.run)
-    usage = state.idle_twins.watch(item, _session(state).ms)
     compiles = _session(state).compiles
     log = compiles.start() if compiles is not None else None
     try:
         result = yield
     except BaseException:
-        _finish_call(item, state, ist, log, usage)
+        _finish_call(item, state, ist, log)
         raise
-    _fail_on(_finish_call(item, state, ist, log, usage))
+    _fail_on(_finish_call(item, state, ist, log))
     _enforce_max_compiles(item, ist.run, state)
     return result
 
 
-def _finish_call(item: pytest.Item, state: PluginState, ist: ItemState, log: Any, usage: Any = None) -> list:
+def _finish_call(item: pytest.Item, state: PluginState, ist: ItemState, log: Any) -> list:
     session = _session(state)
     if log is not None and session.compiles is not None:
         session.compiles.stop(log)
         # A fixture's own graphs (ms_gradcheck, torch_parity) count in no budget, but they are graph code run.
         ist.run.compile_events = with_causes([e for e in log.events if not e.get("hidden")])
         ist.run.fixture_graphs = sum(bool(e.get("hidden")) for e in log.events)
-    state.idle_twins.finished(item, usage, log.events if log is not None else None)
     # Report the mode the test ran in: an unmarked test may switch modes itself, and a variant
     # whose body sets another mode than its own (set_context(mode=ms.GRAPH_MODE) for mode=mode) too.
     ist.run.mode = _ran_in(session.current_mode(), ist.run.compile_events).name
@@ -201,6 +202,7 @@ def annotate_report(item: pytest.Item, call_info: Any, report: Any, state: Plugi
             mode = None if getattr(item, "msgraph_lint", False) else Mode.PYNATIVE_MODE.name  # MindSpore's default
         data = {"mode": mode, "device": state.device, "device_id": state.device_id,
                 "platform_skipped": item.stash.get(PLATFORM_SKIPPED, False),
+                "idle_twin": item.stash.get(IDLE_SKIPPED, False),
                 "device_unavailable": state.device_skip_reason is not None}
     else:
         run = ist.run
@@ -234,4 +236,5 @@ def annotate_report(item: pytest.Item, call_info: Any, report: Any, state: Plugi
     if call_info.when == "teardown":  # the report pytest's junitxml reads a testcase's properties from
         report.user_properties.extend(_junit_properties(data, ist))
     setattr(report, REPORT_ATTR, data)
+    state.idle_twins.reported(item, report)
     explain_compile_failure(item, report, call_info, data, state)

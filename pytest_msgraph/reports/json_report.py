@@ -45,7 +45,8 @@ def now() -> str:
 def placeholder_report(started: str, device: Optional[str], seed: int, jit_level: Optional[str]) -> dict[str, Any]:
     """What the report says while the run goes on: if the process is killed, no older report looks current."""
     return {**_header(started, device, seed, None, jit_level), "tests": [], "collection_errors": [], "findings": [],
-            "examined": {}, "crashed_workers": [], "platform_skipped": 0, "complete": False,
+            "examined": {}, "crashed_workers": [], "platform_skipped": 0, "idle_twins": [],
+            "complete": False,
             "interrupted": "the run has not finished: it is under way, or it was killed before it could write "
                            "its report (pytest-timeout's thread method, an out-of-memory kill)"}
 
@@ -67,6 +68,8 @@ def build_report(results: Results, device: Optional[str], seed: int, device_id: 
         "examined": {check: dict(sorted(units.items())) for check, units in sorted(results.examined.items())},
         "crashed_workers": list(results.crashed_workers),
         "platform_skipped": len(results.platform_skipped),
+        # --ms-both-modes=all: GRAPH_MODE twins skipped because their PYNATIVE_MODE variant made no MindSpore call.
+        "idle_twins": sorted(results.idle_twins),
         # False when a test did not run to an outcome, or something failed to collect.
         "complete": results.complete,
         "interrupted": results.incomplete,

@@ -61,6 +61,8 @@ class Results:
         self.collection_findings: dict[tuple[str, str], dict[str, Any]] = {}
         # Tests skipped because MindSpore's platform marks exclude this device.
         self.platform_skipped: set[str] = set()
+        # GRAPH_MODE twins skipped by --ms-both-modes=all: their PYNATIVE_MODE variant made no MindSpore call.
+        self.idle_twins: set[str] = set()
         # Why the run ended early (Ctrl-C, pytest.exit, an internal error); None for a complete run.
         self.incomplete: Optional[str] = None
         # What happened to mode pairs at collection (every process computes the same: the first one's).
@@ -129,6 +131,8 @@ class Results:
             self.collection_findings.setdefault((finding["nodeid"], finding["message"]), finding)
         if data.get("platform_skipped"):
             self.platform_skipped.add(nodeid)
+        if data.get("idle_twin"):
+            self.idle_twins.add(nodeid)
         if data.get("device_unavailable"):
             self.device_unavailable.add(nodeid)
         entry.adopted = entry.adopted or bool(data.get("adopted"))

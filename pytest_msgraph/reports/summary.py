@@ -116,6 +116,9 @@ def header_lines(results: Results, device: Optional[str], seed: int) -> list[str
     if results.platform_skipped:
         lines.append(f"{plural(len(results.platform_skipped), 'test')} skipped by MindSpore platform marks (device "
                      f"{device}); ms_platform_marks = false runs them")
+    if results.idle_twins:
+        lines.append(f"{plural(len(results.idle_twins), 'GRAPH_MODE twin')} skipped: their PYNATIVE_MODE variant "
+                     "made no MindSpore call (--ms-both-modes=all)")
     return lines + _twin_lines(results.twins)
 
 
