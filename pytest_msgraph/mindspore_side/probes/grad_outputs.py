@@ -7,7 +7,8 @@ or both as ``(inputs, weights)``; value_and_grad returns ``(value, gradients)`` 
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from collections.abc import Sequence
+from typing import Any, Optional, Union, overload
 
 
 def _is_tensor(value: Any) -> bool:
@@ -39,7 +40,47 @@ def _positions(grad_op: Any, grad_position: Any, count: int) -> list[int]:
     return list(range(count)) if getattr(grad_op, "get_all", False) else [0]
 
 
-def named_gradients(grads: Any, grad_op: Any, weights: Optional[Any], grad_position: Any) -> list[tuple[str, Any]]:
+class NamedGradients(Sequence):
+    """[(name, tensor)] for each gradient, worked out on first use.
+
+    Reading a Parameter's name waits for the PyNative pipeline to drain (measured: about
+    50 ms after a 6-layer backward, against 0.4 us when idle), so naming every grad's
+    gradients in the probe would stall each training step before its optimizer runs.
+    Most listeners never look (a train-step cell's own grad), and those that do look
+    right away, when the names are the same.
+    """
+
+    def __init__(self, grads: Any, grad_op: Any, weights: Optional[Any], grad_position: Any) -> None:
+        self._args: Optional[tuple] = (grads, grad_op, weights, grad_position)
+        self._named: list[tuple[str, Any]] = []
+
+    def _items(self) -> list[tuple[str, Any]]:
+        if self._args is not None:
+            self._named, self._args = _named(*self._args), None
+        return self._named
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[str, Any]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[tuple[str, Any]]: ...
+
+    def __getitem__(self, index: Union[int, slice]) -> Any:
+        return self._items()[index]
+
+    def __len__(self) -> int:
+        return len(self._items())
+
+    def __repr__(self) -> str:
+        return repr(self._items())
+
+
+def named_gradients(grads: Any, grad_op: Any, weights: Optional[Any], grad_position: Any) -> NamedGradients:
+    """The gradients, each named when first read (see NamedGradients)."""
+    return NamedGradients(grads, grad_op, weights, grad_position)
+
+
+def _named(grads: Any, grad_op: Any, weights: Optional[Any], grad_position: Any) -> list[tuple[str, Any]]:
     """[(name, tensor)] for each gradient: ``input 0``, ``weight 'dense.weight'``; ``gradient[i]`` when unsure."""
     by_list = bool(getattr(grad_op, "get_by_list", False)) and weights is not None
     by_position = bool(getattr(grad_op, "get_by_position", False) or getattr(grad_op, "get_all", False))
