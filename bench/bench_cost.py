@@ -1,0 +1,193 @@
+"""The plugin's cost on a training suite, as a ratio, a breakdown and peak memory.
+
+1. Ratio. 12 tests train a small CNN with BatchNorm for STEPS steps each (6 cases, both
+   modes). MindSpore's usual way -- ``parametrize('mode', ...)`` plus ``set_context``,
+   ``-p no:msgraph`` -- against ``@pytest.mark.both_modes`` with the plugin on and every
+   check at its default. Pairs alternate (AB, then BA) so drift in machine load hits both
+   sides; each side is a whole process. The figure is the median of the pairs' ratios
+   (wall clock and CPU time), with the spread.
+2. Breakdown. One run of the plugin side under cProfile: the time in the plugin's own
+   functions, per Cell call, grad call, compile, optimizer step and test. cProfile slows
+   Python code, the plugin's more than MindSpore's C++, so these are upper bounds.
+3. Memory. Peak RSS of mindcv's resnet18 trained 2 steps in both modes, plugin on
+   against off (skipped with a reason when mindcv is not installed).
+
+Usage: python bench/bench_cost.py [--pairs 7] [--steps 15] [--no-memory]
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import pstats
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from bench_both_modes import CASES, NETWORK
+
+BASELINE = NETWORK + '''
+
+@pytest.mark.parametrize("mode", [ms.GRAPH_MODE, ms.PYNATIVE_MODE])
+@pytest.mark.parametrize("lr", {lrs})
+def test_train(mode, lr):
+    ms.set_context(mode=mode)
+    assert all(np.isfinite(train({steps}, lr)))
+'''
+
+WITH_PLUGIN = NETWORK + '''
+
+@pytest.mark.both_modes
+@pytest.mark.parametrize("lr", {lrs})
+def test_train(lr):
+    assert all(np.isfinite(train({steps}, lr)))
+'''
+
+RESNET = '''
+import numpy as np
+import pytest
+import mindspore as ms
+from mindspore import nn
+import mindcv
+
+
+def steps():
+    net = mindcv.create_model("resnet18", num_classes=10)
+    step = nn.TrainOneStepCell(nn.WithLossCell(net, nn.CrossEntropyLoss()),
+                               nn.Momentum(net.trainable_params(), 0.01, 0.9))
+    step.set_train()
+    x = ms.Tensor(np.random.randn(4, 3, 112, 112).astype(np.float32))
+    y = ms.Tensor(np.array([0, 3, 5, 9], np.int32))
+    for _ in range(2):
+        step(x, y)
+'''
+
+RESNET_BASELINE = RESNET + '''
+@pytest.mark.parametrize("mode", [ms.GRAPH_MODE, ms.PYNATIVE_MODE])
+def test_resnet18(mode):
+    ms.set_context(mode=mode)
+    steps()
+'''
+
+RESNET_PLUGIN = RESNET + '''
+@pytest.mark.both_modes
+def test_resnet18():
+    steps()
+'''
+
+# Runs pytest as a child and prints its wall time, CPU time and peak RSS (each child is
+# measured alone: RUSAGE_CHILDREN's peak is the largest of every child waited for).
+MEASURE = '''
+import json, resource, subprocess, sys, time
+start = time.perf_counter()
+done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"wall": time.perf_counter() - start, "cpu": usage.ru_utime + usage.ru_stime,
+                  "rss_mib": usage.ru_maxrss / 1024, "rc": done.returncode, "out": done.stdout[-3000:]}))
+'''
+
+PYTEST = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly"]
+
+
+def measured(args: list[str], cwd: Path) -> dict:
+    done = subprocess.run([sys.executable, "-c", MEASURE, *PYTEST, *args], cwd=cwd, capture_output=True, text=True)
+    result = json.loads(done.stdout)
+    if result["rc"] != 0:
+        sys.exit(f"benchmark run failed ({args}):\n{result['out']}")
+    return result
+
+
+def spread(values: list[float]) -> str:
+    return f"median {statistics.median(values):.3f}, min {min(values):.3f}, max {max(values):.3f}"
+
+
+def ratio(root: Path, pairs: int) -> None:
+    off_args, on_args = ["-p", "no:msgraph", "test_baseline.py"], ["test_plugin.py"]
+    wall, cpu, sides = [], [], {"off": [], "on": []}
+    for i in range(pairs):
+        order = [("off", off_args), ("on", on_args)] if i % 2 == 0 else [("on", on_args), ("off", off_args)]
+        got = {name: measured(args, root) for name, args in order}
+        wall.append(got["on"]["wall"] / got["off"]["wall"])
+        cpu.append(got["on"]["cpu"] / got["off"]["cpu"])
+        for name in sides:
+            sides[name].append(got[name]["wall"])
+        print(f"  pair {i + 1}: off {got['off']['wall']:.2f} s, on {got['on']['wall']:.2f} s, "
+              f"ratio {wall[-1]:.3f} (CPU {cpu[-1]:.3f})", flush=True)
+    print(f"  wall seconds: off {spread(sides['off'])}; on {spread(sides['on'])}")
+    print(f"  ratio on/off, wall: {spread(wall)}")
+    print(f"  ratio on/off, CPU:  {spread(cpu)}")
+
+
+# Which of the plugin's functions make up each kind of cost (cumulative time of these,
+# own time of the probes' wrappers, whose cumulative time includes MindSpore's work).
+HANDLERS = {
+    "Cell calls": ("forward_started", "forward_finished"),
+    "grad calls": ("grad_started", "grad_finished", "grads_computed"),
+    "compiles": ("_needed",),
+    "optimizer steps (parameters read after a step)": ("_record_step", "step_finished"),
+    "per test (setup, call, teardown, reports)": ("setup", "call", "teardown", "annotate_report", "fixture_setup"),
+    "end of session (cross-test comparisons, reports)": ("pytest_sessionfinish", "pytest_terminal_summary"),
+}
+WRAPPERS = {"Cell calls": ("cell_call",), "grad calls": ("grad_forward", "grad_backward", "jit_call"),
+            "compiles": ("watched_cell_compile", "watched_jit_compile")}
+
+
+def breakdown(root: Path, steps: int) -> None:
+    profile = root / "on.prof"
+    subprocess.run([sys.executable, "-m", "cProfile", "-o", str(profile), *PYTEST[1:], "test_plugin.py"],
+                   cwd=root, capture_output=True, text=True, check=True)
+    stats = pstats.Stats(str(profile)).stats  # type: ignore[attr-defined]
+    ours = {key: value for key, value in stats.items() if "pytest_msgraph" in key[0]}
+    total = max(value[3] for value in stats.values())
+    calls = sum(value[1] for key, value in ours.items() if key[2] == "cell_call")
+    grads = sum(value[1] for key, value in ours.items() if key[2] == "grad_backward")
+    tests = 2 * len(CASES)
+    counts = {"Cell calls": calls, "grad calls": grads, "optimizer steps (parameters read after a step)":
+              tests * steps, "per test (setup, call, teardown, reports)": tests}
+    print(f"  profiled run: {total:.2f} s; {calls} Cell calls (every depth), {grads} PyNative grads, "
+          f"{tests} tests, {tests * steps} steps")
+    for kind, names in HANDLERS.items():
+        seconds = sum(value[3] for key, value in ours.items() if key[2] in names)
+        seconds += sum(value[2] for key, value in ours.items() if key[2] in WRAPPERS.get(kind, ()))
+        per = f", {seconds / counts[kind] * 1e3:.3f} ms each" if counts.get(kind) else ""
+        print(f"  {kind:<50} {seconds:7.3f} s ({seconds / total:5.1%}){per}")
+    own = sum(value[2] for value in ours.values())
+    print(f"  own time of every plugin function: {own:.3f} s ({own / total:.1%} of the run)")
+
+
+def memory(root: Path) -> None:
+    if importlib.util.find_spec("mindcv") is None:
+        print("  skipped: mindcv is not installed (pip install 'pytest-msgraph[test]')")
+        return
+    (root / "test_resnet_baseline.py").write_text(RESNET_BASELINE)
+    (root / "test_resnet_plugin.py").write_text(RESNET_PLUGIN)
+    off = measured(["-p", "no:msgraph", "test_resnet_baseline.py"], root)["rss_mib"]
+    on = measured(["test_resnet_plugin.py"], root)["rss_mib"]
+    print(f"  peak RSS: off {off:.0f} MiB, on {on:.0f} MiB, difference {on - off:+.0f} MiB ({on / off - 1:+.1%})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pairs", type=int, default=7)
+    parser.add_argument("--steps", type=int, default=15)
+    parser.add_argument("--no-memory", action="store_true")
+    options = parser.parse_args()
+    lrs = [0.01 * (i + 1) for i in range(len(CASES))]  # 6 cases, one learning rate each
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "test_baseline.py").write_text(BASELINE.format(lrs=lrs, steps=options.steps))
+        (root / "test_plugin.py").write_text(WITH_PLUGIN.format(lrs=lrs, steps=options.steps))
+        print(f"1. 12 tests, a small CNN with BatchNorm trained {options.steps} steps each; "
+              f"{options.pairs} alternating pairs of whole runs")
+        ratio(root, options.pairs)
+        print("2. where the plugin's time goes (one cProfile run of the plugin side)")
+        breakdown(root, options.steps)
+        if not options.no_memory:
+            print("3. mindcv resnet18, 2 training steps in both modes")
+            memory(root)
+
+
+if __name__ == "__main__":
+    main()
