@@ -192,7 +192,8 @@ def ms_gradcheck(request: pytest.FixtureRequest):
 
     state = _state(request.config)
     return GradChecker(fixtures.check_reporter(request.node, state, "gradcheck"),
-                       lambda: fixtures.unwatched(state), lambda message: fixtures.warn(request.node, message))
+                       lambda: fixtures.unwatched(state), lambda message: fixtures.warn(request.node, message),
+                       lambda: fixtures.probing(state))
 
 
 @pytest.fixture

@@ -119,3 +119,152 @@ def test_check_init_bounds_small_parameters_and_flags_a_missing_bias(pytester, r
     assert "1 of 1 value(s) outside PyTorch's range [-0.7071, 0.7071] (such as 1)" in found[
         "test_small_bias_out_of_range"]
     assert len(found) == 3
+
+
+# --- item 3: ms_gradcheck(...).ok only when a gradient was checked and agreed ----------------------
+
+GRADCHECKED = '''
+import numpy as np
+import pytest
+import mindspore as ms
+from mindspore import nn, ops, Tensor
+
+
+class DropScale(nn.Cell):
+    """Dropout, then times 2; its bprop is 1000 times too large."""
+
+    def __init__(self):
+        super().__init__()
+        self.drop = nn.Dropout(p=0.5)
+
+    def construct(self, x):
+        return self.drop(x) * 2
+
+    def bprop(self, x, out, dout):
+        return (dout * 2000,)
+
+
+class Square(nn.Cell):
+    def construct(self, x):
+        return x * x
+
+    def bprop(self, x, out, dout):
+        return (2 * x * dout,)
+
+
+class ConstMatMul(nn.Cell):
+    """No parameter, a float32 constant: float64 inputs fail in MatMul."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = Tensor(np.ones((3, 2), np.float32))
+
+    def construct(self, x):
+        return ops.matmul(x, self.w)
+
+
+class Gather(nn.Cell):
+    def construct(self, x, positions):
+        return ops.gather(x, positions, 0)
+
+
+X = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
+
+
+@pytest.mark.both_modes
+def test_dropout_in_training_checks_nothing(ms_gradcheck):
+    cell = DropScale()
+    cell.set_train(True)
+    result = ms_gradcheck(cell, X)
+    assert result.verdict == "nothing checked" and not result.checked
+    assert result.ok
+
+
+@pytest.mark.both_modes
+@pytest.mark.xfail(strict=True, reason="gradcheck: the bprop is 1000 times too large")
+def test_dropout_in_inference_checks_the_bprop(ms_gradcheck):
+    cell = DropScale()
+    cell.set_train(False)
+    ms_gradcheck(cell, X)
+
+
+@pytest.mark.both_modes
+def test_integer_inputs_check_nothing(ms_gradcheck):
+    assert ms_gradcheck(Square(), np.arange(12).reshape(3, 4).astype(np.int32)).ok
+
+
+@pytest.mark.both_modes
+def test_a_float_input_beside_an_integer_one_is_checked(ms_gradcheck):
+    result = ms_gradcheck(Gather(), X, np.array([2, 0], np.int32))
+    assert result.ok and [entry["index"] for entry in result.inputs] == [0]
+
+
+@pytest.mark.both_modes
+def test_float32_parameters_are_not_tried_in_float64(ms_gradcheck):
+    result = ms_gradcheck(nn.Dense(4, 2), X)
+    assert result.ok and result.precision == "float32"
+
+
+@pytest.mark.both_modes
+def test_a_float32_constant_is_found_without_an_error_line(ms_gradcheck):
+    result = ms_gradcheck(ConstMatMul(), np.ones((2, 3), np.float32))
+    assert result.ok and result.precision == "float32"
+
+
+@pytest.mark.both_modes
+def test_float64_where_the_cell_runs_in_it(ms_gradcheck):
+    result = ms_gradcheck(Square(), X.astype(np.float64))
+    assert result.ok and result.precision == "float64"
+'''
+
+
+def test_ms_gradcheck_ok_means_a_gradient_was_checked_and_agreed(pytester, run_pytest):
+    pytester.makepyfile(test_gradchecked=GRADCHECKED)
+    serial = run_pytest("-s", "-rA")  # nothing captured: a MindSpore log line would reach the terminal
+    failed = {n.split("::")[1] for n, o in serial.outcomes().items() if o == "failed"}
+    assert failed == {"test_dropout_in_training_checks_nothing[GRAPH_MODE]",
+                      "test_dropout_in_training_checks_nothing[PYNATIVE_MODE]",
+                      "test_integer_inputs_check_nothing[GRAPH_MODE]", "test_integer_inputs_check_nothing[PYNATIVE_MODE]"}
+    assert set(serial.outcomes().values()) == {"passed", "failed", "xfailed"}, serial.stdout()
+    out = serial.stdout() + serial.stderr()
+    assert "[ERROR]" not in out and "ANALYZER" not in out
+    # assert result.ok says why nothing was checked, and what to do.
+    assert "GradcheckResult(nothing checked: two forward passes on the same inputs differ" in out
+    assert "call cell.set_train(False) first" in out
+    assert "GradcheckResult(nothing checked: no input is a float (int32)" in out and "pass at least one float" in out
+    [bprop] = {f["message"] for f in serial.findings("gradcheck")}  # both modes, one text
+    assert "off by a constant factor: finite differences are 0.001 times it" in bprop
+    assert "factor 2" not in bprop
+    parallel = run_pytest("-n", "2")
+    assert parallel.outcomes() == serial.outcomes()
+
+
+def test_the_factor_two_hint_only_when_the_gradient_is_off_by_exactly_two():
+    import numpy as np
+
+    from pytest_msgraph.checks.builtin.gradcheck_arithmetic import constant_factor, fix_text
+
+    analytic = np.array([0.5, -1.0, 2.0])
+    assert constant_factor(analytic, 2 * analytic, 1e-5, 1e-7) == 2.0
+    assert "a factor 2 of x*x forgotten" in fix_text(constant_factor(analytic, 2 * analytic, 1e-5, 1e-7))
+    assert "twice the gradient" in fix_text(constant_factor(analytic, analytic / 2, 1e-5, 1e-7))
+    assert "factor 2" not in fix_text(constant_factor(analytic, 1e-3 * analytic, 1e-5, 1e-7))
+    assert constant_factor(analytic, analytic + np.array([0.0, 1.0, 0.0]), 1e-5, 1e-7) is None
+    assert fix_text(None).endswith("check its formula.")
+
+
+def test_small_samples_are_compared_by_bounds_and_large_ones_by_distribution():
+    import numpy as np
+
+    from pytest_msgraph.porting.distributions import MIN_DISTRIBUTION, comparison
+
+    rng = np.random.default_rng(0)
+    one, other = np.array([0.3]), np.array([-0.5])
+    assert comparison(one, other, (-0.7071, 0.7071)) == (None, "bounds")  # two 1-element draws of one U(-a, a)
+    assert comparison(one, other) == (None, "nothing")  # no documented range: said, not passed as compared
+    why, how = comparison(np.array([1.0]), other, (-0.7071, 0.7071))
+    assert how == "bounds" and why.startswith("1 of 1 value(s) outside PyTorch's range [-0.7071, 0.7071]")
+    assert comparison(np.zeros(1), np.zeros(1)) == (None, "distribution")  # equal constants at any size
+    big = MIN_DISTRIBUTION * 10
+    assert comparison(rng.uniform(-1, 1, big), rng.uniform(-1, 1, big)) == (None, "distribution")
+    assert comparison(rng.normal(0, 0.01, big), rng.normal(0, 1, big))[0] is not None

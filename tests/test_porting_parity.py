@@ -321,7 +321,7 @@ def test_a_random_forward_is_said_not_failed(ms_gradcheck):
 def test_two_forwards_per_direction(ms_gradcheck):
     ms.set_context(mode=ms.PYNATIVE_MODE)
     ms_gradcheck(Counted(), np.random.randn(50).astype(np.float64), directions=5)
-    assert len(CALLS) == 2 * 5 + 4  # + the precision probe, the first forward, its repeat, the grad's forward
+    assert len(CALLS) == 2 * 5 + 4  # + the float64 try, the first forward, its repeat, the grad's forward
 '''
 
 
