@@ -268,3 +268,63 @@ def test_small_samples_are_compared_by_bounds_and_large_ones_by_distribution():
     big = MIN_DISTRIBUTION * 10
     assert comparison(rng.uniform(-1, 1, big), rng.uniform(-1, 1, big)) == (None, "distribution")
     assert comparison(rng.normal(0, 0.01, big), rng.normal(0, 1, big))[0] is not None
+
+
+# --- item 5: node ids whatever the spelling of a path option --------------------------------------
+
+SPELLED = '''
+import pytest
+
+
+@pytest.mark.project_marker
+def test_a():
+    pass
+
+
+def test_fails():
+    assert 1 == 2
+'''
+
+
+def _nodeids(path):
+    import json
+
+    return [t["nodeid"] for t in json.loads(path.read_text())["tests"]]
+
+
+def test_node_ids_do_not_depend_on_how_the_report_path_is_spelled(pytester, run_pytest):
+    import json
+
+    pytester.makepyfile(test_spelled=SPELLED)
+    # The project's ini must be found too: without it the marker is unknown and --strict-markers fails collection.
+    pytester.makeini("[pytest]\naddopts = --strict-markers\nmarkers =\n    project_marker: the project's own\n")
+    outside = pytester.path.parent / f"{pytester.path.name}-reports"
+    outside.mkdir()
+    reference = run_pytest(f"--ms-report={outside / 'ref.json'}", report=False)
+    expected = _nodeids(outside / "ref.json")
+    assert expected == ["test_spelled.py::test_a", "test_spelled.py::test_fails"], reference.stdout()
+    spellings = {
+        "space, absolute, outside": ["--ms-report", str(outside / "r1.json")],
+        "space, relative, outside": ["--ms-report", f"../{outside.name}/r2.json"],
+        "space, relative, inside": ["--ms-report", "reports/r3.json"],
+        "space, absolute, inside": ["--ms-report", str(pytester.path / "r4.json")],
+        "=, absolute, outside": [f"--ms-report={outside / 'r5.json'}"],
+    }
+    (pytester.path / "reports").mkdir()
+    for name, args in spellings.items():
+        written = (pytester.path / args[-1].split("=")[-1]).resolve()
+        for run_args in (["-n", "2"], []):  # the placeholder exists when the workers start; the report, the 2nd time
+            run = run_pytest(*run_args, *args, report=False, cache=True)
+            assert _nodeids(written) == expected, (name, run_args, run.stdout())
+            assert "rootdir: " + str(pytester.path) in run.stdout() and "configfile: tox.ini" in run.stdout()
+            assert run.ret == 1, (name, run_args, run.stdout())
+            lastfailed = json.loads((pytester.path / ".pytest_cache/v/cache/lastfailed").read_text())
+            assert list(lastfailed) == ["test_spelled.py::test_fails"], (name, run_args)
+
+
+def test_path_options_are_joined_to_their_value_for_the_workers():
+    from pytest_msgraph.pytest_side.path_options import joined, spaced_values
+
+    args = ["-n", "2", "--ms-report", "/x/r.json", "--ms-report=/y.json", "tests", "--ms-report"]
+    assert spaced_values(args) == ["/x/r.json"]
+    assert joined(args) == ["-n", "2", "--ms-report=/x/r.json", "--ms-report=/y.json", "tests", "--ms-report"]
