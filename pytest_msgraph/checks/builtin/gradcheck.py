@@ -30,9 +30,8 @@ class GradcheckCheck(Check):
     unit = "gradients checked"
 
 
-RANDOM_FORWARD = ("two forward passes on the same inputs differ: the forward is random (nn.Dropout or another "
-                  "random op in training, np.random), and finite differences of it measure noise; call "
-                  "cell.set_train(False) first, or check a deterministic version of it")
+RANDOM_FORWARD = ("two forward passes on the same inputs differ: the forward is random (nn.Dropout in training, "
+                  "np.random, a random op); call cell.set_train(False) first, or check a deterministic version of it")
 
 
 @dataclasses.dataclass
