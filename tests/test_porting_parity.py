@@ -19,6 +19,8 @@ from mindspore.common.initializer import Normal, initializer
 
 AGREEING = {
     "dense": (lambda: nn.Dense(64, 32), lambda: torch.nn.Linear(64, 32)),
+    "dense_64_1": (lambda: nn.Dense(64, 1), lambda: torch.nn.Linear(64, 1)),  # 1-value bias: bounds only
+    "dense_2_1": (lambda: nn.Dense(2, 1), lambda: torch.nn.Linear(2, 1)),
     "conv1d": (lambda: nn.Conv1d(8, 16, 3, pad_mode="pad", padding=1, has_bias=True),
                lambda: torch.nn.Conv1d(8, 16, 3, padding=1)),
     "conv2d": (lambda: nn.Conv2d(8, 16, 3, pad_mode="pad", padding=1, has_bias=True),
