@@ -1,8 +1,14 @@
 """Green gates that tell the truth (issue 29): annotations by outcome, ms_gradcheck's ok, check_init on
 small parameters, node ids whatever the spelling of a path option. Real MindSpore, in subprocesses."""
+import json
 import re
 
+import numpy as np
 from conftest import NET_SOURCE, skip_without
+
+from pytest_msgraph.checks.builtin.gradcheck_arithmetic import constant_factor, fix_text
+from pytest_msgraph.porting.distributions import MIN_DISTRIBUTION, comparison
+from pytest_msgraph.pytest_side.path_options import joined, spaced_values
 
 # --- item 6: annotations tell the truth about the outcome ------------------------------------------
 
@@ -241,10 +247,6 @@ def test_ms_gradcheck_ok_means_a_gradient_was_checked_and_agreed(pytester, run_p
 
 
 def test_the_factor_two_hint_only_when_the_gradient_is_off_by_exactly_two():
-    import numpy as np
-
-    from pytest_msgraph.checks.builtin.gradcheck_arithmetic import constant_factor, fix_text
-
     analytic = np.array([0.5, -1.0, 2.0])
     assert constant_factor(analytic, 2 * analytic, 1e-5, 1e-7) == 2.0
     assert "a factor 2 of x*x forgotten" in fix_text(constant_factor(analytic, 2 * analytic, 1e-5, 1e-7))
@@ -255,10 +257,6 @@ def test_the_factor_two_hint_only_when_the_gradient_is_off_by_exactly_two():
 
 
 def test_small_samples_are_compared_by_bounds_and_large_ones_by_distribution():
-    import numpy as np
-
-    from pytest_msgraph.porting.distributions import MIN_DISTRIBUTION, comparison
-
     rng = np.random.default_rng(0)
     one, other = np.array([0.3]), np.array([-0.5])
     assert comparison(one, other, (-0.7071, 0.7071)) == (None, "bounds")  # two 1-element draws of one U(-a, a)
@@ -288,14 +286,10 @@ def test_fails():
 
 
 def _nodeids(path):
-    import json
-
     return [t["nodeid"] for t in json.loads(path.read_text())["tests"]]
 
 
 def test_node_ids_do_not_depend_on_how_the_report_path_is_spelled(pytester, run_pytest):
-    import json
-
     pytester.makepyfile(test_spelled=SPELLED)
     # The project's ini must be found too: without it the marker is unknown and --strict-markers fails collection.
     pytester.makeini("[pytest]\naddopts = --strict-markers\nmarkers =\n    project_marker: the project's own\n")
@@ -324,8 +318,6 @@ def test_node_ids_do_not_depend_on_how_the_report_path_is_spelled(pytester, run_
 
 
 def test_path_options_are_joined_to_their_value_for_the_workers():
-    from pytest_msgraph.pytest_side.path_options import joined, spaced_values
-
     args = ["-n", "2", "--ms-report", "/x/r.json", "--ms-report=/y.json", "tests", "--ms-report"]
     assert spaced_values(args) == ["/x/r.json"]
     assert joined(args) == ["-n", "2", "--ms-report=/x/r.json", "--ms-report=/y.json", "tests", "--ms-report"]
