@@ -277,3 +277,24 @@ def test_only_a_regression_in_a_column_not_compared_is_named_not_failed(tmp_path
     base = _variant(tmp_path, "base.json", lambda r: r.update(jit_level="O1"))
     done = _cli(_regressed_now(tmp_path), "--baseline", base)
     assert done.returncode == 0 and "CPU GRAPH_MODE (not in the baseline)" in done.stderr
+
+
+def test_baseline_refusals_as_pure_logic():
+    from pytest_msgraph.reports.matrix_baseline import baseline_refusal, comparison_refusal, not_compared
+
+    report = json.loads(REPORTS[0].read_text())
+    assert baseline_refusal(report, "b.json") is None
+    assert "is incomplete (complete: false: killed)" in baseline_refusal(
+        {**report, "complete": False, "interrupted": "killed"}, "b.json")
+    now, then = build_matrix([report]), build_matrix([{**report, "jit_level": "O1"}])
+    mark_regressions(now, then)
+    assert not_compared(now, then) == [{"column": "CPU GRAPH_MODE", "why": "not in the baseline"},
+                                       {"column": "CPU GRAPH_MODE O1", "why": "in the baseline only"}]
+    assert comparison_refusal(now, then, "b.json") is None and now["compared"] == 2  # PYNATIVE_MODE: 2 ran
+    gpu = build_matrix([{**report, "tests": [{**t, "device": "GPU"} for t in report["tests"]]}])
+    mark_regressions(now, gpu)
+    assert comparison_refusal(now, gpu, "b.json").startswith("no column of these reports has a column")
+    empty = build_matrix([{**report, "tests": []}])
+    mark_regressions(now, empty)
+    assert comparison_refusal(now, empty, "b.json") == ("the baseline b.json has no tests: a comparison against it "
+                                                        "would pass on anything")
