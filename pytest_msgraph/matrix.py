@@ -5,7 +5,8 @@ The code lives in ``pytest_msgraph.reports`` (``matrix``, ``matrix_markdown``,
 """
 import sys
 
-from .reports.matrix import build_matrix, mark_regressions
+from .reports.matrix import build_matrix
+from .reports.matrix_baseline import mark_regressions
 from .reports.matrix_cli import main
 from .reports.matrix_html import to_html
 from .reports.matrix_markdown import to_markdown

@@ -14,6 +14,7 @@ from .core.modes import Mode
 from .lint import items as lint_items
 from .pytest_side import fixtures, header, lifecycle, markers, options, run_record, variants, xdist_scheduling
 from .pytest_side.pairing import VariantPairing
+from .pytest_side.path_options import correct_rootdir, for_workers
 from .pytest_side.state import STATE_KEY, PluginState
 from .reports.annotations import lines_for as annotation_lines
 from .reports.summary import summary_lines
@@ -31,8 +32,14 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.add_hookspecs(hookspecs)
 
 
+@pytest.hookimpl(tryfirst=True)  # before the conftests load from a rootdir a path option may have moved
+def pytest_load_initial_conftests(early_config: pytest.Config, args: list[str]) -> None:
+    correct_rootdir(early_config, args)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     markers.register(config)
+    for_workers(config)
     config.pluginmanager.register(builtin_checks, "msgraph-builtin-checks")
     state = config.stash[STATE_KEY] = PluginState.from_config(config)
     config.pluginmanager.register(run_record.RunRecord(state), "msgraph-results")
@@ -197,7 +204,8 @@ def ms_gradcheck(request: pytest.FixtureRequest):
 
     state = _state(request.config)
     return GradChecker(fixtures.check_reporter(request.node, state, "gradcheck"),
-                       lambda: fixtures.unwatched(state), lambda message: fixtures.warn(request.node, message))
+                       lambda: fixtures.unwatched(state), lambda message: fixtures.warn(request.node, message),
+                       lambda: fixtures.probing(state))
 
 
 @pytest.fixture

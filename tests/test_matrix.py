@@ -199,3 +199,102 @@ def test_a_baseline_of_another_shape_is_one_line_and_exit_2(tmp_path):
 def test_a_bad_out_path_is_one_line_and_exit_2(tmp_path, out):
     done = _cli(REPORTS[0], "--out", out.format(tmp=tmp_path))
     assert done.returncode == 2 and "cannot write" in done.stderr and "Traceback" not in done.stderr
+
+
+# --- a baseline that could compare nothing is refused (issue 29) -----------------------------------
+
+def _variant(tmp_path, name, edit):
+    report = json.loads(REPORTS[0].read_text())
+    edit(report)
+    path = tmp_path / name
+    path.write_text(json.dumps(report))
+    return path
+
+
+def _regressed_now(tmp_path):
+    """CPU now, with test_forward failing in GRAPH_MODE: a regression against the recorded CPU report."""
+    return _variant(tmp_path, "now.json", lambda r: r["tests"][0].update(outcome="failed", reason="boom"))
+
+
+def _placeholder(report):
+    report.update(tests=[], complete=False, interrupted="the run has not finished")
+
+
+def _all_skipped_unavailable(report):
+    report["device_available"] = False
+    for test in report["tests"]:
+        test.update(outcome="skipped")
+
+
+@pytest.mark.parametrize("edit, why", [
+    (_placeholder, "is incomplete (complete: false: the run has not finished)"),
+    (lambda r: r.update(complete=False, interrupted="stopped after the first failure (-x)"), "is incomplete"),
+    (lambda r: r.update(tests=[]), "has no tests"),
+    (lambda r: r.update(jit_level="O1", tests=[t for t in r["tests"] if t["mode"] == "GRAPH_MODE"]),
+     "no column of these reports has a column in the baseline"),
+    (lambda r: [t.update(device="GPU") for t in r["tests"]], "no column of these reports has a column"),
+    (_all_skipped_unavailable, "baseline: none: no test ran"),
+])
+def test_a_baseline_that_can_compare_nothing_is_refused_in_one_line_exit_2(tmp_path, edit, why):
+    base = _variant(tmp_path, "base.json", edit)
+    done = _cli(_regressed_now(tmp_path), "--baseline", base)
+    assert done.returncode == 2, done.stderr
+    assert why in done.stderr and "baseline refused" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+def test_look_alike_a_complete_baseline_with_the_same_columns_still_finds_the_regression(tmp_path):
+    done = _cli(_regressed_now(tmp_path), "--baseline", REPORTS[0])
+    assert done.returncode == 1 and "1 cell(s) passed in the baseline and fail now" in done.stderr
+    assert "not compared" not in done.stderr
+
+
+def test_an_incomplete_matrix_as_baseline_is_refused(tmp_path):
+    base = _variant(tmp_path, "base.json", lambda r: r.update(complete=False, interrupted="killed"))
+    merged = tmp_path / "m.json"
+    assert _cli(base, "--format", "json", "--out", merged).returncode == 0
+    done = _cli(REPORTS[0], "--baseline", merged)
+    assert done.returncode == 2 and "merged from incomplete report(s)" in done.stderr
+
+
+def test_only_shared_columns_are_compared_and_the_others_are_named(tmp_path):
+    # The baseline ran GRAPH_MODE at jit level O1: only PYNATIVE_MODE shares a column with a run without it.
+    base = _variant(tmp_path, "base.json", lambda r: r.update(jit_level="O1"))
+    now = _variant(tmp_path, "now.json", lambda r: [r["tests"][0].update(outcome="failed", reason="boom"),
+                                                    r["tests"][1].update(outcome="failed", reason="boom")])
+    done = _cli(now, "--baseline", base)
+    assert done.returncode == 1, done.stderr  # test_forward regressed in PYNATIVE_MODE, a compared column
+    assert "1 cell(s) passed in the baseline and fail now" in done.stderr
+    assert ("not compared with the baseline: CPU GRAPH_MODE (not in the baseline); CPU GRAPH_MODE O1 (in the "
+            "baseline only)") in done.stderr
+    assert "2 column(s) not compared with the baseline" in done.stdout
+    matrix = _matrix(now)
+    mark_regressions(matrix, _matrix(base))
+    assert matrix["compared"] == 2 and [r["column"] for r in matrix["regressions"]] == ["CPU PYNATIVE_MODE"]
+
+
+def test_only_a_regression_in_a_column_not_compared_is_named_not_failed(tmp_path):
+    base = _variant(tmp_path, "base.json", lambda r: r.update(jit_level="O1"))
+    done = _cli(_regressed_now(tmp_path), "--baseline", base)
+    assert done.returncode == 0 and "CPU GRAPH_MODE (not in the baseline)" in done.stderr
+
+
+def test_baseline_refusals_as_pure_logic():
+    from pytest_msgraph.reports.matrix_baseline import baseline_refusal, comparison_refusal, not_compared
+
+    report = json.loads(REPORTS[0].read_text())
+    assert baseline_refusal(report, "b.json") is None
+    assert "is incomplete (complete: false: killed)" in baseline_refusal(
+        {**report, "complete": False, "interrupted": "killed"}, "b.json")
+    now, then = build_matrix([report]), build_matrix([{**report, "jit_level": "O1"}])
+    mark_regressions(now, then)
+    assert not_compared(now, then) == [{"column": "CPU GRAPH_MODE", "why": "not in the baseline"},
+                                       {"column": "CPU GRAPH_MODE O1", "why": "in the baseline only"}]
+    assert comparison_refusal(now, then, "b.json") is None and now["compared"] == 2  # PYNATIVE_MODE: 2 ran
+    gpu = build_matrix([{**report, "tests": [{**t, "device": "GPU"} for t in report["tests"]]}])
+    mark_regressions(now, gpu)
+    assert comparison_refusal(now, gpu, "b.json").startswith("no column of these reports has a column")
+    empty = build_matrix([{**report, "tests": []}])
+    mark_regressions(now, empty)
+    assert comparison_refusal(now, empty, "b.json") == ("the baseline b.json has no tests: a comparison against it "
+                                                        "would pass on anything")

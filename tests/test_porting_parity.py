@@ -19,6 +19,8 @@ from mindspore.common.initializer import Normal, initializer
 
 AGREEING = {
     "dense": (lambda: nn.Dense(64, 32), lambda: torch.nn.Linear(64, 32)),
+    "dense_64_1": (lambda: nn.Dense(64, 1), lambda: torch.nn.Linear(64, 1)),  # 1-value bias: bounds only
+    "dense_2_1": (lambda: nn.Dense(2, 1), lambda: torch.nn.Linear(2, 1)),
     "conv1d": (lambda: nn.Conv1d(8, 16, 3, pad_mode="pad", padding=1, has_bias=True),
                lambda: torch.nn.Conv1d(8, 16, 3, padding=1)),
     "conv2d": (lambda: nn.Conv2d(8, 16, 3, pad_mode="pad", padding=1, has_bias=True),
@@ -321,7 +323,7 @@ def test_a_random_forward_is_said_not_failed(ms_gradcheck):
 def test_two_forwards_per_direction(ms_gradcheck):
     ms.set_context(mode=ms.PYNATIVE_MODE)
     ms_gradcheck(Counted(), np.random.randn(50).astype(np.float64), directions=5)
-    assert len(CALLS) == 2 * 5 + 4  # + the precision probe, the first forward, its repeat, the grad's forward
+    assert len(CALLS) == 2 * 5 + 4  # + the float64 try, the first forward, its repeat, the grad's forward
 '''
 
 

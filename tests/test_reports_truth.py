@@ -73,9 +73,13 @@ def test_collection_errors_are_recorded_and_make_the_report_incomplete(pytester,
     assert shown.returncode == 0, shown.stderr
     assert "**1 collection error(s)**" in shown.stdout and "`test_broken.py`" in shown.stdout
     assert "**1 incomplete report(s)**" in shown.stdout
-    (pytester.path / "base.json").write_text((pytester.path / "msgraph-report.json").read_text())
+    base = {**report, "complete": True, "collection_errors": []}  # a finished run of the same tests
+    (pytester.path / "base.json").write_text(json.dumps(base))
     baseline = matrix(pytester.path, "msgraph-report.json", "--baseline", "base.json")
     assert baseline.returncode == 1 and "is incomplete" in baseline.stderr
+    # The incomplete report as the baseline holds too little to compare against: refused (issue 29).
+    refused = matrix(pytester.path, "base.json", "--baseline", "msgraph-report.json")
+    assert refused.returncode == 2 and "baseline refused" in refused.stderr
 
 
 def test_a_run_stopped_by_a_collection_error_gives_a_report_the_matrix_reads(pytester, run_pytest):

@@ -7,6 +7,9 @@ measured on MindSpore 2.10 against torch 2.14). The parameters are paired as
 ``copy_weights`` pairs them, and each pair's values are compared as samples of two
 initialisers (``distributions``). A mismatch names the parameter, gives both
 distributions, and the seed guide's fix with the initializer that draws like PyTorch.
+A parameter of few values is compared with PyTorch's documented range only
+(``distributions.MIN_DISTRIBUTION``); a parameter with no counterpart on the other side
+(MindSpore's ``nn.Conv2d`` has no bias by default, PyTorch's has one) is a finding too.
 """
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from typing import Any, Optional
 import numpy as np
 
 from . import torch_bridge
-from .distributions import describe, difference, inferred_initializer
+from .distributions import Range, comparison, describe, inferred_initializer
 
 # What PyTorch's default initialisation is, for the modules whose defaults are documented,
 # as the MindSpore initializer that draws the same: (module class prefix, tensor) -> initializer.
@@ -34,22 +37,32 @@ MS_DEFAULTS = {
     ("Embedding", "embedding_table"): "Normal(sigma=0.01)",
     ("MultiheadAttention", "out_proj.bias"): "Uniform, as any nn.Dense bias",
 }
+# PyTorch's normalisation layers start from constants: (tensor) -> value.
+NORM_CONSTANTS = {"weight": 1.0, "bias": 0.0, "running_mean": 0.0, "running_var": 1.0}
+NORMAL_SPAN = 6.0  # a normal draw lies within 6 sigma but for 2e-9 of its values: the range of N(0, 1)
 
 
 @dataclasses.dataclass
 class InitResult:
     """What check_init compared: per pair of parameters, whether they differ and why."""
 
-    compared: list = dataclasses.field(default_factory=list)  # {"ms", "torch", "why", "ms_stats", "torch_stats"}
-    problems: list = dataclasses.field(default_factory=list)  # what the pairing could not pair
+    # {"ms", "torch", "why", "compared_by" (distribution, bounds or nothing), "ms_stats", "torch_stats"}
+    compared: list = dataclasses.field(default_factory=list)
+    problems: list = dataclasses.field(default_factory=list)  # what the pairing could not pair: each a finding
 
     @property
     def mismatches(self) -> list:
         return [entry for entry in self.compared if entry["why"]]
 
     @property
+    def unchecked(self) -> list:
+        """Pairs too small for a distribution test, with no documented PyTorch range to bound them."""
+        return [entry for entry in self.compared if entry["compared_by"] == "nothing"]
+
+    @property
     def ok(self) -> bool:
-        return not self.mismatches
+        """No parameter initialised otherwise, and every parameter has a counterpart."""
+        return not self.mismatches and not self.problems
 
 
 def _known(table: dict, owner: Any, leaf: str) -> Optional[str]:
@@ -84,6 +97,27 @@ def _torch_initializer(module: Any, name: str, values: np.ndarray) -> str:
     return inferred_initializer(values)
 
 
+def _torch_range(module: Any, name: str) -> Optional[Range]:
+    """The range PyTorch's documented default draws a tensor from; None when it is not known here."""
+    owner, leaf = _owner_and_leaf(module, name, module.named_modules)
+    kind = type(owner).__name__
+    if kind.startswith(("BatchNorm", "LayerNorm", "GroupNorm", "InstanceNorm")) and leaf in NORM_CONSTANTS:
+        return NORM_CONSTANTS[leaf], NORM_CONSTANTS[leaf]
+    bound: Optional[float] = None
+    if kind.startswith("MultiheadAttention"):
+        zeros = leaf in ("in_proj_bias", "out_proj.bias")
+        bound = 0.0 if zeros else {"in_proj_weight": math.sqrt(6 / (4 * owner.embed_dim)),  # Xavier, fans E and 3E
+                                   "out_proj.weight": 1 / math.sqrt(owner.embed_dim)}.get(leaf)
+    elif kind.startswith("Embedding") and leaf == "weight":
+        bound = NORMAL_SPAN
+    elif kind.startswith(("Linear", "Conv")) and leaf in ("weight", "bias") and owner.weight is not None:
+        # HeUniform(sqrt(5)) for the weight and the bias's own rule both give 1/sqrt(fan_in).
+        bound = 1 / math.sqrt(int(np.prod(owner.weight.shape[1:])))
+    elif kind.startswith(("LSTM", "GRU", "RNN")):
+        bound = 1 / math.sqrt(owner.hidden_size)
+    return None if bound is None else (-bound, bound)
+
+
 def check_init(ms_cell: Any, torch_module: Any) -> InitResult:
     """Compare each paired parameter's initial values; nothing is copied or changed."""
     mapping = torch_bridge.plan(torch_module, ms_cell)
@@ -93,7 +127,8 @@ def check_init(ms_cell: Any, torch_module: Any) -> InitResult:
     for torch_name, ms_name in mapping.items():
         ms_values = ms_side[ms_name].asnumpy()
         torch_values = torch_side[torch_name].detach().cpu().numpy()
-        result.compared.append({"ms": ms_name, "torch": torch_name, "why": difference(ms_values, torch_values),
+        why, compared_by = comparison(ms_values, torch_values, _torch_range(torch_module, torch_name))
+        result.compared.append({"ms": ms_name, "torch": torch_name, "why": why, "compared_by": compared_by,
                                 "ms_stats": describe(ms_values), "torch_stats": describe(torch_values),
                                 "torch_values": torch_values})
     return result
@@ -117,4 +152,20 @@ def message(ms_cell: Any, torch_module: Any, entry: dict) -> tuple[str, str]:
     fix = (f"Fix, as the seed guide re-initialises: net.{name}.set_data(initializer({init}, net.{name}.shape, "
            f"net.{name}.dtype)) with `from mindspore.common.initializer import initializer"
            + (f", {init.split('(')[0]}" if "(" in init else "") + "`.")
+    return found, fix
+
+
+def unpaired_message(ms_cell: Any, problem: dict) -> tuple[str, str]:
+    """A parameter without a counterpart (or of another shape), and how to build the two alike."""
+    cell = type(ms_cell).__name__
+    found = (f"{cell}: {problem['text']}; its initialisation cannot be compared, and a port of this layer "
+             "computes otherwise (a bias on one side only shifts every output).")
+    name = problem.get("torch") or problem.get("mindspore") or ""
+    if name.rpartition(".")[2] == "bias" and problem["kind"] == "unmatched_torch":
+        fix = (f"Fix: build the MindSpore layer with has_bias=True (MindSpore's {cell} has no bias by default, "
+               "PyTorch's has one), or the PyTorch one with bias=False.")
+    elif name.rpartition(".")[2] == "bias" and problem["kind"] == "unfilled_ms":
+        fix = "Fix: build the MindSpore layer with has_bias=False, as the PyTorch one has bias=False."
+    else:
+        fix = "Fix: build both with the same arguments, so that each parameter has its counterpart."
     return found, fix

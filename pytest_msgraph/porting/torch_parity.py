@@ -76,6 +76,10 @@ class TorchParity:
                 self._reporter.emit(found, fix=fix, cell=type(ms_cell).__name__,
                                     parameter=entry["ms"], torch_parameter=entry["torch"], kind="init",
                                     mindspore=entry["ms_stats"], pytorch=entry["torch_stats"])
+            for problem in result.problems:
+                found, fix = init_parity.unpaired_message(ms_cell, problem)
+                self._reporter.emit(found, fix=fix, cell=type(ms_cell).__name__, kind="init_unpaired",
+                                    parameter=problem.get("mindspore"), torch_parameter=problem.get("torch"))
         return result
 
     def _tolerance(self, rtol: Optional[float], atol: Optional[float]) -> tuple:

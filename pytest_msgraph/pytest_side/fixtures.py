@@ -69,6 +69,18 @@ def eager(state: PluginState) -> Iterator[None]:
         state.ms.guard.set_mode(int(Mode.GRAPH_MODE))
 
 
+@contextlib.contextmanager
+def probing(state: PluginState) -> Iterator[None]:
+    """A probe that may fail (ms_gradcheck's float64 try): eagerly, so that a failure logs no GRAPH_MODE
+    compile error, and synchronously, so that its error is raised by it and by no later call."""
+    with eager(state):
+        if state.ms is None:
+            yield
+            return
+        with state.ms.guard.synchronous():
+            yield
+
+
 def warn(item: pytest.Item, message: str) -> None:
     """A fixture's warning, pointed at the test (not a finding: nothing failed, something was not checked).
 

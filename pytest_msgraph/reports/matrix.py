@@ -3,9 +3,10 @@
 A row per test (its parameters kept, its mode taken out), a column per device, mode and
 jit level, each cell the outcome, the checks that flagged it and, for a failure, the
 one-line reason; totals per column. Beside the table: collection errors, reports that
-are incomplete, tests found in two reports of one column, and, against a baseline, the
-regressions and the baseline rows that match nothing. Rendering is in
-``matrix_markdown`` and ``matrix_html``; the command in ``matrix_cli``.
+are incomplete, tests found in two reports of one column, and, against a baseline
+(``matrix_baseline``), the regressions, the baseline rows that match nothing and the
+columns not compared. Rendering is in ``matrix_markdown`` and ``matrix_html``; the command
+in ``matrix_cli``.
 """
 from __future__ import annotations
 
@@ -107,23 +108,6 @@ def build_matrix(reports: list[dict[str, Any]], names: Optional[list[str]] = Non
         "collection_errors": errors,
         "incomplete": incomplete,
         "unmatched_baseline": [],
+        "not_compared": [],
     }
 
-
-def mark_regressions(matrix: dict[str, Any], baseline: dict[str, Any]) -> list[dict[str, Any]]:
-    """Cells that passed in ``baseline`` and fail now (each gets ``"regressed": true``).
-
-    The baseline's rows that match no row of ``matrix`` go to ``unmatched_baseline``: a
-    baseline whose rows are all unmatched proves nothing, and the command says so.
-    """
-    before = {(r["test"], key): cell["outcome"] for r in baseline["rows"] for key, cell in r["cells"].items()}
-    found = []
-    for row in matrix["rows"]:
-        for key, cell in row["cells"].items():
-            if before.get((row["test"], key)) == "passed" and cell["outcome"] in FAILING:
-                cell["regressed"] = True
-                found.append({"test": row["test"], "column": key, "outcome": cell["outcome"]})
-    current = {row["test"] for row in matrix["rows"]}
-    matrix["unmatched_baseline"] = sorted(row["test"] for row in baseline["rows"] if row["test"] not in current)
-    matrix["regressions"] = found
-    return found

@@ -6,8 +6,10 @@
 A row per test (its parameters kept, its mode taken out), a column per device, mode
 and jit level, each cell the outcome plus the checks that flagged it, totals per
 column. ``--baseline`` (an older report or matrix JSON) marks cells that passed then
-and fail now. Exit status: 0; 1 when ``--baseline`` finds a regression or a report is
-incomplete; 2 when an input cannot be used, or the baseline matches no row.
+and fail now, in the columns both have (device, mode, jit level); the others are named
+as not compared. Exit status: 0; 1 when ``--baseline`` finds a regression or a report is
+incomplete; 2 when an input cannot be used, or the baseline is refused: incomplete, no
+tests, or no column or row in common, so that nothing could be compared.
 """
 from __future__ import annotations
 
@@ -16,12 +18,17 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from .matrix import build_matrix, mark_regressions
+from .matrix import build_matrix
+from .matrix_baseline import baseline_refusal, comparison_refusal, mark_regressions
 from .matrix_html import to_html
 from .matrix_markdown import to_json, to_markdown
 from .validation import ReportError, load_report
 
 FORMATS: dict[str, Callable[[dict[str, Any]], str]] = {"markdown": to_markdown, "html": to_html, "json": to_json}
+
+
+class BaselineRefused(ReportError):
+    """A baseline that could compare nothing: the command refuses rather than pass."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -42,11 +49,12 @@ def _merge(args: argparse.Namespace) -> dict[str, Any]:
     matrix = build_matrix(reports, args.reports)
     if args.baseline:
         baseline = load_report(args.baseline)
+        refusal = baseline_refusal(baseline, args.baseline)
         baseline = baseline if "rows" in baseline else build_matrix([baseline], [args.baseline])
         mark_regressions(matrix, baseline)
-        if baseline["rows"] and len(matrix["unmatched_baseline"]) == len(baseline["rows"]):
-            raise ReportError(f"no row of the baseline {args.baseline} matches a row of these reports (its "
-                              f"{len(baseline['rows'])} rows name other tests): it would prove nothing")
+        refusal = refusal or comparison_refusal(matrix, baseline, args.baseline)
+        if refusal:
+            raise BaselineRefused(refusal)
     return matrix
 
 
@@ -54,6 +62,9 @@ def main(argv: Optional[list[Any]] = None) -> int:
     args = _parser().parse_args(argv)
     try:
         matrix = _merge(args)
+    except BaselineRefused as exc:
+        print(f"msgraph matrix: baseline refused: {exc}. Nothing was compared (exit 2).", file=sys.stderr)
+        return 2
     except ReportError as exc:
         print(f"msgraph matrix: {exc}. Nothing was merged.", file=sys.stderr)
         return 2
@@ -77,6 +88,9 @@ def _verdict(args: argparse.Namespace, matrix: dict[str, Any]) -> int:
     if matrix["unmatched_baseline"]:
         print(f"msgraph matrix: {len(matrix['unmatched_baseline'])} baseline row(s) match no row of these reports "
               "(listed in the output).", file=sys.stderr)
+    if matrix["not_compared"]:
+        print("msgraph matrix: not compared with the baseline: " + "; ".join(
+            f"{entry['column']} ({entry['why']})" for entry in matrix["not_compared"]) + ".", file=sys.stderr)
     if matrix["incomplete"]:
         names = ", ".join(entry["report"] for entry in matrix["incomplete"])
         print(f"msgraph matrix: {names} is incomplete: a baseline comparison needs every selected test's outcome.",

@@ -58,6 +58,8 @@ def page_data(matrix: dict[str, Any]) -> dict[str, Any]:
         ("Tests found in two reports of one column", [f"{d['test']} on {d['column']}: {'; '.join(d['in'])}"
                                                       for d in matrix["duplicates"]]),
         ("Baseline rows that match no row", list(matrix["unmatched_baseline"])),
+        ("Columns not compared with the baseline", [f"{c['column']}: {c['why']}"
+                                                    for c in matrix["not_compared"]]),
     ]
     return {"title": "pytest-msgraph compliance matrix", "legend": LEGEND, "columns": columns,
             "totals": {k: totals_text(matrix["totals"][k]) for k in keys}, "failures": failures, "rows": rows,

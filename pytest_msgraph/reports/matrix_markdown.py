@@ -88,6 +88,8 @@ def to_markdown(matrix: dict[str, Any]) -> str:
                      [f"{_code(r['test'])} on {_md(r['column'])}: {r['outcome']}" for r in matrix["regressions"]])
     lines += _listed(f"**{len(matrix['unmatched_baseline'])} baseline row(s) match no row of this matrix:**",
                      [_code(test) for test in matrix["unmatched_baseline"]])
+    lines += _listed(f"**{len(matrix['not_compared'])} column(s) not compared with the baseline:**",
+                     [f"{_md(c['column'])}: {_md(c['why'])}" for c in matrix["not_compared"]])
     return "\n".join(lines) + "\n"
 
 

@@ -7,10 +7,13 @@ float64 where the cell runs in float64 (a cell with float32 parameters runs in f
 with wider tolerances). MindSpore has no public gradcheck; ``torch.autograd.gradcheck``
 and ``jax.test_util.check_grads`` are the models. A forward that draws random numbers
 (the seed guide's ``np.random`` sampler) cannot be finite-differenced: two identical
-forwards differ, and the fixture says so instead of failing on noise.
+forwards differ, and the fixture says so instead of failing on noise. ``ok`` is true only
+when a gradient was checked and agreed: a random forward, or inputs that are all
+integers, check nothing, and ``assert result.ok`` fails saying why and what to do.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from typing import Any, Callable, Optional
 
@@ -27,16 +30,36 @@ class GradcheckCheck(Check):
     unit = "gradients checked"
 
 
+RANDOM_FORWARD = ("two forward passes on the same inputs differ: the forward is random (nn.Dropout in training, "
+                  "np.random, a random op); call cell.set_train(False) first, or check a deterministic version of it")
+
+
 @dataclasses.dataclass
 class GradcheckResult:
-    checked: bool  # False when the forward is not deterministic (nothing could be checked)
+    checked: bool  # False when nothing could be checked: a random forward, no float input
     precision: str = "float64"
     inputs: list = dataclasses.field(default_factory=list)  # per float input: index, kind, close, max_abs, ...
-    reason: Optional[str] = None
+    reason: Optional[str] = None  # why nothing was checked, and what to do
 
     @property
     def ok(self) -> bool:
-        return all(entry["close"] for entry in self.inputs)
+        """True only when a gradient was checked and agreed with finite differences."""
+        return self.checked and bool(self.inputs) and all(entry["close"] for entry in self.inputs)
+
+    @property
+    def verdict(self) -> str:
+        """``agreed``, ``disagreed``, or ``nothing checked`` (``reason`` says why)."""
+        if not self.checked or not self.inputs:
+            return "nothing checked"
+        return "agreed" if self.ok else "disagreed"
+
+    def __repr__(self) -> str:
+        # What pytest prints under a failed ``assert result.ok``: the verdict first, and why.
+        if self.verdict == "nothing checked":
+            return f"GradcheckResult(nothing checked: {self.reason})"
+        worst = max(self.inputs, key=lambda entry: entry["max_abs"])
+        return (f"GradcheckResult({self.verdict}, {self.precision}, {len(self.inputs)} input(s), largest difference "
+                f"{worst['max_abs']:.3g} on input {worst['index']})")
 
 
 def has_custom_bprop(cell: Any) -> bool:
@@ -52,10 +75,12 @@ def _outputs(value: Any) -> list:
 class GradChecker:
     """The object the ``ms_gradcheck`` fixture returns: call it with a cell and its inputs."""
 
-    def __init__(self, reporter: Any, unwatched: Callable[[], Any], warning: Callable[[str], None]) -> None:
+    def __init__(self, reporter: Any, unwatched: Callable[[], Any], warning: Callable[[str], None],
+                 probing: Callable[[], Any] = contextlib.nullcontext) -> None:
         self._reporter = reporter  # None when the check is off for this test (policy, ms_allow)
         self._unwatched = unwatched  # the fixture's own calls are not the test's (other checks, compile counts)
         self._warning = warning
+        self._probing = probing  # eager and synchronous: a probe that fails logs nothing and leaves no error
 
     def __call__(self, cell: Any, *inputs: Any, rtol: Optional[float] = None, atol: Optional[float] = None,
                  eps: Optional[float] = None, directions: Optional[int] = None) -> GradcheckResult:
@@ -71,14 +96,16 @@ class GradChecker:
 
         arrays = [np.asarray(x.asnumpy() if hasattr(x, "asnumpy") else x) for x in inputs]
         floats = [i for i, a in enumerate(arrays) if a.dtype.kind == "f"]
+        if not floats:
+            dtypes = ", ".join(sorted({str(a.dtype) for a in arrays})) or "no input at all"
+            return GradcheckResult(False, reason=f"no input is a float ({dtypes}): a gradient is checked for float "
+                                   "inputs only; pass at least one float input (np.float32 or np.float64)")
         precision, forward = self._forward(ms, cell, arrays, floats)
         rng = np.random.default_rng(0)
         first = forward(arrays)
         cotangents = [rng.standard_normal(o.shape) for o in first]
         if fd.scalar(forward(arrays), cotangents) != fd.scalar(first, cotangents):
-            return GradcheckResult(False, precision, reason="two forward passes on the same inputs differ: the "
-                                   "forward draws random numbers (np.random, a random op), and finite differences of "
-                                   "a random function measure the noise; check a deterministic version of it")
+            return GradcheckResult(False, precision, reason=RANDOM_FORWARD)
         default_eps, default_rtol, default_atol = fd.SETTINGS[precision]
         eps, rtol, atol = eps or default_eps, rtol if rtol is not None else default_rtol, \
             atol if atol is not None else default_atol
@@ -105,15 +132,29 @@ class GradChecker:
         return ms.Tensor(self._as(array, precision, is_float))
 
     def _forward(self, ms: Any, cell: Any, arrays: list, floats: list) -> tuple:
-        """float64 when the cell runs in it, else the inputs' own precision; and the forward in it."""
-        for precision in ("float64", "float32"):
-            def forward(values: list, precision: str = precision) -> list:
-                return _outputs(cell(*(self._cast(ms, v, i in floats, precision) for i, v in enumerate(values))))
+        """float64 when the cell runs in it, else float32 (or the inputs' own precision); and the forward in it.
+
+        The parameters decide when they can: a cell with float32 parameters is not tried in float64,
+        since that try fails in MatMul and a failed GRAPH_MODE compile logs an ``[ERROR] ANALYZER`` line.
+        Otherwise float64 is tried eagerly and synchronously (``probing``).
+        """
+        kinds = {str(p.dtype) for p in cell.get_parameters() if "Float" in str(p.dtype)}
+
+        def forward(values: list, precision: str) -> list:
+            return _outputs(cell(*(self._cast(ms, v, i in floats, precision) for i, v in enumerate(values))))
+
+        def runs_in_float64() -> bool:
             try:
-                forward(arrays)
-            except Exception:  # float64 against float32 parameters: try the next precision
-                continue
-            return precision, forward
+                with self._probing():
+                    forward(arrays, "float64")
+            except Exception:  # float64 against float32 constants: the next precision
+                return False
+            return True
+
+        if kinds <= {"Float64"} and runs_in_float64():
+            return "float64", lambda values: forward(values, "float64")
+        if kinds <= {"Float32", "Float64"}:
+            return "float32", lambda values: forward(values, "float32")
         return "float32", lambda values: _outputs(cell(*(ms.Tensor(v) for v in values)))
 
     @staticmethod
@@ -125,8 +166,9 @@ class GradChecker:
         return [g.asnumpy() for g in (grads if isinstance(grads, (tuple, list)) else (grads,))]
 
     def _report(self, cell: Any, result: GradcheckResult) -> None:
-        if not result.checked:
-            self._warning(f"ms_gradcheck could not check {type(cell).__name__}: {result.reason}.")
+        if result.verdict == "nothing checked":
+            self._warning(f"ms_gradcheck could not check {type(cell).__name__}: {result.reason}. Nothing was "
+                          "checked: `assert result.ok` fails.")
             return
         self._reporter.count(len(result.inputs))
         bprop = " (custom bprop)" if has_custom_bprop(cell) else ""
@@ -139,7 +181,6 @@ class GradChecker:
                 f"differences of construct ({result.precision}, eps={entry['eps']:g}): largest difference "
                 f"{entry['max_abs']:.3g} along {where}, {entry['analytic']:.6g} against {entry['numeric']:.6g} "
                 f"(rtol={entry['rtol']:g}, atol={entry['atol']:g}).",
-                fix=("The custom bprop computes another gradient than its construct implies: check its formula (a "
-                     "factor 2 of x*x forgotten shows as exactly this)." if bprop else None),
+                fix=fd.fix_text(entry.get("factor")) if bprop else None,
                 cell=type(cell).__name__, input=entry["index"], custom_bprop=bool(bprop),
                 max_abs=entry["max_abs"], kind=entry["kind"])

@@ -55,6 +55,29 @@ def compare(analytic: Array, numeric: Array, basis: Array, rtol: float, atol: fl
     diff = np.abs(projected - numeric)
     worst = int(np.argmax(diff)) if diff.size else 0
     close = bool(np.all(diff <= atol + rtol * np.abs(numeric)))
-    return {"close": close, "max_abs": float(diff.max()) if diff.size else 0.0, "at": worst,
+    return {"close": close, "factor": constant_factor(projected, numeric, rtol, atol),
+            "max_abs": float(diff.max()) if diff.size else 0.0, "at": worst,
             "analytic": float(projected[worst]) if diff.size else 0.0,
             "numeric": float(numeric[worst]) if diff.size else 0.0}
+
+
+def constant_factor(analytic: Array, numeric: Array, rtol: float, atol: float) -> Optional[float]:
+    """``numeric / analytic`` when it is one number along every direction (within 10 tolerances), else None."""
+    telling = np.abs(analytic) > 10 * atol
+    if not telling.any():
+        return None
+    factor = float(np.median(numeric[telling] / analytic[telling]))
+    spread = np.abs(numeric - factor * analytic)
+    return factor if bool(np.all(spread <= 10 * (atol + rtol * np.abs(numeric)))) else None
+
+
+def fix_text(factor: Optional[float]) -> str:
+    """What a custom bprop's mismatch points to: a factor 2 only when the gradient is off by exactly 2."""
+    text = "The custom bprop computes another gradient than its construct implies: check its formula"
+    if factor is not None and abs(factor - 2) < 0.02:
+        return text + " (a factor 2 of x*x forgotten shows as exactly this)."  # README's sample shows it
+    if factor is not None and abs(factor - 0.5) < 0.005:
+        return text + " (it returns twice the gradient: a factor 2 too many)."
+    if factor is not None and abs(factor) > 1e-12:
+        return text + f" (it is off by a constant factor: finite differences are {factor:.4g} times it)."
+    return text + "."
