@@ -14,6 +14,7 @@ from typing import Iterator
 from . import nn_classes
 from .visitor import dotted
 
+_GUARD = re.compile(r"version|hasattr", re.IGNORECASE)
 _CAPITALISED = re.compile(r"\b(\w+)\s*\.\s*([A-Z]\w*)")  # nn.ResizeBilinear
 
 
@@ -33,7 +34,10 @@ def missing_nn_names(tree: ast.Module, aliases: dict[str, str],
     for statement in tree.body:
         owner = statement.name if isinstance(statement, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) \
             else "<module>"
+        guarded = _version_guarded(statement)
         for node in ast.walk(statement):
+            if id(node) in guarded:
+                continue
             if isinstance(node, ast.ImportFrom) and node.module == "mindspore.nn" and node.level == 0:
                 for alias in node.names:
                     if _missing(f"mindspore.nn.{alias.name}"):
@@ -43,3 +47,14 @@ def missing_nn_names(tree: ast.Module, aliases: dict[str, str],
                 name = _missing(f"{aliases[root]}.{rest}") if root in aliases else ""
                 if name:
                     yield node, owner, dotted(node), name
+
+
+def _version_guarded(statement: ast.AST) -> set[int]:
+    """Nodes under a test of the MindSpore version or of what nn has: ``ops.ResizeBilinearV2() if
+    is_ms_version_2() else nn.ResizeBilinear()`` (mindocr) never reaches the old name on a new MindSpore."""
+    guarded: set[int] = set()
+    for node in ast.walk(statement):
+        if isinstance(node, (ast.If, ast.IfExp)) and _GUARD.search(ast.unparse(node.test)):
+            branches = [*node.body, *node.orelse] if isinstance(node, ast.If) else [node.body, node.orelse]
+            guarded.update(id(inner) for branch in branches for inner in ast.walk(branch))
+    return guarded
