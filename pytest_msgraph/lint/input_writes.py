@@ -114,15 +114,22 @@ class InputWrites:
 
     def _loop(self, node: ast.For | ast.AsyncFor | ast.While, state: State) -> Optional[State]:
         entry = state
+        if isinstance(node, ast.For) and isinstance(node.iter, (ast.Tuple, ast.List)) and node.iter.elts:
+            entry = self._once(node, state)  # over a literal that is not empty: the body runs at least once
         for _ in range(_LOOP_PASSES):  # the body may run 0, 1 or more times: merge until nothing changes
-            start = dict(entry)
-            if not isinstance(node, ast.While):
-                self._unbind(_bound_names(node.target), start)
-            merged = _merge([entry, self._block(node.body, start)]) or {}
+            merged = _merge([entry, self._once(node, entry)]) or {}
             if merged == entry:
                 break
             entry = merged
         return self._block(node.orelse, dict(entry))
+
+    def _once(self, node: ast.For | ast.AsyncFor | ast.While, state: State) -> State:
+        """The state after one run of the loop's body (a break or return on every path: the state it began with)."""
+        start = dict(state)
+        if not isinstance(node, ast.While):
+            self._unbind(_bound_names(node.target), start)
+        after = self._block(node.body, start)
+        return after if after is not None else state
 
     def _try(self, node: ast.stmt, state: State) -> Optional[State]:
         body = self._block(node.body, dict(state))  # type: ignore[attr-defined]
@@ -142,18 +149,18 @@ class InputWrites:
     def _without(state: Optional[State], names: list[str]) -> Optional[State]:
         return None if state is None else {k: v for k, v in state.items() if k not in names}
 
-    def _item_write(self, node: ast.stmt, target: ast.AST, state: State) -> None:
+    def _item_write(self, node: ast.stmt, target: ast.AST, state: State, how: str = "item") -> None:
         """``x[i] = ...``, ``x[i][j] = ...``, ``x[i] += ...`` on a name that holds a caller's object."""
         base = target
         while isinstance(base, ast.Subscript):
             base = base.value
         if base is not target and isinstance(base, ast.Name) and base.id in state:
-            self._say(node, "item", base.id, state)
+            self._say(node, how, base.id, state)
 
     def _augmented(self, node: ast.AugAssign, state: State) -> None:
         target = node.target
         if isinstance(target, ast.Subscript):
-            self._item_write(node, target, state)
+            self._item_write(node, target, state, "item_augmented")
         elif isinstance(target, ast.Name) and target.id in state:
             if state[target.id] == target.id and target.id not in self._not_tensors:
                 self._say(node, "augmented", target.id, state)

@@ -69,6 +69,10 @@ BUILT_EFFECTS = {
 INPUT_WRITES = {
     "item": "PYNATIVE_MODE changes the caller's tensor (or list), GRAPH_MODE works on a copy and leaves it "
             "unchanged, so the caller sees different data after the call in the two modes.",
+    "item_augmented": "on a tensor, PYNATIVE_MODE changes the caller's tensor and GRAPH_MODE leaves it unchanged; on a "
+                      "list of tensors, both change what the caller's list shows, but GRAPH_MODE writes the tensor it "
+                      "held in place while PYNATIVE_MODE puts a new tensor in the list: the caller sees different data "
+                      "after the call.",
     "augmented": "GRAPH_MODE writes the result back into the caller's tensor, PYNATIVE_MODE rebinds the name "
                  "and leaves the caller's tensor unchanged, so the caller sees different data after the call.",
 }

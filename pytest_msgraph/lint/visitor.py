@@ -78,7 +78,7 @@ class GraphCodeVisitor(ast.NodeVisitor):
     def _input_write(self, node: Any, how: str, name: str, given: str) -> None:
         """MSG010: ``x[i] = ...`` / ``x[i] += ...`` (an item write) or ``x += ...``, while x holds the caller's."""
         operator = f" {_OPERATORS.get(type(node.op), '?')}" if isinstance(node, ast.AugAssign) else " "
-        shown = f"{name}[...]{operator}= ..." if how == "item" else f"{name}{operator}= ..."
+        shown = f"{name}[...]{operator}= ..." if how.startswith("item") else f"{name}{operator}= ..."
         held = "" if name == given else f" ({name} holds it)"
         self.report(node, "MSG010", {"what": f"{shown} writes into construct's input {given!r}{held}",
                                      "effect": INPUT_WRITES[how]})
