@@ -18,6 +18,7 @@ from typing import Any, Optional, Union
 
 from ..core.graph_code import Function
 
+_INSTALLED = ("site-packages", "dist-packages")  # where every installed package sits side by side
 _CHAIN = 8  # re-exports followed at most this deep (``__init__.py`` importing from a submodule)
 
 
@@ -130,7 +131,11 @@ def _module_in(folder: Path, module: Optional[str], level: int) -> Optional[Path
             folder = folder.parent
         starts = [folder]
     else:
-        starts = [_package_root(folder), folder]  # installed layout, or a script beside its modules
+        root = _package_root(folder)
+        starts = [root, folder]  # installed layout, or a script beside its modules
+        top = folder.relative_to(root).parts[:1]
+        if root.name in _INSTALLED and module and (module.split(".")[0],) != top:
+            return None  # another installed package (mindspore, numpy): not the project's
     parts = module.split(".") if module else []
     for start in starts:
         where = start.joinpath(*parts)
