@@ -48,11 +48,12 @@ class Project:
 
     def module(self, path: Path, source: Optional[str] = None, tree: Optional[ast.Module] = None) -> Optional[Module]:
         """The parsed module at ``path`` (parsed once; ``source`` given: the text the lint is reading now)."""
-        if path in self._modules and (source is None or self._modules[path] is not None):
-            return self._modules[path]
         path = path.resolve()
-        if path in self._modules and (source is None or self._modules[path] is not None):
-            return self._modules[path]
+        if path in self._modules:
+            cached = self._modules[path]
+            if source is None or (cached is not None and cached.source == source):
+                return cached
+            self.derived.clear()  # the file's text changed under the same name: what was derived may be stale
         found: Optional[Module] = None
         try:
             if source is None:

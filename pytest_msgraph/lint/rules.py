@@ -113,7 +113,7 @@ class _Place:
 
 
 def _place(project: Project, module: Module, path: str) -> _Place:
-    key = ("place", module.path)
+    key = ("place", id(module))  # the place holds the module: the id stays its own
     if key not in project.derived:
         classes = {name: class_kind(project, module, node) for name, node in module.classes.items()}
         jitted = _jitted_by_call(module.tree) if any(n in module.source for n in _JIT_NAMES) else set()
