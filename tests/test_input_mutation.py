@@ -35,6 +35,13 @@ class NeckOnACopy(nn.Cell):
         return features[0] + features[1]
 
 
+class WritesATupleItem(nn.Cell):
+    def construct(self, pair):
+        first = pair[0]
+        first[0] = 5.0
+        return first + pair[1]
+
+
 def ones():
     return Tensor(np.ones(3, np.float32))
 
@@ -51,6 +58,11 @@ def test_tensor(cell):
 def test_list(cell):
     features = [ones(), ones()]
     cell()(features)
+
+
+@pytest.mark.both_modes
+def test_tuple():
+    WritesATupleItem()((ones(), ones()))
 '''
 
 
@@ -60,7 +72,10 @@ def test_each_direction_is_found_in_the_mode_that_writes_and_look_alikes_are_not
     assert set(run.outcomes().values()) == {"passed"}, run.stdout()
     found = {f["nodeid"]: f for f in run.findings("input_mutation")}
     assert set(found) == {"test_cells.py::test_tensor[GRAPH_MODE-AddsInPlace]",
-                          "test_cells.py::test_list[PYNATIVE_MODE-Neck]"}, found
+                          "test_cells.py::test_list[PYNATIVE_MODE-Neck]",
+                          "test_cells.py::test_tuple[PYNATIVE_MODE]"}, found
+    assert found["test_cells.py::test_tuple[PYNATIVE_MODE]"]["message"].startswith(
+        "WritesATupleItem wrote into its argument 0 ('pair[0]') in place in PYNATIVE_MODE, a list or tuple")
     graph = found["test_cells.py::test_tensor[GRAPH_MODE-AddsInPlace]"]
     assert graph["mode"] == "GRAPH_MODE" and graph["argument"] == "x"
     assert "Only GRAPH_MODE does this" in graph["message"] and "y = x + 1" in graph["message"]
