@@ -207,3 +207,11 @@ def test_across_modules_the_wrong_constructs_are_wrong_on_mindspore(pytester):
         ("CallsHelper", "MSG001"), ("Noisy", "MSG003")}
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:msgraph")
     result.assert_outcomes(passed=2)
+
+
+def test_ms_lint_items_report_what_a_files_graph_code_reaches_in_other_files(pytester, run_pytest):
+    _package(pytester.path)
+    run = run_pytest("--ms-lint", "-m", "msgraph_lint", "pkg")
+    found = {(f["nodeid"], f["path"].split("/")[-1], f["rule"]) for f in run.findings("graph_syntax")}
+    assert found == {("pkg/net.py::msgraph-lint", "base.py", "MSG001"), ("pkg/net.py::msgraph-lint", "utils.py", "MSG001"),
+                     ("pkg/net.py::msgraph-lint", "net.py", "MSG008"), ("pkg/net.py::msgraph-lint", "net.py", "MSG003")}
