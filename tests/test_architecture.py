@@ -33,7 +33,8 @@ MAY_IMPORT = {
 PURE = ("core/*.py", "checks/frame.py", "checks/findings.py", "checks/builtin/*_arithmetic.py",
         "reports/matrix.py", "reports/matrix_baseline.py", "reports/validation.py", "reports/results.py", "reports/terminal_text.py",
         "reports/summary.py", "reports/annotations.py", "reports/junit.py", "lint/rules.py", "lint/cli.py",
-        "lint/messages.py", "lint/per_call.py", "lint/nn_classes.py", "lint/visitor.py")
+        "lint/messages.py", "lint/per_call.py", "lint/nn_classes.py", "lint/visitor.py", "lint/input_writes.py",
+        "lint/project.py", "lint/reach.py", "lint/missing_names.py")
 FRAMEWORKS = ("pytest", "_pytest", "mindspore", "torch", "pluggy")
 
 

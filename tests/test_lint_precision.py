@@ -109,6 +109,7 @@ def test_random_init_cells_user_classes_and_exceptions_keep_msg007_with_their_ow
     ("x[0] = 5.0", ["MSG010"]),
     ("x[0] += 1", ["MSG010"]),
     ("y = x.shape\nx += 1", ["MSG010"]),
+    ("x += 1", ["MSG010"]),
     ("step += 1", []),
     ("x = x * 1\nx[0] = 5.0", []),
     ("y = x.copy()\ny[0] = 5.0", []),
@@ -120,7 +121,7 @@ def test_random_init_cells_user_classes_and_exceptions_keep_msg007_with_their_ow
     ("y = x.expand_as(x)", []),
 ])
 def test_rules_measured_on_mindspore_and_their_look_alikes(body, found):
-    assert _found(body, params="x, step") == found
+    assert _found(body, params="x, step: int") == found
 
 
 def test_every_jit_form_is_linted_and_a_jit_construct_once():

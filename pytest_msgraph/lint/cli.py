@@ -16,7 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Optional
 
-from .rules import UnreadableSource, lint_file
+from .project import Project
+from .rules import LintFinding, UnreadableSource, lint_file
 
 
 def _is_venv(folder: Path) -> bool:
@@ -95,13 +96,16 @@ def main(argv: Optional[list[Any]] = None) -> int:
     if missing:
         print(f"msgraph lint: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return 2
-    found, unreadable = [], []
+    found: dict[tuple[str, int, int, str], LintFinding] = {}  # a helper two files call is said once
+    unreadable = []
+    project = Project()  # each file parsed once, however many files import it
     for path in _python_files(args.paths):
         try:
-            found.extend(lint_file(path))
+            for finding in lint_file(path, project):
+                found.setdefault((finding.path, finding.line, finding.col, finding.rule), finding)
         except UnreadableSource as exc:
             unreadable.append(str(exc))
-    for finding in found:
+    for finding in found.values():
         print(finding)
     for problem in unreadable:
         print(f"msgraph lint: {problem}", file=sys.stderr)

@@ -15,6 +15,7 @@ from typing import Any, Callable
 import pytest
 
 from ..checks.findings import OFF, Finding, TestRun
+from .project import Project
 from .rules import UnreadableSource, lint_file
 
 CHECK = "graph_syntax"
@@ -27,6 +28,7 @@ class LintSession:
 
 
 LINT_SESSION = pytest.StashKey[LintSession]()
+PROJECT = pytest.StashKey[Project]()  # the files the items read, each parsed once per session
 
 
 class LintFailure(Exception):
@@ -52,7 +54,8 @@ class LintItem(pytest.Item):
             pytest.skip("msgraph: graph_syntax is off (--ms-check graph_syntax=off)")
         run = TestRun(self.nodeid, None, None, self).bind(CHECK, policy, "files")
         run.count()
-        for finding in lint_file(self.path):
+        project = self.config.stash.setdefault(PROJECT, Project())
+        for finding in lint_file(self.path, project):
             run.emit(f"{finding.rule} {finding.message}", fix=finding.fix, cell=finding.cell, path=finding.path,
                      line=finding.line, col=finding.col, rule=finding.rule)
         failing = session.publish(self, run)  # policy error, or warnings a filter made errors: all shown

@@ -10,8 +10,8 @@ DIAGNOSES = {
     "MSG002": "{name}() on a per-call value in graph code: GRAPH_MODE cannot compile numpy/scipy. It runs "
               "through the Python fallback under the default LAX syntax (outside the graph, no gradient) "
               "and is a compile error under STRICT.",
-    "MSG003": "{name}() in graph code: in GRAPH_MODE numpy draws once, at compile time, and the graph "
-              "reuses those numbers on every call (PYNATIVE_MODE draws anew).",
+    "MSG003": "{name}() in graph code: in GRAPH_MODE numpy's and Python's random draw once, at compile time, "
+              "and the graph reuses those numbers on every call (PYNATIVE_MODE draws anew).",
     "MSG004": "{name} in graph code: threads and processes do not exist in a graph; in GRAPH_MODE the "
               "body runs once, at compile time.",
     "MSG005": ".asnumpy() in graph code: GRAPH_MODE rejects it under STRICT syntax; under LAX it runs "
@@ -19,7 +19,8 @@ DIAGNOSES = {
     "MSG006": "{name}'s first parameter is {first!r}, not 'self': PYNATIVE_MODE runs it, GRAPH_MODE fails under "
               "both syntax levels with a misleading 'TypeError: {error}'.",
     "MSG007": "{name}(...) builds a {what} inside graph code. {effect}",
-    "MSG008": "{name} is not in mindspore.nn{version}: the call fails with AttributeError in both modes.",
+    "MSG008": "{name} is not in mindspore.nn{version}{removed}: it raises AttributeError in both modes, wherever it "
+              "is used (in __init__ the cell cannot even be built).",
     "MSG009": "{name}({args}) with a positional axis returns a (values, indices) tuple in PYNATIVE_MODE but only "
               "the values Tensor in GRAPH_MODE: code written for one mode breaks in the other.",
     "MSG010": "{what}: {effect}",
@@ -68,6 +69,10 @@ BUILT_EFFECTS = {
 INPUT_WRITES = {
     "item": "PYNATIVE_MODE changes the caller's tensor (or list), GRAPH_MODE works on a copy and leaves it "
             "unchanged, so the caller sees different data after the call in the two modes.",
+    "item_augmented": "on a tensor, PYNATIVE_MODE changes the caller's tensor and GRAPH_MODE leaves it unchanged; on a "
+                      "list of tensors, both change what the caller's list shows, but GRAPH_MODE writes the tensor it "
+                      "held in place while PYNATIVE_MODE puts a new tensor in the list: the caller sees different data "
+                      "after the call.",
     "augmented": "GRAPH_MODE writes the result back into the caller's tensor, PYNATIVE_MODE rebinds the name "
                  "and leaves the caller's tensor unchanged, so the caller sees different data after the call.",
 }

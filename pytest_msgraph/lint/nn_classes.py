@@ -66,6 +66,27 @@ RANDOM_INIT = frozenset("""
 """.split())
 
 
+# Classes MindSpore removed: (the release that removed it, the one that deprecated it, what replaces it), from
+# MindSpore's API change tables (nn.ResizeBilinear: "Deleted" in r2.3.0rc1); absent in 2.7.2 and 2.10 (measured).
+REMOVED = {
+    "ResizeBilinear": ("2.3", "2.0", "ops.interpolate(x, size, mode='bilinear') (or ops.ResizeBilinearV2)"),
+}
+
+
+def missing_words(shown: str, name: str) -> dict[str, str]:
+    """MSG008's values for ``nn.<name>``: the version asked, and when MindSpore removed it if known."""
+    version = f" (MindSpore {MEASURED_ON})" if "mindspore.nn" not in sys.modules else ""
+    removed, deprecated, _ = REMOVED.get(name, ("", "", ""))
+    said = f"; MindSpore {removed} removed it (deprecated since {deprecated})" if removed else ""
+    return {"name": shown, "version": version, "removed": said}
+
+
+def missing_fix(name: str) -> str:
+    if name in REMOVED:
+        return f"Use {REMOVED[name][2]} instead of nn.{name}."
+    return "Use the name your MindSpore has (see mindspore.nn's API change tables for what replaced it)."
+
+
 def kind(name: str) -> Optional[str]:
     """``"random"``, ``"fixed"`` (parameter-free or fixed start) or ``"missing"`` for ``nn.<name>``; None
     for a lowercase name (a function, not a class)."""

@@ -16,8 +16,13 @@ from typing import Any, Optional
 
 from ..core.graph_code import Function, graph_methods
 from .messages import DIAGNOSES, FIXES, MSG006_ERRORS, RULES
+from .missing_names import missing_nn_names
+from .nn_classes import missing_fix, missing_words
+from .project import Module, Project
+from .reach import class_kind, reached
 from .visitor import GraphCodeVisitor, dotted
 
+_DEPTH = 6  # calls followed at most this deep from graph code
 _JIT_NAMES = ("jit", "ms_function")
 _SUPPRESS = re.compile(r"#\s*msgraph:\s*ignore(?:\[([A-Z0-9_,\s]+)\])?")
 
@@ -52,30 +57,6 @@ def _module_aliases(tree: ast.Module) -> dict[str, str]:
             for alias in node.names:
                 aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
     return aliases
-
-
-def _class_kinds(tree: ast.Module) -> dict[str, str]:
-    """This file's classes: name -> "Cell", "exception" or "class" (bases of the file count too)."""
-    kinds: dict[str, str] = {}
-    for node in tree.body:
-        if not isinstance(node, ast.ClassDef):
-            continue
-        kinds[node.name] = "class"
-        for base in node.bases:
-            name = dotted(base).split(".")[-1]
-            if name.endswith("Cell") or kinds.get(name) == "Cell":
-                kinds[node.name] = "Cell"
-            elif name.endswith(("Error", "Exception", "Warning")) or kinds.get(name) == "exception":
-                kinds[node.name] = "exception"
-    return kinds
-
-
-def _is_cell_class(node: ast.ClassDef, cells: set[Any]) -> bool:
-    for base in node.bases:
-        name = dotted(base)
-        if name.split(".")[-1].endswith("Cell") or name in cells:
-            return True
-    return False
 
 
 def _names_jit(node: ast.AST) -> bool:
@@ -121,46 +102,96 @@ class UnreadableSource(Exception):
     """A file the lint cannot read or parse: reported as an error, never as clean."""
 
 
-def lint_source(source: str, path: str) -> list[LintFinding]:
+@dataclasses.dataclass
+class _Place:
+    """What the rules need of one module: its display path, lines (for ignore comments), imports and classes."""
+    module: Module
+    path: str
+    aliases: dict[str, str]
+    classes: dict[str, str]  # top-level class -> "Cell" | "exception" | "class" (bases in other modules count)
+    by_call: set[str]
+
+
+def _place(project: Project, module: Module, path: str) -> _Place:
+    key = ("place", id(module))  # the place holds the module: the id stays its own
+    if key not in project.derived:
+        classes = {name: class_kind(project, module, node) for name, node in module.classes.items()}
+        jitted = _jitted_by_call(module.tree) if any(n in module.source for n in _JIT_NAMES) else set()
+        project.derived[key] = _Place(module, path, _module_aliases(module.tree), classes, jitted)
+    place: _Place = project.derived[key]
+    return place if place.path == path else dataclasses.replace(place, path=path)
+
+
+def _shown_path(path: Path) -> str:
     try:
-        tree = ast.parse(source, filename=path)
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _parsed(source: str, path: str) -> ast.Module:
+    try:
+        return ast.parse(source, filename=path)
     except (SyntaxError, ValueError) as exc:  # ValueError: a NUL byte (a binary file)
         lineno = getattr(exc, "lineno", None)
         where = f" (line {lineno})" if lineno else ""
         reason = exc.args[0] if exc.args else exc
         raise UnreadableSource(f"{path}: cannot parse{where}: {type(exc).__name__}: {reason}; "
                                "the lint checks nothing in a file Python cannot parse") from None
-    lines = source.splitlines()
-    aliases = _module_aliases(tree)
-    module_classes = _class_kinds(tree)
-    by_call = _jitted_by_call(tree)
+
+
+def lint_source(source: str, path: str, project: Optional[Project] = None) -> list[LintFinding]:
+    """The findings in one file's graph code, and in the project's helpers it calls (``project`` parses
+    each other file once across calls; a fresh one is made when None)."""
+    project = project if project is not None else Project()
+    known = project.module(Path(path)) if project.knows(Path(path)) else None
+    module = known if known is not None and known.source == source else \
+        project.module(Path(path), source, _parsed(source, path))
+    assert module is not None  # parsed above
+    tree = module.tree
+    here = _place(project, module, path)
     findings: list[LintFinding] = []
-    cells: set[Any] = set()
     scanned: set[int] = set()  # a construct decorated with @ms.jit is one graph function, linted once
 
-    def scan(function: Function, owner: str, is_construct: bool) -> None:
+    def scan(place: _Place, function: Function, owner: str, is_construct: bool, chain: tuple[str, ...] = (),
+             cell: Optional[tuple[Module, ast.ClassDef]] = None) -> None:
         if id(function) in scanned:
             return
         scanned.add(id(function))
+        lines = place.module.lines
+        said = f"in {chain[-1]}, which graph code calls ({' -> '.join(chain)}): " if len(chain) > 1 else ""
 
         def report(node: Any, rule: str, values: dict[str, Any], fix: Optional[str] = None) -> None:
-            if not _suppressed(lines, node.lineno, rule):
-                findings.append(LintFinding(path, node.lineno, node.col_offset + 1, rule, owner,
-                                            RULES[rule].format(**values) if fix is None
-                                            else f"{DIAGNOSES[rule].format(**values)} {fix}", fix or ""))
-        GraphCodeVisitor(function, aliases, report, module_classes, is_construct).visit_root()
+            if _suppressed(lines, node.lineno, rule) or (said and rule == "MSG002"):
+                return  # MSG002 needs to know which arguments are per call: only in construct itself
+            text = RULES[rule].format(**values) if fix is None else f"{DIAGNOSES[rule].format(**values)} {fix}"
+            findings.append(LintFinding(place.path, node.lineno, node.col_offset + 1, rule, owner, said + text,
+                                        fix or ""))
+        visitor = GraphCodeVisitor(function, place.aliases, report, place.classes, is_construct)
+        visitor.visit_root()
+        if len(chain) > _DEPTH:
+            return
+        for name, target, helper in reached(project, place.module, visitor.calls, cell):
+            scan(_place(project, target, _shown_path(target.path)), helper, owner, False, chain + (name,), cell)
 
     for node in ast.walk(tree):
-        if isinstance(node, ast.ClassDef) and _is_cell_class(node, cells):
-            cells.add(node.name)
+        if isinstance(node, ast.ClassDef) and class_kind(project, module, node) == "Cell":
             for method in graph_methods(node):
                 if method.name in ("construct", "bprop"):
-                    _check_first_parameter(method, node.name, lines, findings, path)
-                scan(method, node.name, method.name == "construct")
+                    _check_first_parameter(method, node.name, module.lines, findings, path)
+                scan(here, method, node.name, method.name == "construct", (f"{node.name}.{method.name}",),
+                     (module, node))
     for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _is_jit(node, by_call):
-            scan(node, node.name, False)
-    return sorted(set(findings), key=lambda f: (f.line, f.col, f.rule))
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _is_jit(node, here.by_call):
+            scan(here, node, node.name, False, (node.name,))
+    said = {(f.line, f.col) for f in findings if f.rule == "MSG008"}  # graph code's uses, said by the visitor
+    for node, owner, shown, name in missing_nn_names(tree, here.aliases, module.source):
+        if (node.lineno, node.col_offset + 1) not in said and not _suppressed(module.lines, node.lineno, "MSG008"):
+            said.add((node.lineno, node.col_offset + 1))
+            findings.append(LintFinding(path, node.lineno, node.col_offset + 1, "MSG008", owner,
+                                        f"{DIAGNOSES['MSG008'].format(**missing_words(shown, name))} "
+                                        f"{missing_fix(name)}", missing_fix(name)))
+    return sorted(set(findings), key=lambda f: (f.path != path, f.path, f.line, f.col, f.rule))
 
 
 def _check_first_parameter(method: Function, owner: str, lines: list[str], findings: list[Any],
@@ -175,7 +206,7 @@ def _check_first_parameter(method: Function, owner: str, lines: list[str], findi
                                                        error=MSG006_ERRORS[method.name])))
 
 
-def lint_file(path: Path) -> list[LintFinding]:
+def lint_file(path: Path, project: Optional[Project] = None) -> list[LintFinding]:
     """The file's findings; UnreadableSource for a file that is not readable Python source."""
     if not path.is_file():
         raise UnreadableSource(f"{path}: not a regular file")
@@ -184,4 +215,4 @@ def lint_file(path: Path) -> list[LintFinding]:
             source = handle.read()
     except (OSError, SyntaxError, UnicodeDecodeError) as exc:
         raise UnreadableSource(f"{path}: cannot read as Python source: {exc}") from None
-    return lint_source(source, str(path))
+    return lint_source(source, str(path), project)

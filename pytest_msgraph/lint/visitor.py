@@ -7,11 +7,11 @@ into findings.
 from __future__ import annotations
 
 import ast
-import sys
 from typing import Any, Callable, Optional
 
 from ..core.graph_code import Function
 from . import nn_classes
+from .input_writes import InputWrites
 from .messages import BUILT_EFFECTS, EXCEPTION_FIX, INPUT_WRITES
 from .per_call import PerCall
 
@@ -44,7 +44,8 @@ class GraphCodeVisitor(ast.NodeVisitor):
         self.module_classes = module_classes  # classes of this file: name -> "Cell" | "exception" | "class"
         self.per_call = PerCall(function, self.qualified)
         self.raised: set[int] = set()  # the calls a raise statement makes: MyError(...)
-        self.inputs = self._inputs(function) if is_construct else {}
+        self.calls: list[ast.Call] = []  # every call in the body, for the lint to follow into the project
+        self._is_construct = is_construct
         self._root = function
 
     def qualified(self, node: ast.AST) -> str:
@@ -53,25 +54,6 @@ class GraphCodeVisitor(ast.NodeVisitor):
         root, _, rest = name.partition(".")
         module = self.aliases.get(root)
         return f"{module}.{rest}".rstrip(".") if module else ""
-
-    @staticmethod
-    def _inputs(function: Any) -> dict[str, int]:
-        """construct's inputs -> the first line that rebinds the name (the input is not written past it)."""
-        params = [a.arg for a in function.args.posonlyargs + function.args.args if a.arg != "self"]
-        rebound = {name: 10 ** 9 for name in params}
-        for node in ast.walk(function):
-            if isinstance(node, ast.Assign):
-                for target in node.targets:
-                    if isinstance(target, ast.Name) and target.id in rebound:
-                        rebound[target.id] = min(rebound[target.id], node.lineno)
-        return rebound
-
-    def _is_tensor_input(self, name: str, body: ast.AST) -> bool:
-        """An input the body reads as a tensor (x.shape, x.sum()): ``x += 1`` on an int changes nobody's value."""
-        for node in ast.walk(body):
-            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == name:
-                return True
-        return False
 
     def built_class(self, func: ast.AST, qualified: str) -> Optional[str]:
         """How a call builds a class: 'random', 'Cell', 'class', 'exception' or 'missing'; None if it does not."""
@@ -93,33 +75,16 @@ class GraphCodeVisitor(ast.NodeVisitor):
             self.raised.add(id(node.exc))
         self.generic_visit(node)
 
-    def visit_Assign(self, node: ast.Assign) -> None:
-        for target in node.targets:
-            self._input_write(target, node)
-        self.generic_visit(node)
-
-    def visit_AugAssign(self, node: ast.AugAssign) -> None:
-        self._input_write(node.target, node)
-        self.generic_visit(node)
-
-    def _input_write(self, target: Any, node: Any) -> None:
-        """MSG010: ``x[i] = ...`` / ``x[i] += ...`` (an item write), or ``x += ...`` on a tensor input."""
-        if isinstance(target, ast.Subscript):
-            how, base = "item", target.value
-        elif isinstance(node, ast.AugAssign):
-            how, base = "augmented", target
-        else:
-            return  # x = ...: a new binding, nothing is written
-        if not isinstance(base, ast.Name) or node.lineno >= self.inputs.get(base.id, 0):
-            return  # not an input, or written after the name was rebound
-        if how == "augmented" and not self._is_tensor_input(base.id, self._root):
-            return
+    def _input_write(self, node: Any, how: str, name: str, given: str) -> None:
+        """MSG010: ``x[i] = ...`` / ``x[i] += ...`` (an item write) or ``x += ...``, while x holds the caller's."""
         operator = f" {_OPERATORS.get(type(node.op), '?')}" if isinstance(node, ast.AugAssign) else " "
-        shown = f"{base.id}[...]{operator}= ..." if how == "item" else f"{base.id}{operator}= ..."
-        self.report(node, "MSG010", {"what": f"{shown} writes into construct's input {base.id!r}",
+        shown = f"{name}[...]{operator}= ..." if how.startswith("item") else f"{name}{operator}= ..."
+        held = "" if name == given else f" ({name} holds it)"
+        self.report(node, "MSG010", {"what": f"{shown} writes into construct's input {given!r}{held}",
                                      "effect": INPUT_WRITES[how]})
 
     def visit_Call(self, node: ast.Call) -> None:
+        self.calls.append(node)
         qualified = self.qualified(node.func)
         top = qualified.split(".")[0]
         shown = dotted(node.func) or "..."
@@ -127,14 +92,15 @@ class GraphCodeVisitor(ast.NodeVisitor):
         if built == "class" and id(node) in self.raised:
             built = "exception"
         if built == "missing":
-            self.report(node, "MSG008", {"name": shown, "version": _version_said()})
+            name = qualified.rpartition(".")[2]
+            self.report(node, "MSG008", nn_classes.missing_words(shown, name), fix=nn_classes.missing_fix(name))
         elif built is not None:
             what = {"random": "Cell with random initial weights", "Cell": "Cell",
                     "exception": "user-defined exception"}.get(built, "user-defined class")
             self.report(node, "MSG007", {"name": shown, "what": what,
                                          "effect": BUILT_EFFECTS[built].format(name=shown)},
                         fix=EXCEPTION_FIX if built == "exception" else None)
-        elif top in _NUMPY_MODULES:
+        elif top == "random" or top in _NUMPY_MODULES:
             if ".random" in f".{qualified}":
                 self.report(node, "MSG003", {"name": shown})
             elif any(self.per_call.touches(arg) for arg in _values_read(node, qualified)):
@@ -160,6 +126,8 @@ class GraphCodeVisitor(ast.NodeVisitor):
             self.report(node, "MSG011", {"name": f"{_shown(receiver)}.expand"})
 
     def visit_root(self) -> None:
+        if self._is_construct:
+            InputWrites(self._root, self._input_write).run()
         for statement in self._root.body:
             self.visit(statement)
 
@@ -185,10 +153,6 @@ def _values_read(call: ast.Call, qualified: str) -> list:
 
 def _is_tensor_built(node: ast.AST, qualified: Callable[[ast.AST], str]) -> bool:
     return isinstance(node, ast.Call) and qualified(node.func).rpartition(".")[2] == "Tensor"
-
-
-def _version_said() -> str:
-    return f" (MindSpore {nn_classes.MEASURED_ON})" if "mindspore.nn" not in sys.modules else ""
 
 
 _OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%",

@@ -1,4 +1,4 @@
-"""Check ``input_mutation``: a Cell that writes into its caller's tensor, in PYNATIVE_MODE only.
+"""Check ``input_mutation``: a Cell that writes into its caller's tensor, in one mode only.
 
 Eagerly an op may return its input itself: ``ops.cast`` to the dtype a tensor has
 already returns that very tensor. A construct that then writes into the result
@@ -7,10 +7,16 @@ rewrites the caller's ``label`` in PYNATIVE_MODE, while GRAPH_MODE leaves it alo
 the loss is the same in both modes, so no output comparison sees it, but the next use
 of ``label`` differs. Measured on MindSpore 2.10 CPU.
 
-Before and after each top-level PYNATIVE_MODE Cell call, every Tensor argument that is
-not a Parameter gets a fingerprint (its shape, dtype and the hash of its values, or of
-65,536 evenly spaced values of a larger one); a changed fingerprint is the finding.
-Parameters an optimizer or ``Assign`` updates are never looked at.
+The other direction: ``x += 1`` in construct writes the result back into the caller's
+tensor in GRAPH_MODE only (PYNATIVE_MODE rebinds the name). And a construct that
+assigns into the caller's list of feature maps (``features[i] = conv(features[i])``, an
+FPN neck) leaves the caller's list changed in PYNATIVE_MODE only.
+
+Before and after each top-level Cell call, in both modes, every Tensor argument that is
+not a Parameter, and every Tensor in a list or tuple argument, gets a fingerprint (its
+shape, dtype and the hash of its values, or of 65,536 evenly spaced values of a larger
+one; a list's length and its elements' identities too); a changed fingerprint is the
+finding. Parameters an optimizer or ``Assign`` updates are never looked at.
 """
 from __future__ import annotations
 
@@ -18,13 +24,22 @@ import importlib
 import inspect
 from typing import Any, Optional
 
-from ...mindspore_side.probes import PYNATIVE
+from ...mindspore_side.probes import GRAPH, PYNATIVE
 from ..findings import TestRun
 from .probed import ProbedCheck
 
-WHY = ("Only PYNATIVE_MODE does this (an op may return its input itself, ops.cast to the same dtype does); "
-       "GRAPH_MODE leaves the caller's tensor alone, so the two modes leave different data behind.")
-FIX = "Fix: copy before writing, e.g. target = ops.cast(label, ms.int32).copy()."
+WHY = {
+    PYNATIVE: "Only PYNATIVE_MODE does this (an op may return its input itself, ops.cast to the same dtype does; "
+              "an item write into a list changes the caller's list); GRAPH_MODE leaves the caller's data alone, so "
+              "the two modes leave different data behind.",
+    GRAPH: "Only GRAPH_MODE does this (x += ... on an input writes the result back into the caller's tensor); "
+           "PYNATIVE_MODE rebinds the name and leaves the caller's tensor alone, so the two modes leave different "
+           "data behind.",
+}
+FIX = {
+    PYNATIVE: "Fix: copy before writing, e.g. target = ops.cast(label, ms.int32).copy(), or build a new list.",
+    GRAPH: "Fix: bind the result to a new name (y = x + 1) instead of x += 1.",
+}
 
 
 def _argument_names(cell: Any) -> list[str]:
@@ -37,9 +52,9 @@ def _argument_names(cell: Any) -> list[str]:
 
 class InputMutationCheck(ProbedCheck):
     name = "input_mutation"
-    description = "a Cell wrote into a Tensor its caller passed in (PYNATIVE_MODE only: the modes leave different data)"
+    description = "a Cell wrote into a Tensor (or list of Tensors) its caller passed in: the modes leave different data"
     default_policy = "warn"
-    unit = "PYNATIVE_MODE cell calls"
+    unit = "cell calls"
 
     def session_started(self, mindspore: Any) -> None:
         super().session_started(mindspore)
@@ -48,33 +63,48 @@ class InputMutationCheck(ProbedCheck):
 
     def reset(self) -> None:
         self.calls = 0
-        self.before: dict = {}  # id(cell) -> [(position, fingerprint)]
-        self.found: dict = {}  # (cell class, position) -> finding data
+        self.before: dict = {}  # id(cell) -> ({(position, index): fingerprint}, mode, where)
+        self.found: dict = {}  # (cell class, position, index, mode) -> finding data
 
-    def _fingerprints(self, args: tuple) -> list:
-        return [(i, self.math.fingerprint(arg.asnumpy())) for i, arg in enumerate(args)
-                if hasattr(arg, "asnumpy") and hasattr(arg, "dtype") and not isinstance(arg, self._parameter)]
+    def _tensor(self, value: Any) -> bool:
+        return hasattr(value, "asnumpy") and hasattr(value, "dtype") and not isinstance(value, self._parameter)
+
+    def _fingerprints(self, args: tuple) -> dict:
+        """(position, None) for a Tensor argument, (position, i) for the i-th Tensor of a list or tuple
+        argument, and (position, "items") for which objects the list holds (an item replaced)."""
+        prints: dict = {}
+        for position, arg in enumerate(args):
+            if self._tensor(arg):
+                prints[(position, None)] = self.math.fingerprint(arg.asnumpy())
+            elif isinstance(arg, (list, tuple)) and any(self._tensor(item) for item in arg):
+                prints[(position, "items")] = tuple(id(item) for item in arg)
+                for index, item in enumerate(arg):
+                    if self._tensor(item):
+                        prints[(position, index)] = self.math.fingerprint(item.asnumpy())
+        return prints
 
     def forward_started(self, cell: Any, args: tuple) -> None:
-        if self.probes.mode() == PYNATIVE:
-            self.before[id(cell)] = (self._fingerprints(args), self.probes.user_location())
+        self.before[id(cell)] = (self._fingerprints(args), self.probes.mode(), self.probes.user_location())
 
     def forward_finished(self, cell: Any, args: tuple, out: Any, failed: Optional[BaseException]) -> None:
         before = self.before.pop(id(cell), None)
         if before is None or failed is not None:
             return
         self.calls += 1
-        fingerprints, where = before
-        now = dict(self._fingerprints(args))
+        prints, mode, where = before
+        now = self._fingerprints(args)
         names = _argument_names(cell)
-        for position, print_before in fingerprints:
-            if now.get(position, print_before) != print_before:
+        for (position, index), print_before in prints.items():
+            if now.get((position, index)) != print_before:
                 name = names[position] if position < len(names) else f"argument {position}"
-                self.found.setdefault((type(cell).__name__, position), (name, where))
+                shown = name if index is None else f"{name}[{index}]" if index != "items" else name
+                key = (type(cell).__name__, position, "list" if index is not None else None, mode)
+                self.found.setdefault(key, (name, shown, where))
 
     def report(self, run: TestRun) -> None:
         run.count(self.calls)
-        for (cell, position), (name, where) in self.found.items():
-            run.emit(f"{cell} wrote into its argument {position} ('{name}') in place, a Tensor the caller passed at "
-                     f"{where}: the caller's '{name}' holds other values after the call. {WHY}",
-                     fix=FIX, cell=cell, argument=name, position=position, location=where)
+        for (cell, position, kind, mode), (name, shown, where) in self.found.items():
+            what = "a Tensor" if kind is None else "a list or tuple of Tensors"
+            run.emit(f"{cell} wrote into its argument {position} ('{shown}') in place in {mode}, {what} the caller "
+                     f"passed at {where}: the caller's '{name}' holds other values after the call. {WHY[mode]}",
+                     fix=FIX[mode], cell=cell, argument=name, position=position, mode=mode, location=where)
