@@ -86,6 +86,8 @@ class TestRun:
         self.compile_events: Optional[list[dict[str, Any]]] = None
         self.fixture_graphs = 0  # graphs a fixture (ms_gradcheck) ran for the test, in no budget
         self.context_changes: dict[str, tuple[Any, Any]] = {}
+        # Set by the plugin when the call raised: what, where in the user's code, and a known cause (plain data).
+        self.raised: Optional[dict[str, Any]] = None
         self._check_name = ""
         self._severity = WARN
         self._unit = "items"

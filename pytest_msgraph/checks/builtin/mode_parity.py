@@ -31,6 +31,7 @@ from typing import Any, Optional
 from ...core.graph_code import methods_called
 from ...mindspore_side.probes import GradCall, cells_behind, closure_values
 from ..findings import TestRun
+from .parity_outcomes import one_sided
 from .parity_pairs import SEMANTICS, differences
 from .probed import ProbedCheck
 
@@ -126,7 +127,7 @@ class ModeParityCheck(ProbedCheck):
         flat: list = []
         _flatten(out, "", flat)
         call: dict[str, Any] = {"cell": type(cell).__name__, "leaves": self._leaves(flat),
-                                "semantics": _semantics(cell)}
+                                "semantics": _semantics(cell), "location": self.probes.user_location()}
         self.params["calls"].append(_refs(cell.get_parameters()))
         if self.probes.mode() == "GRAPH_MODE" and self._has_random_op(cell):
             call["random"] = True
@@ -159,7 +160,8 @@ class ModeParityCheck(ProbedCheck):
             return
         steps = self.side["steps"]
         named = [(p.name, p) for p in trained]
-        steps[len(steps)] = {"cell": type(cell).__name__, "leaves": self._leaves(named)}
+        steps[len(steps)] = {"cell": type(cell).__name__, "leaves": self._leaves(named),
+                             "location": self.probes.user_location()}
         self.params["steps"].append(_refs(trained))
 
     def _has_random_op(self, cell: Any) -> bool:
@@ -187,7 +189,8 @@ class ModeParityCheck(ProbedCheck):
     def report(self, run: TestRun) -> None:
         # What stale_attribute saw in this test (it reports first): the cause of a difference, if any.
         stale = [f.message.split(" after GRAPH_MODE")[0] for f in run.findings if f.check == "stale_attribute"]
-        header: dict[str, Any] = {"kind": "header", "rtol": self.rtol, "atol": self.atol, "stale": stale}
+        header: dict[str, Any] = {"kind": "header", "rtol": self.rtol, "atol": self.atol, "stale": stale,
+                                  "raised": run.raised}
         side = {"nodeid": run.nodeid, "header": header, **self.side}
         key = run.pair
         run.count(sum(len(entries) for entries in self.side.values()))
@@ -235,6 +238,10 @@ class ModeParityCheck(ProbedCheck):
             if not graph or not pynative or "header" not in graph or "header" not in pynative:
                 continue  # one variant skipped or not run: nothing to compare
             compared = graph["header"].get("compared")
+            verdict = one_sided(graph, pynative)
+            if verdict is not None:  # one variant raised, its twin passed: that is the finding, on the failing side
+                at = graph if verdict["side"] == "GRAPH_MODE" else pynative
+                emit(verdict["message"], nodeid=at["nodeid"], mode=verdict["side"], **verdict["details"])
             for found in differences(graph, pynative):
                 if compared and found["side"] == "GRAPH_MODE":
                     continue  # reported in the process that ran both

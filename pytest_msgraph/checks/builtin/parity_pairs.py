@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterator, Optional
 
 from .parity_arithmetic import GRAPH, PYNATIVE, compare_leaves
+from .parity_outcomes import raised_in
 
 USUAL_CAUSES = (
     "Usual causes: numpy or Python state read inside construct is frozen into the graph at compile time "
@@ -122,7 +123,11 @@ def _first(found: list[dict[str, Any]], what: str) -> list[dict[str, Any]]:
     return found[:1]
 
 
-def _finding(side: str, message: str, **details: Any) -> dict[str, Any]:
+def _finding(side: str, message: str, entry: Optional[dict[str, Any]] = None, **details: Any) -> dict[str, Any]:
+    """A difference, placed at the call in the test that made ``entry`` (its annotation goes there)."""
+    path, _, line = str((entry or {}).get("location") or "").rpartition(":")
+    if path.endswith(".py") and line.isdigit():
+        details.update(path=path, line=int(line))
     return {"side": side, "message": message, "details": details}
 
 
@@ -133,6 +138,8 @@ def _calls(graph: dict[str, Any], pynative: dict[str, Any], header: dict[str, An
     failed = [i for side in (g_calls, p_calls) for i, c in side.items() if c.get("failed")]
     if failed:
         g_count = p_count = min(failed)  # compare only up to the first failed call
+    elif raised_in(graph, pynative):
+        pass  # a side stopped where it raised (a compile failure in a grad call): the pair verdict says so
     elif g_count != p_count:
         found.append(_finding(GRAPH, f"GRAPH_MODE made {g_count} top-level Cell call(s), PYNATIVE_MODE {p_count}: the "
                               "two variants took different paths.", fix=USUAL_CAUSES, graph_calls=g_count,
@@ -146,7 +153,7 @@ def _calls(graph: dict[str, Any], pynative: dict[str, Any], header: dict[str, An
             continue
         path, diff = first
         where = f"{g['cell']} call {index + 1}" + (f", {path}" if path else "")
-        found.append(_finding(wrong_side(diff, g), f"{where}: {diff['text']}",
+        found.append(_finding(wrong_side(diff, g), f"{where}: {diff['text']}", g,
                               fix=cause(header, g, diff) or None, cell=g["cell"], call=index + 1, output=path,
                               difference={k: v for k, v in diff.items() if k != "text"}))
     return found
@@ -166,7 +173,7 @@ def _grads(graph: dict[str, Any], pynative: dict[str, Any], header: dict[str, An
     for index, g, _, name, diff in _differing(graph, pynative, "grads", header):
         what = f"gradient of {name}" if name else "gradients"
         found.append(_finding(wrong_side(diff, g), f"{g['api']} call {index + 1} at {g['location']}, {what}: "
-                              f"{diff['text']}", fix=cause(header, g, diff) or None, gradient=name, call=index + 1,
+                              f"{diff['text']}", g, fix=cause(header, g, diff) or None, gradient=name, call=index + 1,
                               difference={k: v for k, v in diff.items() if k != "text"}))
     return found
 
@@ -178,7 +185,7 @@ def _steps(graph: dict[str, Any], pynative: dict[str, Any], header: dict[str, An
                      if _leaf_difference(g_leaf, leaf, header) is not None] if name else []
         more = f" ({len(differing)} parameters differ then)" if len(differing) > 1 else ""
         return [_finding(wrong_side(diff, g), f"parameter '{name}' after training step {index + 1} ({g['cell']}), the "
-                         f"first step where the modes part{more}: {diff['text']}",
+                         f"first step where the modes part{more}: {diff['text']}", g,
                          fix=cause(header, g, diff) or None, parameter=name, step=index + 1, parameters=differing,
                          difference={k: v for k, v in diff.items() if k != "text"})]
     return []
