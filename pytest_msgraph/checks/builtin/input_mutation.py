@@ -44,7 +44,7 @@ class InputMutationCheck(ProbedCheck):
     def session_started(self, mindspore: Any) -> None:
         super().session_started(mindspore)
         self._parameter = mindspore.Parameter
-        self.math = importlib.import_module("pytest_msgraph.checks.builtin.parity_arithmetic")
+        self.math = importlib.import_module("pytest_msgraph.checks.builtin.parity.arithmetic")
 
     def reset(self) -> None:
         self.calls = 0

@@ -9,7 +9,7 @@ Each variant of a mode pair (both start from the same seed) records, in order:
   (``nn.TrainOneStepCell``, ``Model.train``).
 
 GRAPH_MODE's i-th of each is compared with PYNATIVE_MODE's i-th, with tolerances by
-dtype (``parity_pairs`` words each difference by its cause and says which side is
+dtype (``pairs`` words each difference by its cause and says which side is
 wrong). The PYNATIVE_MODE variant runs first: when the GRAPH_MODE variant ends in the
 process that ran its twin, they are compared at once, and a mismatch on the graph side
 fails the GRAPH_MODE test itself. What can only be compared later (a twin on another
@@ -28,12 +28,12 @@ import importlib
 import weakref
 from typing import Any, Optional
 
-from ...core.graph_code import methods_called
-from ...mindspore_side.probes import GradCall, cells_behind, closure_values
-from ..findings import TestRun
-from .parity_outcomes import one_sided
-from .parity_pairs import SEMANTICS, differences
-from .probed import ProbedCheck
+from ....core.graph_code import methods_called
+from ....mindspore_side.probes import GradCall, cells_behind, closure_values
+from ...findings import TestRun
+from ..probed import ProbedCheck
+from .outcomes import one_sided
+from .pairs import SEMANTICS, differences
 
 KINDS = ("calls", "grads", "steps")
 
@@ -77,8 +77,8 @@ class ModeParityCheck(ProbedCheck):
 
     def session_started(self, mindspore: Any) -> None:
         super().session_started(mindspore)
-        self.math = importlib.import_module("pytest_msgraph.checks.builtin.parity_arithmetic")
-        self.rerun = importlib.import_module("pytest_msgraph.checks.builtin.parity_rerun")
+        self.math = importlib.import_module("pytest_msgraph.checks.builtin.parity.arithmetic")
+        self.rerun = importlib.import_module("pytest_msgraph.checks.builtin.parity.rerun")
         self._optimizer = mindspore.nn.Optimizer
         self._waiting: dict = {}  # pair -> the PYNATIVE_MODE side, until its GRAPH_MODE side ends
         # The pair compared last: a retry of that GRAPH_MODE test (pytest-rerunfailures) compares again.

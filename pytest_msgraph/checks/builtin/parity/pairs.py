@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterator, Optional
 
-from .parity_arithmetic import GRAPH, PYNATIVE, compare_leaves
-from .parity_outcomes import raised_in
+from .arithmetic import GRAPH, PYNATIVE, compare_leaves
+from .outcomes import raised_in
 
 USUAL_CAUSES = (
     "Usual causes: numpy or Python state read inside construct is frozen into the graph at compile time "
@@ -77,7 +77,8 @@ def cause(header: dict[str, Any], entry: dict[str, Any], diff: dict[str, Any]) -
     return USUAL_CAUSES
 
 
-def _leaf_difference(g_leaf: dict[str, Any], p_leaf: dict[str, Any], header: dict[str, Any]) -> Optional[dict]:
+def _leaf_difference(g_leaf: dict[str, Any], p_leaf: dict[str, Any],
+                     header: dict[str, Any]) -> Optional[dict[str, Any]]:
     if "value" in g_leaf:
         if g_leaf["value"] == p_leaf.get("value"):
             return None
@@ -89,7 +90,7 @@ def _leaf_difference(g_leaf: dict[str, Any], p_leaf: dict[str, Any], header: dic
     return diff
 
 
-def _first_difference(g: dict[str, Any], p: dict[str, Any], header: dict[str, Any]) -> Optional[tuple]:
+def _first_difference(g: dict[str, Any], p: dict[str, Any], header: dict[str, Any]) -> Optional[tuple[Any, Any]]:
     """(path, difference) of the first leaf that differs, ("structure", text) when the leaves differ."""
     g_paths = [(leaf["path"], leaf["dtype"]) for leaf in g["leaves"]]
     p_paths = [(leaf["path"], leaf["dtype"]) for leaf in p["leaves"]]
@@ -159,7 +160,8 @@ def _calls(graph: dict[str, Any], pynative: dict[str, Any], header: dict[str, An
     return found
 
 
-def _differing(graph: dict[str, Any], pynative: dict[str, Any], kind: str, header: dict[str, Any]) -> Iterator[tuple]:
+def _differing(graph: dict[str, Any], pynative: dict[str, Any], kind: str,
+               header: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
     """(index, graph entry, name, difference) of each entry of a kind whose values differ, in order."""
     for index in range(min(len(graph[kind]), len(pynative[kind]))):
         g, p = graph[kind][index], pynative[kind][index]

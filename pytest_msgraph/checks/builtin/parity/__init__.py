@@ -1,0 +1,8 @@
+"""The mode_parity family: GRAPH_MODE against PYNATIVE_MODE, one module per concern.
+
+``mode_parity`` (the check: what each variant records), ``pairs`` (two sides compared,
+each difference worded by its cause and its wrong side), ``outcomes`` (the verdict
+when one variant raises and its twin passes), ``rerun`` (is the eager side
+repeatable), ``arithmetic`` (values encoded and compared with dtype tolerances).
+``pairs``, ``outcomes`` and ``arithmetic`` are pure.
+"""
