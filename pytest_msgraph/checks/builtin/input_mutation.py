@@ -20,6 +20,7 @@ from typing import Any, Optional
 
 from ...mindspore_side.probes import PYNATIVE
 from ..findings import TestRun
+from .argument_writes import written_by
 from .probed import ProbedCheck
 
 WHY = ("Only PYNATIVE_MODE does this (an op may return its input itself, ops.cast to the same dtype does); "
@@ -33,6 +34,29 @@ def _argument_names(cell: Any) -> list[str]:
     except (TypeError, ValueError):
         return []
     return parameters
+
+
+def _name(names: list[str], position: int) -> str:
+    return names[position] if position < len(names) else f"argument {position}"
+
+
+def _by_tensor(positions: list[int], args: tuple) -> dict[int, list[int]]:
+    """The first position of each changed tensor object, with the later positions it was passed at too."""
+    first: dict[int, int] = {}
+    grouped: dict[int, list[int]] = {}
+    for position in positions:
+        owner = first.setdefault(id(args[position]), position)
+        grouped.setdefault(owner, []).extend([] if owner == position else [position])
+    return grouped
+
+
+def _written_one(cell: Any, names: list[str], positions: list[int]) -> tuple[int, list[int]]:
+    """Of the positions one tensor was passed at, the one construct writes through (its source says), and the rest."""
+    if len(positions) == 1:
+        return positions[0], []
+    written = written_by(type(cell).construct)
+    chosen = next((p for p in positions if _name(names, p) in written), positions[0])
+    return chosen, [p for p in positions if p != chosen]
 
 
 class InputMutationCheck(ProbedCheck):
@@ -67,14 +91,16 @@ class InputMutationCheck(ProbedCheck):
         fingerprints, where = before
         now = dict(self._fingerprints(args))
         names = _argument_names(cell)
-        for position, print_before in fingerprints:
-            if now.get(position, print_before) != print_before:
-                name = names[position] if position < len(names) else f"argument {position}"
-                self.found.setdefault((type(cell).__name__, position), (name, where))
+        changed = [p for p, print_before in fingerprints if now.get(p, print_before) != print_before]
+        for position, aliases in _by_tensor(changed, args).items():  # one tensor passed as several arguments: once
+            position, also = _written_one(cell, names, [position, *aliases])
+            name = _name(names, position)
+            self.found.setdefault((type(cell).__name__, position), (name, where, [_name(names, p) for p in also]))
 
     def report(self, run: TestRun) -> None:
         run.count(self.calls)
-        for (cell, position), (name, where) in self.found.items():
+        for (cell, position), (name, where, also) in self.found.items():
+            same = f" The caller passed the same tensor as {', '.join(repr(a) for a in also)} too." if also else ""
             run.emit(f"{cell} wrote into its argument {position} ('{name}') in place, a Tensor the caller passed at "
-                     f"{where}: the caller's '{name}' holds other values after the call. {WHY}",
-                     fix=FIX, cell=cell, argument=name, position=position, location=where)
+                     f"{where}: the caller's '{name}' holds other values after the call.{same} {WHY}",
+                     fix=FIX, cell=cell, argument=name, position=position, location=where, aliases=also)

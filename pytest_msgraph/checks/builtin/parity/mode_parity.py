@@ -192,6 +192,7 @@ class ModeParityCheck(ProbedCheck):
         header: dict[str, Any] = {"kind": "header", "rtol": self.rtol, "atol": self.atol, "stale": stale,
                                   "raised": run.raised}
         side = {"nodeid": run.nodeid, "header": header, **self.side}
+        self._header = header  # test_torn_down adds the eager side's writes into its inputs
         key = run.pair
         run.count(sum(len(entries) for entries in self.side.values()))
         if run.mode != run.variant:
@@ -223,20 +224,31 @@ class ModeParityCheck(ProbedCheck):
             for index, entry in self.side[kind].items():
                 run.record({"kind": kind, "index": index, "pair": key, "label": run.variant, **entry})
 
+    def test_torn_down(self, run: TestRun) -> None:
+        """The eager side's writes into its caller's tensors (input_mutation reports after this check), a cause."""
+        if not getattr(self, "active", False) or run.variant != "PYNATIVE_MODE":
+            return
+        written = [f.message.split(" in place")[0] for f in run.findings if f.check == "input_mutation"]
+        if written:
+            self._header["written"] = written  # the waiting eager side, compared in this process
+            run.record({"kind": "writes", "pair": run.pair, "label": run.variant, "written": written})
+
     def compare(self, records: list, emit) -> None:
         pairs: dict = {}
         for record in records:
             side = pairs.setdefault(record["pair"], {}).setdefault(
                 record.get("label") or record["mode"], {kind: {} for kind in KINDS})
             side["nodeid"] = record["nodeid"]
-            if record["kind"] == "header":
-                side["header"] = record
+            if record["kind"] in ("header", "writes"):
+                side[record["kind"]] = record
             else:
                 side[record["kind"]][record["index"]] = record
         for _, sides in sorted(pairs.items()):
             graph, pynative = sides.get("GRAPH_MODE"), sides.get("PYNATIVE_MODE")
             if not graph or not pynative or "header" not in graph or "header" not in pynative:
                 continue  # one variant skipped or not run: nothing to compare
+            if "writes" in pynative:
+                pynative["header"]["written"] = pynative["writes"]["written"]
             compared = graph["header"].get("compared")
             verdict = one_sided(graph, pynative)
             if verdict is not None:  # one variant raised, its twin passed: that is the finding, on the failing side

@@ -53,17 +53,21 @@ def describe(diff: dict[str, Any]) -> str:
             f"{diff['graph']:.6g} vs {diff['pynative']:.6g}.")
 
 
-def wrong_side(diff: dict[str, Any], entry: dict[str, Any]) -> str:
+def wrong_side(diff: dict[str, Any], entry: dict[str, Any], header: dict[str, Any]) -> str:
     bad = diff.get("nonfinite")
     if bad and bad["side"] in (GRAPH, PYNATIVE):
         return str(bad["side"])
-    return PYNATIVE if entry.get("eager_repeatable") is False else GRAPH
+    return PYNATIVE if entry.get("eager_repeatable") is False or header.get("written") else GRAPH
 
 
 def cause(header: dict[str, Any], entry: dict[str, Any], diff: dict[str, Any]) -> str:
     """Why the modes differ, when something the plugin saw says so; else the usual causes."""
     if diff.get("nonfinite") and diff["nonfinite"]["side"] != "both":
         return ""
+    if header.get("written"):
+        return (f"PYNATIVE_MODE wrote into a tensor its caller passed ({'; '.join(header['written'])}; see "
+                "input_mutation): eagerly the write changes data the code reads afterwards, GRAPH_MODE works on a "
+                "copy, so the eager side is the one that departs. Copy before writing (y = x.copy()).")
     if entry.get("eager_repeatable") is False:
         return ("PYNATIVE_MODE is not deterministic here: two eager runs of this call on the same inputs and weights "
                 "gave different values, so the eager side is the one to doubt (an op that reads memory it does not "
@@ -106,7 +110,9 @@ def _first_difference(g: dict[str, Any], p: dict[str, Any], header: dict[str, An
 
 def differences(graph: dict[str, Any], pynative: dict[str, Any]) -> list[dict[str, Any]]:
     """Every difference between the two sides: {"side", "message", "details"}, in the order they happened."""
-    header = graph["header"]
+    # The eager side's writes into its inputs (recorded on its header) explain a difference: the graph side's header
+    # carries the rest (tolerances, stale attributes).
+    header = {**graph["header"], "written": pynative["header"].get("written")}
     if header.get("mislabelled") or pynative["header"].get("mislabelled"):
         return []  # both sides ran in one mode: the mislabelled variant said so, there is nothing to compare
     found = _first(_calls(graph, pynative, header), "call")
@@ -154,7 +160,7 @@ def _calls(graph: dict[str, Any], pynative: dict[str, Any], header: dict[str, An
             continue
         path, diff = first
         where = f"{g['cell']} call {index + 1}" + (f", {path}" if path else "")
-        found.append(_finding(wrong_side(diff, g), f"{where}: {diff['text']}", g,
+        found.append(_finding(wrong_side(diff, g, header), f"{where}: {diff['text']}", g,
                               fix=cause(header, g, diff) or None, cell=g["cell"], call=index + 1, output=path,
                               difference={k: v for k, v in diff.items() if k != "text"}))
     return found
@@ -174,7 +180,7 @@ def _grads(graph: dict[str, Any], pynative: dict[str, Any], header: dict[str, An
     found = []
     for index, g, _, name, diff in _differing(graph, pynative, "grads", header):
         what = f"gradient of {name}" if name else "gradients"
-        found.append(_finding(wrong_side(diff, g), f"{g['api']} call {index + 1} at {g['location']}, {what}: "
+        found.append(_finding(wrong_side(diff, g, header), f"{g['api']} call {index + 1} at {g['location']}, {what}: "
                               f"{diff['text']}", g, fix=cause(header, g, diff) or None, gradient=name, call=index + 1,
                               difference={k: v for k, v in diff.items() if k != "text"}))
     return found
@@ -186,8 +192,8 @@ def _steps(graph: dict[str, Any], pynative: dict[str, Any], header: dict[str, An
         differing = [leaf["path"] for g_leaf, leaf in zip(g["leaves"], p["leaves"])
                      if _leaf_difference(g_leaf, leaf, header) is not None] if name else []
         more = f" ({len(differing)} parameters differ then)" if len(differing) > 1 else ""
-        return [_finding(wrong_side(diff, g), f"parameter '{name}' after training step {index + 1} ({g['cell']}), the "
-                         f"first step where the modes part{more}: {diff['text']}", g,
+        return [_finding(wrong_side(diff, g, header), f"parameter '{name}' after training step {index + 1} "
+                         f"({g['cell']}), the first step where the modes part{more}: {diff['text']}", g,
                          fix=cause(header, g, diff) or None, parameter=name, step=index + 1, parameters=differing,
                          difference={k: v for k, v in diff.items() if k != "text"})]
     return []
