@@ -63,6 +63,7 @@ def setup(item: pytest.Item, state: PluginState) -> None:
     run = TestRun(plain_nodeid(item.nodeid), mode.name, state.ms.device, item)
     run.pair = pair_key(item) if variant is not None else None
     run.variant = variant.name if variant is not None else None
+    run.compiles_hidden = state.ms.compiles_paused
     item.stash[ITEM_KEY] = ItemState(run, state.runner.for_test(allowed_checks(item)), started_from)
 
 

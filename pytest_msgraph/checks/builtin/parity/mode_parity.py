@@ -79,6 +79,7 @@ class ModeParityCheck(ProbedCheck):
         super().session_started(mindspore)
         self.math = importlib.import_module("pytest_msgraph.checks.builtin.parity.arithmetic")
         self.rerun = importlib.import_module("pytest_msgraph.checks.builtin.parity.rerun")
+        self.localise = importlib.import_module("pytest_msgraph.checks.builtin.parity.localise")
         self._optimizer = mindspore.nn.Optimizer
         self._waiting: dict = {}  # pair -> the PYNATIVE_MODE side, until its GRAPH_MODE side ends
         # The pair compared last: a retry of that GRAPH_MODE test (pytest-rerunfailures) compares again.
@@ -132,8 +133,11 @@ class ModeParityCheck(ProbedCheck):
         if self.probes.mode() == "GRAPH_MODE" and self._has_random_op(cell):
             call["random"] = True
         calls[index] = call
-        if not call.get("random"):
-            self._check_eager_side("calls", index, call, lambda: cell(*args), list(cell.get_parameters()))
+        if not call.get("random") and self._check_eager_side("calls", index, call, lambda: cell(*args),
+                                                             list(cell.get_parameters())):
+            if call.get("eager_repeatable") is not False:  # the graph side departs: find the layer where
+                call["diverges_at"] = self.localise.localise(self.ms, self.probes, self.run.compiles_hidden, self.math,
+                                                             cell, args, self.rtol, self.atol)
         self._record_step(cell)
 
     def grads_computed(self, call: GradCall, named: list) -> None:
@@ -168,11 +172,13 @@ class ModeParityCheck(ProbedCheck):
         facts = self.probes.graphs.facts(cell)
         return facts is not None and bool(facts.random_ops)
 
-    def _check_eager_side(self, kind: str, index: int, entry: dict, run: Any, params: list) -> None:
-        """After a mismatch with the eager twin's entry, run it twice eagerly: is the eager side repeatable?"""
+    def _check_eager_side(self, kind: str, index: int, entry: dict, run: Any, params: list) -> bool:
+        """After a mismatch with the eager twin's entry, run it twice eagerly: is the eager side repeatable?
+
+        True when the graph side departs from the twin (a mismatch, GRAPH_MODE the side to doubt so far)."""
         twin = self._twin_of(kind, index)
         if twin is None:
-            return
+            return False
         header = {"rtol": self.rtol, "atol": self.atol}
         mine = {"header": header, **{k: {} for k in KINDS}, kind: {0: entry}}
         theirs = {"header": header, **{k: {} for k in KINDS}, kind: {0: twin}}
@@ -180,6 +186,8 @@ class ModeParityCheck(ProbedCheck):
         if mismatch and mismatch[0]["side"] == "GRAPH_MODE":
             entry["eager_repeatable"] = self.rerun.repeatable(self.ms, self.probes, self.math, run, params,
                                                              self.rtol, self.atol)
+            return True
+        return False
 
     def _twin_of(self, kind: str, index: int) -> Optional[dict]:
         twin = self.twin[kind].get(index) if self.twin is not None else None

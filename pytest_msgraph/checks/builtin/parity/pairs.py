@@ -160,10 +160,22 @@ def _calls(graph: dict[str, Any], pynative: dict[str, Any], header: dict[str, An
             continue
         path, diff = first
         where = f"{g['cell']} call {index + 1}" + (f", {path}" if path else "")
-        found.append(_finding(wrong_side(diff, g, header), f"{where}: {diff['text']}", g,
+        found.append(_finding(wrong_side(diff, g, header), f"{where}: {diff['text']}{_parted(g)}", g,
                               fix=cause(header, g, diff) or None, cell=g["cell"], call=index + 1, output=path,
                               difference={k: v for k, v in diff.items() if k != "text"}))
     return found
+
+
+def _parted(entry: dict[str, Any]) -> str:
+    """Where inside the call the modes part (mode_parity localised it after the mismatch), or ''."""
+    at = entry.get("diverges_at")
+    if not at:
+        return ""
+    if at["path"]:
+        return (f" The modes part first in '{at['path']}' ({at['cell']}, construct at {at['construct']}): the "
+                "innermost sub-cell whose GRAPH_MODE output differs when run alone on its PYNATIVE_MODE inputs.")
+    return (f" No sub-cell differs alone on its PYNATIVE_MODE inputs: the modes part in {at['cell']}'s own construct "
+            f"at {at['construct']}.")
 
 
 def _differing(graph: dict[str, Any], pynative: dict[str, Any], kind: str,
