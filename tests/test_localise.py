@@ -92,3 +92,74 @@ def test_the_first_diverging_layer_is_named(pytester, run_pytest):
         == "passed"
     # The localising graphs are the plugin's: in no budget (ms_max_compiles(1) holds), in no recompile finding.
     assert "ms_max_compiles" not in run.stdout() and run.findings("recompile") == []
+
+
+NONFINITE = '''
+import numpy as np
+import pytest
+import mindspore as ms
+from mindspore import nn, ops, Tensor
+
+
+class Gate(nn.Cell):
+    """Eagerly the transposed view is not contiguous, and sqrt(0) has an infinite derivative there."""
+    def __init__(self, trap):
+        super().__init__()
+        self.dense = nn.Dense(4, 4)
+        self.trap = trap
+
+    def construct(self, x):
+        x = self.dense(x)
+        if self.trap and not x.transpose().is_contiguous():
+            return x + ops.sqrt(x * 0)
+        return x
+
+
+class Net(nn.Cell):
+    def __init__(self, trap):
+        super().__init__()
+        self.backbone = nn.Dense(4, 4)
+        self.extra = nn.Dense(4, 4)
+        self.neck = Gate(trap)
+        self.head = nn.Dense(4, 2)
+
+    def construct(self, x):
+        return self.head(self.neck(self.extra(self.backbone(x))))
+
+
+def train(trap):
+    net = Net(trap)
+    step = nn.TrainOneStepCell(nn.WithLossCell(net, nn.MSELoss()), nn.SGD(net.trainable_params(), 0.01))
+    step.set_train()
+    step(Tensor(np.ones((2, 4), np.float32)), Tensor(np.zeros((2, 2), np.float32)))
+
+
+@pytest.mark.both_modes
+def test_nonfinite_from_the_neck():
+    train(trap=True)
+
+
+@pytest.mark.both_modes
+def test_finite_lookalike():
+    train(trap=False)
+'''
+
+
+def test_where_non_finite_training_starts_is_named(pytester, run_pytest):
+    pytester.makepyfile(test_suite=NONFINITE)
+    run = run_pytest()
+    [step] = [f for f in run.findings("mode_parity") if f.get("step")]
+    assert step["nodeid"].endswith("test_nonfinite_from_the_neck[PYNATIVE_MODE]") and step["nonfinite_from"] == "neck.dense"
+    assert step["message"].startswith("non-finite values start at 'neck.dense' (its parameter 'neck.dense.bias' is the "
+                                      "last non-finite one in declaration order"), step["message"]
+    assert not [f for f in run.findings() if "lookalike" in f["nodeid"]]
+
+
+def test_a_non_finite_last_layer_has_no_start_to_name():
+    from pytest_msgraph.checks.builtin.parity.pairs import _nonfinite_start
+
+    bad = {"nonfinite": {"side": "PYNATIVE_MODE"}}
+    assert _nonfinite_start([("a.w", bad), ("b.w", bad), ("c.w", None)], "PYNATIVE_MODE") == ("b", "b.w")
+    assert _nonfinite_start([("a.w", bad), ("b.w", bad), ("c.w", bad)], "PYNATIVE_MODE") is None  # all of them
+    assert _nonfinite_start([("a.w", bad), ("b.w", None)], "PYNATIVE_MODE") is None  # one: named already
+    assert _nonfinite_start([("a.w", bad), ("b.w", bad), ("c.w", None)], "GRAPH_MODE") is None  # the other side

@@ -201,11 +201,32 @@ def _grads(graph: dict[str, Any], pynative: dict[str, Any], header: dict[str, An
 def _steps(graph: dict[str, Any], pynative: dict[str, Any], header: dict[str, Any]) -> list[dict[str, Any]]:
     """The first training step after which a parameter differs (later steps inherit it)."""
     for index, g, p, name, diff in _differing(graph, pynative, "steps", header):
-        differing = [leaf["path"] for g_leaf, leaf in zip(g["leaves"], p["leaves"])
-                     if _leaf_difference(g_leaf, leaf, header) is not None] if name else []
+        leaves = [(leaf["path"], _leaf_difference(g_leaf, leaf, header)) for g_leaf, leaf in zip(g["leaves"],
+                                                                                                 p["leaves"])]
+        differing = [path for path, found in leaves if found is not None] if name else []
         more = f" ({len(differing)} parameters differ then)" if len(differing) > 1 else ""
-        return [_finding(wrong_side(diff, g, header), f"parameter '{name}' after training step {index + 1} "
-                         f"({g['cell']}), the first step where the modes part{more}: {diff['text']}", g,
+        start = _nonfinite_start(leaves, wrong_side(diff, g, header))
+        what = f"parameter '{name}'"
+        if start:  # the layer where it starts, not the first parameter in declaration order
+            what = (f"non-finite values start at '{start[0]}' (its parameter '{start[1]}' is the last non-finite one "
+                    "in declaration order, every one after it is finite: the backward went non-finite there and "
+                    f"carried it to the layers before); first differing parameter '{name}'")
+        return [_finding(wrong_side(diff, g, header), f"{what} after training step {index + 1} ({g['cell']}), the "
+                         f"first step where the modes part{more}: {diff['text']}", g,
                          fix=cause(header, g, diff) or None, parameter=name, step=index + 1, parameters=differing,
+                         nonfinite_from=start[0] if start else None,
                          difference={k: v for k, v in diff.items() if k != "text"})]
     return []
+
+
+def _nonfinite_start(leaves: list[tuple[str, Optional[dict[str, Any]]]], side: str) -> Optional[tuple[str, str]]:
+    """(cell, parameter) where non-finite parameters on ``side`` start, when finite ones follow them.
+
+    Declaration order follows the forward pass in a usual network, and the backward runs it in reverse: the last
+    non-finite parameter with only finite ones after it is where the backward went non-finite.
+    """
+    bad = [i for i, (_, found) in enumerate(leaves) if found and (found.get("nonfinite") or {}).get("side") == side]
+    if not bad or bad[-1] == len(leaves) - 1 or len(bad) < 2:
+        return None  # one non-finite parameter is named already; the last layer's has no finite one after it
+    parameter = leaves[bad[-1]][0]
+    return parameter.rpartition(".")[0] or parameter, parameter
