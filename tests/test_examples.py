@@ -76,8 +76,10 @@ def test_examples_pass_and_every_graph_mode_bug_is_caught(pytester, run_pytest):
         assert outcomes[f"test_dynamic_shapes.py::test_class_loss_sort_and_threshold[GRAPH_MODE-{seed}]"] == "passed"
         assert outcomes[f"test_dynamic_shapes.py::test_branches_with_a_mask[GRAPH_MODE-{seed}]"] == "passed"
     # mode_parity: the seed's MySampler in GRAPH_MODE repeats its compile-time draw; the
-    # seed's Network computes the same in both modes, in train and eval mode.
+    # seed's Network computes the same in both modes, in train and eval mode; the try/except
+    # that fails to compile gets the pair verdict with its cause.
     assert {f["nodeid"] for f in run.findings("mode_parity")} == {
+        "test_graph_limits.py::test_try_except_in_construct[GRAPH_MODE]",
         "test_mode_parity.py::test_sampler_picks_fresh_positions_each_call[GRAPH_MODE]",
         "test_graph_limits.py::test_numpy_random_in_construct_draws_fresh_noise[GRAPH_MODE]",
         "test_training_parity.py::test_finetune_freezes_the_body_with_a_python_flag[GRAPH_MODE]"}
