@@ -135,7 +135,7 @@ class ModeParityCheck(ProbedCheck):
         calls[index] = call
         if not call.get("random") and self._check_eager_side("calls", index, call, lambda: cell(*args),
                                                              list(cell.get_parameters())):
-            if call.get("eager_repeatable") is not False:  # the graph side departs: find the layer where
+            if call.get("eager_repeatable") is not False and cell.name_cells():  # find the layer where they part
                 call["diverges_at"] = self.localise.localise(self.ms, self.probes, self.run.compiles_hidden, self.math,
                                                              cell, args, self.rtol, self.atol)
         self._record_step(cell)
