@@ -12,6 +12,7 @@ Usage: python bench/bench_localise.py [--runs 3]
 """
 from __future__ import annotations
 
+import json
 import statistics
 import tempfile
 from pathlib import Path
@@ -60,7 +61,9 @@ def main() -> None:
             mode = next(p for p in parts if p.endswith("_MODE"))
             side = next(p for p in parts if p in ("on", "off"))
             times.setdefault((mode, side), []).append(seconds)
-        found = report.read_text().count("The modes part first in 'layer4.1.relu'")
+        at = [f["diverges_at"] for f in json.loads(report.read_text())["findings"] if f.get("diverges_at")]
+        found = sum(a["path"] == "layer4.1.relu" for a in at)
+        print(f"sub-cells run alone in GRAPH_MODE per localising: {sorted({a['graph_runs'] for a in at})}")
         on, off = statistics.median(times[("GRAPH_MODE", "on")]), statistics.median(times[("GRAPH_MODE", "off")])
         print(f"resnet18 with layer4.1.relu frozen, GRAPH_MODE variant, {runs} alternating pairs (median); "
               f"localised to layer4.1.relu in {found} of {runs} runs")

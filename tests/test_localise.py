@@ -152,7 +152,7 @@ def test_where_non_finite_training_starts_is_named(pytester, run_pytest):
     [step] = [f for f in run.findings("mode_parity") if f.get("step")]
     assert "PYNATIVE_MODE" in step["nodeid"] and "nonfinite_from_the_neck" in step["nodeid"]
     assert step["nonfinite_from"] == "neck.dense"
-    assert step["message"].startswith("non-finite values start at 'neck.dense' (its parameter 'neck.dense.bias' is the "
+    assert step["message"].startswith("Non-finite values start at 'neck.dense' (its parameter 'neck.dense.bias' is the "
                                       "last non-finite one in declaration order"), step["message"]
     assert not [f for f in run.findings() if "lookalike" in f["nodeid"]]
 

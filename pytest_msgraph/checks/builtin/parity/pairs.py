@@ -162,6 +162,7 @@ def _calls(graph: dict[str, Any], pynative: dict[str, Any], header: dict[str, An
         where = f"{g['cell']} call {index + 1}" + (f", {path}" if path else "")
         found.append(_finding(wrong_side(diff, g, header), f"{where}: {diff['text']}{_parted(g)}", g,
                               fix=cause(header, g, diff) or None, cell=g["cell"], call=index + 1, output=path,
+                              diverges_at=g.get("diverges_at"),
                               difference={k: v for k, v in diff.items() if k != "text"}))
     return found
 
@@ -208,7 +209,7 @@ def _steps(graph: dict[str, Any], pynative: dict[str, Any], header: dict[str, An
         start = _nonfinite_start(leaves, wrong_side(diff, g, header))
         what = f"parameter '{name}'"
         if start:  # the layer where it starts, not the first parameter in declaration order
-            what = (f"non-finite values start at '{start[0]}' (its parameter '{start[1]}' is the last non-finite one "
+            what = (f"Non-finite values start at '{start[0]}' (its parameter '{start[1]}' is the last non-finite one "
                     "in declaration order, every one after it is finite: the backward went non-finite there and "
                     f"carried it to the layers before); first differing parameter '{name}'")
         return [_finding(wrong_side(diff, g, header), f"{what} after training step {index + 1} ({g['cell']}), the "
