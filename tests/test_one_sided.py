@@ -134,3 +134,17 @@ def test_the_verdict_is_the_same_under_xdist(suite, run_pytest):
     assert parallel.ret == serial.ret == 1
     assert {k: v["message"] for k, v in _verdicts(parallel).items()} == \
         {k: v["message"] for k, v in _verdicts(serial).items()}
+
+
+def test_the_verdict_needs_exactly_one_side_raising():
+    from pytest_msgraph.checks.builtin.parity.outcomes import one_sided
+
+    raised = {"error": "TypeError: x", "where": "t.py:3", "path": "/p/t.py", "line": 3}
+    side = {None: {"header": {}}, "raised": {"header": {"raised": raised}}}
+    assert one_sided(side[None], side[None]) is None  # both passed
+    assert one_sided(side["raised"], side["raised"]) is None  # both raised: nothing one-sided
+    graph = one_sided(side["raised"], side[None])
+    eager = one_sided(side[None], side["raised"])
+    assert (graph["side"], eager["side"]) == ("GRAPH_MODE", "PYNATIVE_MODE")
+    assert graph["message"] == "GRAPH_MODE raises where PYNATIVE_MODE passes: TypeError: x at t.py:3."
+    assert (eager["details"]["path"], eager["details"]["line"]) == ("/p/t.py", 3)
