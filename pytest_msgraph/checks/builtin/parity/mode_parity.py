@@ -20,53 +20,23 @@ Not compared: calls whose compiled graph holds a random op (the modes draw diffe
 streams from one seed), and calls on a cell whose parameters the eager twin also used
 (a shared fixture). After a mismatch of a call, the call is run twice more eagerly on
 the same inputs (weights put back after each): two eager runs that differ make the
-eager side the one to doubt.
+eager side the one to doubt; otherwise ``localise`` names the innermost sub-cell where
+the modes part. A pair whose variants end differently (one raised, the other passed)
+gets one verdict from ``outcomes``, at the end of the session.
 """
 from __future__ import annotations
 
 import importlib
-import weakref
 from typing import Any, Optional
 
-from ....core.graph_code import methods_called
 from ....mindspore_side.probes import GradCall, cells_behind, closure_values
 from ...findings import TestRun
 from ..probed import ProbedCheck
 from .outcomes import one_sided
-from .pairs import SEMANTICS, differences
+from .pairs import differences
+from .records import flatten, refs, semantics, shares_parameters
 
 KINDS = ("calls", "grads", "steps")
-
-
-def _refs(parameters: Any) -> list:
-    """Weak references, kept in this process only: a parameter object the eager variant also used (a
-    shared fixture) carries its state (trained weights, BatchNorm statistics) into the graph variant,
-    so what depends on it is not compared."""
-    return [weakref.ref(p) for p in parameters]
-
-
-def _shares_parameters(refs: list, other: list) -> bool:
-    alive = {id(p) for p in (r() for r in other) if p is not None}
-    return any((p := r()) is not None and id(p) in alive for r in refs)
-
-
-def _flatten(value: Any, path: str, out: list) -> None:
-    if hasattr(value, "asnumpy") and hasattr(value, "dtype"):
-        out.append((path or "output", value))
-    elif isinstance(value, (tuple, list)):
-        for i, item in enumerate(value):
-            _flatten(item, f"{path}[{i}]", out)
-    elif isinstance(value, dict):
-        for key in sorted(value, key=str):
-            _flatten(value[key], f"{path}[{key!r}]", out)
-    else:
-        out.append((path or "output", value))
-
-
-def _semantics(cell: Any) -> list[str]:
-    """The mode-dependent Tensor methods the graph code of the cell's tree calls."""
-    classes = {type(c) for _, c in cell.cells_and_names()}
-    return sorted({api for cls in classes for api in methods_called(cls) if api in SEMANTICS})
 
 
 class ModeParityCheck(ProbedCheck):
@@ -126,10 +96,10 @@ class ModeParityCheck(ProbedCheck):
             self.params["calls"].append([])
             return
         flat: list = []
-        _flatten(out, "", flat)
+        flatten(out, "", flat)
         call: dict[str, Any] = {"cell": type(cell).__name__, "leaves": self._leaves(flat),
-                                "semantics": _semantics(cell), "location": self.probes.user_location()}
-        self.params["calls"].append(_refs(cell.get_parameters()))
+                                "semantics": semantics(cell), "location": self.probes.user_location()}
+        self.params["calls"].append(refs(cell.get_parameters()))
         if self.probes.mode() == "GRAPH_MODE" and self._has_random_op(cell):
             call["random"] = True
         calls[index] = call
@@ -147,7 +117,7 @@ class ModeParityCheck(ProbedCheck):
         index = len(grads)
         entry = grads[index] = {"api": call.api, "location": call.location, "leaves": self._leaves(named)}
         params = [p for cell in cells_behind(call.fn) for p in cell.get_parameters()]
-        self.params["grads"].append(_refs(params))
+        self.params["grads"].append(refs(params))
         if call.graph_fn is not None:
             values = closure_values(call.graph_fn)
             grad = self.rerun.eager_grad(self.ms, call.fn, values.get("grad_position"), values.get("weights"),
@@ -166,7 +136,7 @@ class ModeParityCheck(ProbedCheck):
         named = [(p.name, p) for p in trained]
         steps[len(steps)] = {"cell": type(cell).__name__, "leaves": self._leaves(named),
                              "location": self.probes.user_location()}
-        self.params["steps"].append(_refs(trained))
+        self.params["steps"].append(refs(trained))
 
     def _has_random_op(self, cell: Any) -> bool:
         facts = self.probes.graphs.facts(cell)
@@ -222,7 +192,7 @@ class ModeParityCheck(ProbedCheck):
             for kind in KINDS:
                 for index, entry in side[kind].items():
                     theirs = eager["params"][kind]
-                    if index < len(theirs) and _shares_parameters(self.params[kind][index], theirs[index]):
+                    if index < len(theirs) and shares_parameters(self.params[kind][index], theirs[index]):
                         entry["shared"] = True
             for found in differences(side, eager):
                 if found["side"] == "GRAPH_MODE":
