@@ -79,8 +79,15 @@ def _construct_of(cls):
 
 def test_the_first_diverging_layer_is_named(pytester, run_pytest):
     pytester.makepyfile(test_suite=SUITE)
-    run = run_pytest()
+    run = run_pytest("--ms-annotations=github")
     found = {f["nodeid"].split("::")[1]: f["message"] for f in run.findings("mode_parity")}
+    # The annotation points at the call that differs, not at the @pytest.mark.both_modes line.
+    lines = SUITE.lstrip("\n").splitlines()
+    call = lines.index("        net(Tensor(np.ones((2, 4), np.float32)))") + 1
+    definition = lines.index("def test_frozen_leaf():")  # 1-based: its two marker lines and the def line
+    annotations = [line for line in run.stdout().splitlines() if line.startswith("::error file=test_suite.py")]
+    assert any(f"line={call},title=" in line and "[mode_parity]" in line for line in annotations), annotations
+    assert not [line for line in annotations if any(f"line={n}," in line for n in range(definition - 1, definition + 2))]
     assert set(found) == {"test_frozen_leaf[GRAPH_MODE]", "test_frozen_in_the_top_cell[GRAPH_MODE]"}, found
     assert (f"The modes part first in 'neck.encoder.noise' (FrozenNoise, construct at "
             f"test_suite.py:{_construct_of('FrozenNoise(nn.Cell):')})"
