@@ -3,7 +3,7 @@
 Outputs over the per-test byte cap (--ms-parity-max-bytes, 1 MiB) are compared by
 summary statistics. This measures what those cost:
 
-1. The summary alone, in this process: ``parity_arithmetic.summarize`` on one
+1. The summary alone, in this process: ``parity.arithmetic.summarize`` on one
    4000x4000 float32 array (median of 9).
 2. Whole runs: a both_modes test making 10 such calls per variant, with mode_parity
    on against ``--ms-check mode_parity=off``, alternating (time in tests, JUnit XML).
@@ -43,7 +43,7 @@ def test_large_outputs():
 
 
 def summary_ms() -> float:
-    from pytest_msgraph.checks.builtin.parity_arithmetic import summarize
+    from pytest_msgraph.checks.builtin.parity.arithmetic import summarize
 
     array = np.random.rand(4000, 4000).astype(np.float32)
     summarize(array)

@@ -17,3 +17,14 @@ def xfail_in_graph_mode(request, ms_mode):
             request.applymarker(pytest.mark.xfail(strict=True, reason=reason, raises=raises))
 
     return apply
+
+
+@pytest.fixture
+def xfail_in_pynative_mode(request, ms_mode):
+    """The other direction: code written for graph mode that breaks eagerly (the GRAPH_MODE variant passes)."""
+
+    def apply(reason, raises=None):
+        if ms_mode is Mode.PYNATIVE_MODE:
+            request.applymarker(pytest.mark.xfail(strict=True, reason=reason, raises=raises))
+
+    return apply

@@ -31,10 +31,11 @@ MAY_IMPORT = {
 }
 # Modules that import neither pytest nor MindSpore (nor torch): unit-tested directly, usable anywhere.
 PURE = ("core/*.py", "checks/frame.py", "checks/findings.py", "checks/builtin/*_arithmetic.py",
+        "checks/builtin/parity/arithmetic.py", "checks/builtin/parity/pairs.py", "checks/builtin/parity/outcomes.py",
         "reports/matrix.py", "reports/matrix_baseline.py", "reports/validation.py", "reports/results.py", "reports/terminal_text.py",
         "reports/summary.py", "reports/annotations.py", "reports/junit.py", "lint/rules.py", "lint/cli.py",
         "lint/messages.py", "lint/per_call.py", "lint/nn_classes.py", "lint/visitor.py", "lint/input_writes.py",
-        "lint/project.py", "lint/reach.py", "lint/missing_names.py")
+        "lint/project.py", "lint/reach.py", "lint/missing_names.py", "lint/failure_causes.py")
 FRAMEWORKS = ("pytest", "_pytest", "mindspore", "torch", "pluggy")
 
 

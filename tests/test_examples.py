@@ -76,8 +76,12 @@ def test_examples_pass_and_every_graph_mode_bug_is_caught(pytester, run_pytest):
         assert outcomes[f"test_dynamic_shapes.py::test_class_loss_sort_and_threshold[GRAPH_MODE-{seed}]"] == "passed"
         assert outcomes[f"test_dynamic_shapes.py::test_branches_with_a_mask[GRAPH_MODE-{seed}]"] == "passed"
     # mode_parity: the seed's MySampler in GRAPH_MODE repeats its compile-time draw; the
-    # seed's Network computes the same in both modes, in train and eval mode.
+    # seed's Network computes the same in both modes, in train and eval mode; the try/except
+    # that fails to compile gets the pair verdict with its cause.
     assert {f["nodeid"] for f in run.findings("mode_parity")} == {
+        "test_graph_limits.py::test_try_except_in_construct[GRAPH_MODE]",
+        "test_where_modes_part.py::test_positional_max_axis[PYNATIVE_MODE]",
+        "test_where_modes_part.py::test_frozen_jitter_three_levels_down[GRAPH_MODE]",
         "test_mode_parity.py::test_sampler_picks_fresh_positions_each_call[GRAPH_MODE]",
         "test_graph_limits.py::test_numpy_random_in_construct_draws_fresh_noise[GRAPH_MODE]",
         "test_training_parity.py::test_finetune_freezes_the_body_with_a_python_flag[GRAPH_MODE]"}
@@ -90,6 +94,13 @@ def test_examples_pass_and_every_graph_mode_bug_is_caught(pytester, run_pytest):
         assert {outcomes[f"test_training_parity.py::{fixed}[{mode}]"] for mode in ("GRAPH_MODE", "PYNATIVE_MODE")} \
             == {"passed"}
     assert outcomes["test_mode_parity.py::test_network_computes_the_same_in_both_modes[GRAPH_MODE-train]"] == "passed"
+    # Where the modes part: the one-sided failure carries its cause, the divergence its layer; the fix passes.
+    parity = {f["nodeid"]: f["message"] for f in run.findings("mode_parity")}
+    assert "Cause: r.max(2) with a positional axis" in parity["test_where_modes_part.py::test_positional_max_axis[PYNATIVE_MODE]"]
+    assert "The modes part first in 'neck.encoder.jitter' (Jitter" in \
+        parity["test_where_modes_part.py::test_frozen_jitter_three_levels_down[GRAPH_MODE]"]
+    assert {outcomes[f"test_where_modes_part.py::test_named_max_axis[{mode}]"] for mode in ("GRAPH_MODE", "PYNATIVE_MODE")} \
+        == {"passed"}
     # graph_syntax: the numpy and try/except cells are flagged where they are written.
     lint = {(f["path"].split("/")[-1], f["cell"], f["rule"]) for f in run.findings("graph_syntax")}
     assert lint == {
@@ -99,6 +110,8 @@ def test_examples_pass_and_every_graph_mode_bug_is_caught(pytester, run_pytest):
         ("test_set_grad.py", "MySampler", "MSG002"),
         ("test_set_grad.py", "MySampler", "MSG003"),
         ("test_set_grad.py", "MySampler", "MSG005"),
+        ("test_where_modes_part.py", "AnchorLoss", "MSG009"),
+        ("test_where_modes_part.py", "Jitter", "MSG003"),
     }
     # Porting beyond outputs: the bprop that forgot its factor 2 is convicted by finite
     # differences in both modes, the guide's sampler bprop passes; the embedding's default

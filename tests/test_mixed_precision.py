@@ -86,3 +86,57 @@ def test_mindcv_models_raise_no_false_alarm_in_float32_and_under_o2(pytester, ru
     assert run.findings("mixed_precision") == []
     assert run.findings("recompile") == []  # one train-step graph per test: no recompile either
     assert run.report["examined"]["mixed_precision"]["training steps"] >= 8
+
+
+MANY_BATCHNORMS = '''
+import numpy as np
+import pytest
+import mindspore as ms
+from mindspore import nn
+
+
+class Blocks(nn.Cell):
+    def __init__(self, count):
+        super().__init__()
+        self.blocks = nn.SequentialCell([nn.SequentialCell([nn.Conv2d(4, 4, 3, pad_mode="same"), nn.BatchNorm2d(4)])
+                                         for _ in range(count)])
+        self.fc = nn.Dense(4 * 6 * 6, 2)
+
+    def construct(self, x):
+        x = self.blocks(x)
+        return self.fc(x.reshape(x.shape[0], -1))
+
+
+def train(half):
+    net = Blocks(5)
+    if half:
+        net.to_float(ms.float16)
+    loss = nn.SoftmaxCrossEntropyWithLogits(sparse=True, reduction="mean").to_float(ms.float32)
+    step = nn.TrainOneStepCell(nn.WithLossCell(net, loss), nn.Momentum(net.trainable_params(), 0.01, 0.9))
+    step.set_train()
+    step(ms.Tensor(np.random.randn(2, 4, 6, 6).astype(np.float32)), ms.Tensor(np.array([0, 1], np.int32)))
+
+
+@pytest.mark.both_modes
+def test_five_batchnorms_in_float16():
+    train(half=True)
+
+
+@pytest.mark.both_modes
+def test_five_batchnorms_in_float32():
+    train(half=False)
+'''
+
+
+def test_many_cells_of_one_kind_are_one_finding_with_the_count(pytester, run_pytest):
+    pytester.makepyfile(test_many=MANY_BATCHNORMS)
+    run = run_pytest("--ms-check", "mode_parity=off")
+    found = {f["nodeid"].split("::")[1]: f for f in run.findings("mixed_precision")}
+    assert len(run.findings("mixed_precision")) == 2  # one per test and kind, not one per BatchNorm
+    assert set(found) == {"test_five_batchnorms_in_float16[GRAPH_MODE]", "test_five_batchnorms_in_float16[PYNATIVE_MODE]"}
+    finding = found["test_five_batchnorms_in_float16[GRAPH_MODE]"]
+    assert finding["kind"] == "batchnorm" and finding["count"] == 5
+    assert finding["message"].startswith("5 cells ('network._backbone.blocks.0.1', 'network._backbone.blocks.1.1', "
+                                         "'network._backbone.blocks.2.1' and 2 more) "
+                                         "have this problem; the first: BatchNorm 'network._backbone.blocks.0.1' runs in float16"), \
+        finding["message"]

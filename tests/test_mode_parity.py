@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from pytest_msgraph.checks.builtin.parity_arithmetic import compare_leaves, encode, tolerance
+from pytest_msgraph.checks.builtin.parity.arithmetic import compare_leaves, encode, tolerance
 
 SUITE = '''
 import numpy as np
@@ -160,8 +160,8 @@ def test_a_mismatch_fails_the_graph_variant_when_both_ran_in_the_process(serial)
 
 def test_variants_split_across_workers_are_compared_at_the_end_of_the_session():
     """The controller's path: records of two workers, never compared in a process."""
-    from pytest_msgraph.checks.builtin.mode_parity import ModeParityCheck
-    from pytest_msgraph.checks.builtin.parity_arithmetic import encode
+    from pytest_msgraph.checks.builtin.parity.arithmetic import encode
+    from pytest_msgraph.checks.builtin.parity.mode_parity import ModeParityCheck
 
     def side(mode, values):
         nodeid = f"t.py::test_f[{mode}-3]"

@@ -235,7 +235,7 @@ def test_to_plain_makes_numpy_and_containers_json_data():
 def test_summaries_are_exact_enough_and_zero_references_have_no_relative_diff():
     import numpy as np
 
-    from pytest_msgraph.checks.builtin.parity_arithmetic import compare_leaves, encode, summarize
+    from pytest_msgraph.checks.builtin.parity.arithmetic import compare_leaves, encode, summarize
 
     values = np.array([[1.0, -3.0], [2.0, 4.0]], np.float32)
     assert summarize(values) == pytest.approx({"min": -3.0, "max": 4.0, "mean": 1.0, "rms": (30 / 4) ** 0.5,
@@ -252,7 +252,7 @@ def test_complex_values_are_compared_by_both_parts_and_nonfinite_values_name_the
 
     import numpy as np
 
-    from pytest_msgraph.checks.builtin.parity_arithmetic import compare_leaves, encode
+    from pytest_msgraph.checks.builtin.parity.arithmetic import compare_leaves, encode
 
     budget = [1 << 20]
     with warnings.catch_warnings():

@@ -1,8 +1,9 @@
 """What a check reports: one Finding per problem, gathered per test in a TestRun."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from typing import Any, Optional
+from typing import Any, Callable, ContextManager, Optional
 
 from ..core.plain import to_plain
 
@@ -86,6 +87,10 @@ class TestRun:
         self.compile_events: Optional[list[dict[str, Any]]] = None
         self.fixture_graphs = 0  # graphs a fixture (ms_gradcheck) ran for the test, in no budget
         self.context_changes: dict[str, tuple[Any, Any]] = {}
+        # Set by the plugin when the call raised: what, where in the user's code, and a known cause (plain data).
+        self.raised: Optional[dict[str, Any]] = None
+        # Set by the plugin: a context whose compiles are the plugin's own (mode_parity localising), in no budget.
+        self.compiles_hidden: Callable[[], ContextManager[Any]] = contextlib.nullcontext
         self._check_name = ""
         self._severity = WARN
         self._unit = "items"

@@ -8,7 +8,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from ..checks.builtin.parity_arithmetic import tolerance
+from ..checks.builtin.parity.arithmetic import tolerance
 
 
 def named_outputs(value: Any) -> list[tuple[str, Any]]:

@@ -22,6 +22,7 @@ from .adoption import adopted_argument
 from .compile_failures import explain_compile_failure
 from .markers import allowed_checks, max_compiles
 from .pairing import pair_key
+from .raised import describe as describe_raised
 from .state import PluginState
 from .variants import variant_mode
 from .warning import MsGraphWarning, pointer, warn_at
@@ -65,6 +66,7 @@ def setup(item: pytest.Item, state: PluginState) -> None:
     run = TestRun(plain_nodeid(item.nodeid), mode.name, state.ms.device, item)
     run.pair = pair_key(item) if variant is not None else None
     run.variant = variant.name if variant is not None else None
+    run.compiles_hidden = state.ms.compiles_paused
     item.stash[ITEM_KEY] = ItemState(run, state.runner.for_test(allowed_checks(item)), started_from)
 
 
@@ -84,7 +86,9 @@ def call(item: pytest.Item, state: PluginState):
     log = compiles.start() if compiles is not None else None
     try:
         result = yield
-    except BaseException:
+    except BaseException as exc:
+        if ist.run.pair is not None:  # mode_parity's pair verdict: one variant raises, its twin passes
+            ist.run.raised = describe_raised(exc, item.config.rootpath)
         _finish_call(item, state, ist, log)
         raise
     _fail_on(_finish_call(item, state, ist, log))

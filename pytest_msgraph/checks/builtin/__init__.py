@@ -7,7 +7,7 @@ from .gradcheck import GradcheckCheck
 from .graph_syntax import GraphSyntaxCheck
 from .input_mutation import InputMutationCheck
 from .mixed_precision import MixedPrecisionCheck
-from .mode_parity import ModeParityCheck
+from .parity.mode_parity import ModeParityCheck
 from .recompile import RecompileCheck
 from .stale_attribute import StaleAttributeCheck
 from .torch_parity import TorchParityCheck

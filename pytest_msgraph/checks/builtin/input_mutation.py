@@ -26,6 +26,7 @@ from typing import Any, Optional
 
 from ...mindspore_side.probes import GRAPH, PYNATIVE
 from ..findings import TestRun
+from .argument_writes import written_by
 from .probed import ProbedCheck
 
 WHY = {
@@ -50,6 +51,29 @@ def _argument_names(cell: Any) -> list[str]:
     return parameters
 
 
+def _name(names: list[str], position: int) -> str:
+    return names[position] if position < len(names) else f"argument {position}"
+
+
+def _by_tensor(positions: list[int], args: tuple) -> dict[int, list[int]]:
+    """The first position of each changed tensor object, with the later positions it was passed at too."""
+    first: dict[int, int] = {}
+    grouped: dict[int, list[int]] = {}
+    for position in positions:
+        owner = first.setdefault(id(args[position]), position)
+        grouped.setdefault(owner, []).extend([] if owner == position else [position])
+    return grouped
+
+
+def _written_one(cell: Any, names: list[str], positions: list[int]) -> tuple[int, list[int]]:
+    """Of the positions one tensor was passed at, the one construct writes through (its source says), and the rest."""
+    if len(positions) == 1:
+        return positions[0], []
+    written = written_by(type(cell).construct)
+    chosen = next((p for p in positions if _name(names, p) in written), positions[0])
+    return chosen, [p for p in positions if p != chosen]
+
+
 class InputMutationCheck(ProbedCheck):
     name = "input_mutation"
     description = "a Cell wrote into a Tensor (or list of Tensors) its caller passed in: the modes leave different data"
@@ -59,7 +83,7 @@ class InputMutationCheck(ProbedCheck):
     def session_started(self, mindspore: Any) -> None:
         super().session_started(mindspore)
         self._parameter = mindspore.Parameter
-        self.math = importlib.import_module("pytest_msgraph.checks.builtin.parity_arithmetic")
+        self.math = importlib.import_module("pytest_msgraph.checks.builtin.parity.arithmetic")
 
     def reset(self) -> None:
         self.calls = 0
@@ -94,17 +118,25 @@ class InputMutationCheck(ProbedCheck):
         prints, mode, where = before
         now = self._fingerprints(args)
         names = _argument_names(cell)
-        for (position, index), print_before in prints.items():
-            if now.get((position, index)) != print_before:
-                name = names[position] if position < len(names) else f"argument {position}"
-                shown = name if index is None else f"{name}[{index}]" if index != "items" else name
-                key = (type(cell).__name__, position, "list" if index is not None else None, mode)
-                self.found.setdefault(key, (name, shown, where))
+        changed = [key for key, print_before in prints.items() if now.get(key) != print_before]
+        tensors = [position for position, index in changed if index is None]
+        for position, aliases in _by_tensor(tensors, args).items():  # one tensor passed as several arguments: once
+            position, also = _written_one(cell, names, [position, *aliases])
+            name = _name(names, position)
+            key = (type(cell).__name__, position, None, mode)
+            self.found.setdefault(key, (name, name, where, [_name(names, p) for p in also]))
+        for position, index in changed:
+            if index is not None:
+                name = _name(names, position)
+                shown = name if index == "items" else f"{name}[{index}]"
+                self.found.setdefault((type(cell).__name__, position, "list", mode), (name, shown, where, []))
 
     def report(self, run: TestRun) -> None:
         run.count(self.calls)
-        for (cell, position, kind, mode), (name, shown, where) in self.found.items():
+        for (cell, position, kind, mode), (name, shown, where, also) in self.found.items():
             what = "a Tensor" if kind is None else "a list or tuple of Tensors"
+            same = f" The caller passed the same tensor as {', '.join(repr(a) for a in also)} too." if also else ""
             run.emit(f"{cell} wrote into its argument {position} ('{shown}') in place in {mode}, {what} the caller "
-                     f"passed at {where}: the caller's '{name}' holds other values after the call. {WHY[mode]}",
-                     fix=FIX[mode], cell=cell, argument=name, position=position, mode=mode, location=where)
+                     f"passed at {where}: the caller's '{name}' holds other values after the call.{same} {WHY[mode]}",
+                     fix=FIX[mode], cell=cell, argument=name, position=position, mode=mode, location=where,
+                     aliases=also)

@@ -31,6 +31,7 @@ from .training_steps import TrainingSteps
 
 FLAGS = ("fp16", "bf16", "fp32")
 HALF = {"fp16": "float16", "bf16": "bfloat16"}
+SHOWN = 3  # cells named in a finding that counts many
 
 
 def precision(cell: Any) -> Optional[str]:
@@ -67,6 +68,8 @@ class MixedPrecisionCheck(ProbedCheck):
         self.steps = TrainingSteps(self._step_type)
         self._seen: set = set()  # (finding kind, id of the cell) already reported in this test
         self._examined: set = set()  # ids of networks whose cells were looked at in this test
+        # kind -> [(where, message, fix, cell class)]: one finding per kind at the test's end, however many cells.
+        self._found: dict[str, list] = {}
 
     # -- training steps ----------------------------------------------------------------------
     def forward_finished(self, cell: Any, args: tuple, out: Any, failed: Optional[BaseException]) -> None:
@@ -102,7 +105,7 @@ class MixedPrecisionCheck(ProbedCheck):
                 self._report("batchnorm", cell, f"BatchNorm '{where}' runs in {half} in a training step: it "
                              "inherited to_float from its parent, and its statistics lose precision in half precision.",
                              "Fix: for each BatchNorm, cell.to_float(ms.float32) after net.to_float(...), as the seed "
-                             "guide does.")
+                             "guide does.", where)
             elif self._is_loss(network, cell):
                 self._report("loss_flag", cell, f"the loss {type(cell).__name__} is under to_float ({half}): it "
                              "computes in half precision, which overflows easily.", "Fix: loss.to_float(ms.float32).")
@@ -110,14 +113,22 @@ class MixedPrecisionCheck(ProbedCheck):
     def _is_loss(self, network: Any, cell: Any) -> bool:
         return (self._loss_base and isinstance(cell, self._loss_base)) or cell is getattr(network, "_loss_fn", None)
 
-    def _report(self, kind: str, cell: Any, message: str, fix: str) -> None:
+    def _report(self, kind: str, cell: Any, message: str, fix: str, where: Optional[str] = None) -> None:
         if (kind, id(cell)) in self._seen:
             return
         self._seen.add((kind, id(cell)))
-        self.emit(message, fix=fix, cell=type(cell).__name__, kind=kind)
+        self._found.setdefault(kind, []).append((where or type(cell).__name__, message, fix, type(cell).__name__))
 
     def report(self, run: TestRun) -> None:
         run.count(self.steps.count)
+        for kind, found in self._found.items():
+            names = [where for where, *_ in found]
+            _, message, fix, cell = found[0]
+            if len(found) > 1:  # a network's 39 BatchNorms are one problem: one finding, the count, the first cells
+                shown = ", ".join(f"'{name}'" for name in names[:SHOWN])
+                more = f" and {len(names) - SHOWN} more" if len(names) > SHOWN else ""
+                message = f"{len(found)} cells ({shown}{more}) have this problem; the first: {message}"
+            self.emit(message, fix=fix, cell=cell, kind=kind, count=len(found), cells=names[:SHOWN])
 
     # -- custom to_float with amp_level ------------------------------------------------------
     def _wrap_amp(self) -> None:

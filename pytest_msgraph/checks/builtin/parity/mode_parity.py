@@ -9,7 +9,7 @@ Each variant of a mode pair (both start from the same seed) records, in order:
   (``nn.TrainOneStepCell``, ``Model.train``).
 
 GRAPH_MODE's i-th of each is compared with PYNATIVE_MODE's i-th, with tolerances by
-dtype (``parity_pairs`` words each difference by its cause and says which side is
+dtype (``pairs`` words each difference by its cause and says which side is
 wrong). The PYNATIVE_MODE variant runs first: when the GRAPH_MODE variant ends in the
 process that ran its twin, they are compared at once, and a mismatch on the graph side
 fails the GRAPH_MODE test itself. What can only be compared later (a twin on another
@@ -20,52 +20,23 @@ Not compared: calls whose compiled graph holds a random op (the modes draw diffe
 streams from one seed), and calls on a cell whose parameters the eager twin also used
 (a shared fixture). After a mismatch of a call, the call is run twice more eagerly on
 the same inputs (weights put back after each): two eager runs that differ make the
-eager side the one to doubt.
+eager side the one to doubt; otherwise ``localise`` names the innermost sub-cell where
+the modes part. A pair whose variants end differently (one raised, the other passed)
+gets one verdict from ``outcomes``, at the end of the session.
 """
 from __future__ import annotations
 
 import importlib
-import weakref
 from typing import Any, Optional
 
-from ...core.graph_code import methods_called
-from ...mindspore_side.probes import GradCall, cells_behind, closure_values
-from ..findings import TestRun
-from .parity_pairs import SEMANTICS, differences
-from .probed import ProbedCheck
+from ....mindspore_side.probes import GradCall, cells_behind, closure_values
+from ...findings import TestRun
+from ..probed import ProbedCheck
+from .outcomes import one_sided
+from .pairs import differences
+from .records import flatten, refs, semantics, shares_parameters
 
 KINDS = ("calls", "grads", "steps")
-
-
-def _refs(parameters: Any) -> list:
-    """Weak references, kept in this process only: a parameter object the eager variant also used (a
-    shared fixture) carries its state (trained weights, BatchNorm statistics) into the graph variant,
-    so what depends on it is not compared."""
-    return [weakref.ref(p) for p in parameters]
-
-
-def _shares_parameters(refs: list, other: list) -> bool:
-    alive = {id(p) for p in (r() for r in other) if p is not None}
-    return any((p := r()) is not None and id(p) in alive for r in refs)
-
-
-def _flatten(value: Any, path: str, out: list) -> None:
-    if hasattr(value, "asnumpy") and hasattr(value, "dtype"):
-        out.append((path or "output", value))
-    elif isinstance(value, (tuple, list)):
-        for i, item in enumerate(value):
-            _flatten(item, f"{path}[{i}]", out)
-    elif isinstance(value, dict):
-        for key in sorted(value, key=str):
-            _flatten(value[key], f"{path}[{key!r}]", out)
-    else:
-        out.append((path or "output", value))
-
-
-def _semantics(cell: Any) -> list[str]:
-    """The mode-dependent Tensor methods the graph code of the cell's tree calls."""
-    classes = {type(c) for _, c in cell.cells_and_names()}
-    return sorted({api for cls in classes for api in methods_called(cls) if api in SEMANTICS})
 
 
 class ModeParityCheck(ProbedCheck):
@@ -76,8 +47,9 @@ class ModeParityCheck(ProbedCheck):
 
     def session_started(self, mindspore: Any) -> None:
         super().session_started(mindspore)
-        self.math = importlib.import_module("pytest_msgraph.checks.builtin.parity_arithmetic")
-        self.rerun = importlib.import_module("pytest_msgraph.checks.builtin.parity_rerun")
+        self.math = importlib.import_module("pytest_msgraph.checks.builtin.parity.arithmetic")
+        self.rerun = importlib.import_module("pytest_msgraph.checks.builtin.parity.rerun")
+        self.localise = importlib.import_module("pytest_msgraph.checks.builtin.parity.localise")
         self._optimizer = mindspore.nn.Optimizer
         self._waiting: dict = {}  # pair -> the PYNATIVE_MODE side, until its GRAPH_MODE side ends
         # The pair compared last: a retry of that GRAPH_MODE test (pytest-rerunfailures) compares again.
@@ -124,15 +96,18 @@ class ModeParityCheck(ProbedCheck):
             self.params["calls"].append([])
             return
         flat: list = []
-        _flatten(out, "", flat)
+        flatten(out, "", flat)
         call: dict[str, Any] = {"cell": type(cell).__name__, "leaves": self._leaves(flat),
-                                "semantics": _semantics(cell)}
-        self.params["calls"].append(_refs(cell.get_parameters()))
+                                "semantics": semantics(cell), "location": self.probes.user_location()}
+        self.params["calls"].append(refs(cell.get_parameters()))
         if self.probes.mode() == "GRAPH_MODE" and self._has_random_op(cell):
             call["random"] = True
         calls[index] = call
-        if not call.get("random"):
-            self._check_eager_side("calls", index, call, lambda: cell(*args), list(cell.get_parameters()))
+        if not call.get("random") and self._check_eager_side("calls", index, call, lambda: cell(*args),
+                                                             list(cell.get_parameters())):
+            if call.get("eager_repeatable") is not False and cell.name_cells():  # find the layer where they part
+                call["diverges_at"] = self.localise.localise(self.ms, self.probes, self.run.compiles_hidden, self.math,
+                                                             cell, args, self.rtol, self.atol)
         self._record_step(cell)
 
     def grads_computed(self, call: GradCall, named: list) -> None:
@@ -142,7 +117,7 @@ class ModeParityCheck(ProbedCheck):
         index = len(grads)
         entry = grads[index] = {"api": call.api, "location": call.location, "leaves": self._leaves(named)}
         params = [p for cell in cells_behind(call.fn) for p in cell.get_parameters()]
-        self.params["grads"].append(_refs(params))
+        self.params["grads"].append(refs(params))
         if call.graph_fn is not None:
             values = closure_values(call.graph_fn)
             grad = self.rerun.eager_grad(self.ms, call.fn, values.get("grad_position"), values.get("weights"),
@@ -159,18 +134,21 @@ class ModeParityCheck(ProbedCheck):
             return
         steps = self.side["steps"]
         named = [(p.name, p) for p in trained]
-        steps[len(steps)] = {"cell": type(cell).__name__, "leaves": self._leaves(named)}
-        self.params["steps"].append(_refs(trained))
+        steps[len(steps)] = {"cell": type(cell).__name__, "leaves": self._leaves(named),
+                             "location": self.probes.user_location()}
+        self.params["steps"].append(refs(trained))
 
     def _has_random_op(self, cell: Any) -> bool:
         facts = self.probes.graphs.facts(cell)
         return facts is not None and bool(facts.random_ops)
 
-    def _check_eager_side(self, kind: str, index: int, entry: dict, run: Any, params: list) -> None:
-        """After a mismatch with the eager twin's entry, run it twice eagerly: is the eager side repeatable?"""
+    def _check_eager_side(self, kind: str, index: int, entry: dict, run: Any, params: list) -> bool:
+        """After a mismatch with the eager twin's entry, run it twice eagerly: is the eager side repeatable?
+
+        True when the graph side departs from the twin (a mismatch, GRAPH_MODE the side to doubt so far)."""
         twin = self._twin_of(kind, index)
         if twin is None:
-            return
+            return False
         header = {"rtol": self.rtol, "atol": self.atol}
         mine = {"header": header, **{k: {} for k in KINDS}, kind: {0: entry}}
         theirs = {"header": header, **{k: {} for k in KINDS}, kind: {0: twin}}
@@ -178,6 +156,8 @@ class ModeParityCheck(ProbedCheck):
         if mismatch and mismatch[0]["side"] == "GRAPH_MODE":
             entry["eager_repeatable"] = self.rerun.repeatable(self.ms, self.probes, self.math, run, params,
                                                              self.rtol, self.atol)
+            return True
+        return False
 
     def _twin_of(self, kind: str, index: int) -> Optional[dict]:
         twin = self.twin[kind].get(index) if self.twin is not None else None
@@ -187,8 +167,10 @@ class ModeParityCheck(ProbedCheck):
     def report(self, run: TestRun) -> None:
         # What stale_attribute saw in this test (it reports first): the cause of a difference, if any.
         stale = [f.message.split(" after GRAPH_MODE")[0] for f in run.findings if f.check == "stale_attribute"]
-        header: dict[str, Any] = {"kind": "header", "rtol": self.rtol, "atol": self.atol, "stale": stale}
+        header: dict[str, Any] = {"kind": "header", "rtol": self.rtol, "atol": self.atol, "stale": stale,
+                                  "raised": run.raised}
         side = {"nodeid": run.nodeid, "header": header, **self.side}
+        self._header = header  # test_torn_down adds the eager side's writes into its inputs
         key = run.pair
         run.count(sum(len(entries) for entries in self.side.values()))
         if run.mode != run.variant:
@@ -210,7 +192,7 @@ class ModeParityCheck(ProbedCheck):
             for kind in KINDS:
                 for index, entry in side[kind].items():
                     theirs = eager["params"][kind]
-                    if index < len(theirs) and _shares_parameters(self.params[kind][index], theirs[index]):
+                    if index < len(theirs) and shares_parameters(self.params[kind][index], theirs[index]):
                         entry["shared"] = True
             for found in differences(side, eager):
                 if found["side"] == "GRAPH_MODE":
@@ -220,22 +202,41 @@ class ModeParityCheck(ProbedCheck):
             for index, entry in self.side[kind].items():
                 run.record({"kind": kind, "index": index, "pair": key, "label": run.variant, **entry})
 
+    def test_torn_down(self, run: TestRun) -> None:
+        """The eager side's writes into its caller's tensors (input_mutation reports after this check), a cause."""
+        if not getattr(self, "active", False) or run.variant != "PYNATIVE_MODE":
+            return
+        written = [f.message.split(" in place")[0] for f in run.findings
+                   if f.check == "input_mutation" and f.details.get("mode") != "GRAPH_MODE"]
+        if written:
+            self._header["written"] = written  # the waiting eager side, compared in this process
+            run.record({"kind": "writes", "pair": run.pair, "label": run.variant, "written": written})
+
     def compare(self, records: list, emit) -> None:
         pairs: dict = {}
         for record in records:
             side = pairs.setdefault(record["pair"], {}).setdefault(
                 record.get("label") or record["mode"], {kind: {} for kind in KINDS})
             side["nodeid"] = record["nodeid"]
-            if record["kind"] == "header":
-                side["header"] = record
+            if record["kind"] in ("header", "writes"):
+                side[record["kind"]] = record
             else:
                 side[record["kind"]][record["index"]] = record
         for _, sides in sorted(pairs.items()):
             graph, pynative = sides.get("GRAPH_MODE"), sides.get("PYNATIVE_MODE")
             if not graph or not pynative or "header" not in graph or "header" not in pynative:
                 continue  # one variant skipped or not run: nothing to compare
+            if "writes" in pynative:
+                pynative["header"]["written"] = pynative["writes"]["written"]
             compared = graph["header"].get("compared")
-            for found in differences(graph, pynative):
+            found_differences = differences(graph, pynative)
+            verdict = one_sided(graph, pynative)
+            # One variant raised, its twin passed: that is the finding, on the failing side; unless a difference
+            # before the raise says more (a test asserting what the modes computed differently) and no cause is known.
+            if verdict is not None and (verdict["details"].get("cause") or not found_differences):
+                at = graph if verdict["side"] == "GRAPH_MODE" else pynative
+                emit(verdict["message"], nodeid=at["nodeid"], mode=verdict["side"], **verdict["details"])
+            for found in found_differences:
                 if compared and found["side"] == "GRAPH_MODE":
                     continue  # reported in the process that ran both
                 at = graph if found["side"] == "GRAPH_MODE" else pynative

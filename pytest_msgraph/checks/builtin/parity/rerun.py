@@ -18,13 +18,13 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 
-def _arrays(value: Any) -> list:
+def arrays(value: Any) -> list:
     if hasattr(value, "asnumpy"):
         return [value.asnumpy().copy()]
     if isinstance(value, (tuple, list)):
-        return [a for item in value for a in _arrays(item)]
+        return [a for item in value for a in arrays(item)]
     if isinstance(value, dict):
-        return [a for key in sorted(value, key=str) for a in _arrays(value[key])]
+        return [a for key in sorted(value, key=str) for a in arrays(value[key])]
     return []
 
 
@@ -44,7 +44,7 @@ def repeatable(ms: Any, probes: Any, math: Any, run: Callable[[], Any], params: 
             for _ in range(2):
                 np.random.set_state(states[0])
                 random.setstate(states[1])
-                runs.append(_arrays(run()))
+                runs.append(arrays(run()))
                 for param, value in zip(params, saved):
                     param.set_data(ms.Tensor(value))
     except Exception:  # the eager run itself fails: nothing to say about it
@@ -54,7 +54,7 @@ def repeatable(ms: Any, probes: Any, math: Any, run: Callable[[], Any], params: 
         random.setstate(states[1])
         if graph_mode:
             ms.set_context(mode=ms.GRAPH_MODE)
-    return _same(math, runs[0], runs[1], rtol, atol)
+    return same(math, runs[0], runs[1], rtol, atol)
 
 
 def eager_grad(ms: Any, fn: Any, grad_position: Any, weights: Any, args: tuple) -> Callable[[], Any]:
@@ -62,7 +62,7 @@ def eager_grad(ms: Any, fn: Any, grad_position: Any, weights: Any, args: tuple) 
     return lambda: ms.grad(fn, grad_position=grad_position, weights=weights)(*args)
 
 
-def _same(math: Any, first: list, second: list, rtol: Optional[float], atol: Optional[float]) -> bool:
+def same(math: Any, first: list, second: list, rtol: Optional[float], atol: Optional[float]) -> bool:
     if len(first) != len(second):
         return False
     budget = [1 << 62]

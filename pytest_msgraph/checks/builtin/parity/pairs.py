@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterator, Optional
 
-from .parity_arithmetic import GRAPH, PYNATIVE, compare_leaves
+from .arithmetic import GRAPH, PYNATIVE, compare_leaves
+from .outcomes import raised_in
 
 USUAL_CAUSES = (
     "Usual causes: numpy or Python state read inside construct is frozen into the graph at compile time "
@@ -52,17 +53,21 @@ def describe(diff: dict[str, Any]) -> str:
             f"{diff['graph']:.6g} vs {diff['pynative']:.6g}.")
 
 
-def wrong_side(diff: dict[str, Any], entry: dict[str, Any]) -> str:
+def wrong_side(diff: dict[str, Any], entry: dict[str, Any], header: dict[str, Any]) -> str:
     bad = diff.get("nonfinite")
     if bad and bad["side"] in (GRAPH, PYNATIVE):
         return str(bad["side"])
-    return PYNATIVE if entry.get("eager_repeatable") is False else GRAPH
+    return PYNATIVE if entry.get("eager_repeatable") is False or header.get("written") else GRAPH
 
 
 def cause(header: dict[str, Any], entry: dict[str, Any], diff: dict[str, Any]) -> str:
     """Why the modes differ, when something the plugin saw says so; else the usual causes."""
     if diff.get("nonfinite") and diff["nonfinite"]["side"] != "both":
         return ""
+    if header.get("written"):
+        return (f"PYNATIVE_MODE wrote into a tensor its caller passed ({'; '.join(header['written'])}; see "
+                "input_mutation): eagerly the write changes data the code reads afterwards, GRAPH_MODE works on a "
+                "copy, so the eager side is the one that departs. Copy before writing (y = x.copy()).")
     if entry.get("eager_repeatable") is False:
         return ("PYNATIVE_MODE is not deterministic here: two eager runs of this call on the same inputs and weights "
                 "gave different values, so the eager side is the one to doubt (an op that reads memory it does not "
@@ -76,7 +81,8 @@ def cause(header: dict[str, Any], entry: dict[str, Any], diff: dict[str, Any]) -
     return USUAL_CAUSES
 
 
-def _leaf_difference(g_leaf: dict[str, Any], p_leaf: dict[str, Any], header: dict[str, Any]) -> Optional[dict]:
+def _leaf_difference(g_leaf: dict[str, Any], p_leaf: dict[str, Any],
+                     header: dict[str, Any]) -> Optional[dict[str, Any]]:
     if "value" in g_leaf:
         if g_leaf["value"] == p_leaf.get("value"):
             return None
@@ -88,7 +94,7 @@ def _leaf_difference(g_leaf: dict[str, Any], p_leaf: dict[str, Any], header: dic
     return diff
 
 
-def _first_difference(g: dict[str, Any], p: dict[str, Any], header: dict[str, Any]) -> Optional[tuple]:
+def _first_difference(g: dict[str, Any], p: dict[str, Any], header: dict[str, Any]) -> Optional[tuple[Any, Any]]:
     """(path, difference) of the first leaf that differs, ("structure", text) when the leaves differ."""
     g_paths = [(leaf["path"], leaf["dtype"]) for leaf in g["leaves"]]
     p_paths = [(leaf["path"], leaf["dtype"]) for leaf in p["leaves"]]
@@ -104,7 +110,9 @@ def _first_difference(g: dict[str, Any], p: dict[str, Any], header: dict[str, An
 
 def differences(graph: dict[str, Any], pynative: dict[str, Any]) -> list[dict[str, Any]]:
     """Every difference between the two sides: {"side", "message", "details"}, in the order they happened."""
-    header = graph["header"]
+    # The eager side's writes into its inputs (recorded on its header) explain a difference: the graph side's header
+    # carries the rest (tolerances, stale attributes).
+    header = {**graph["header"], "written": pynative["header"].get("written")}
     if header.get("mislabelled") or pynative["header"].get("mislabelled"):
         return []  # both sides ran in one mode: the mislabelled variant said so, there is nothing to compare
     found = _first(_calls(graph, pynative, header), "call")
@@ -122,7 +130,11 @@ def _first(found: list[dict[str, Any]], what: str) -> list[dict[str, Any]]:
     return found[:1]
 
 
-def _finding(side: str, message: str, **details: Any) -> dict[str, Any]:
+def _finding(side: str, message: str, entry: Optional[dict[str, Any]] = None, **details: Any) -> dict[str, Any]:
+    """A difference, placed at the call in the test that made ``entry`` (its annotation goes there)."""
+    path, _, line = str((entry or {}).get("location") or "").rpartition(":")
+    if path.endswith(".py") and line.isdigit():
+        details.update(path=path, line=int(line))
     return {"side": side, "message": message, "details": details}
 
 
@@ -133,6 +145,8 @@ def _calls(graph: dict[str, Any], pynative: dict[str, Any], header: dict[str, An
     failed = [i for side in (g_calls, p_calls) for i, c in side.items() if c.get("failed")]
     if failed:
         g_count = p_count = min(failed)  # compare only up to the first failed call
+    elif raised_in(graph, pynative):
+        pass  # a side stopped where it raised (a compile failure in a grad call): the pair verdict says so
     elif g_count != p_count:
         found.append(_finding(GRAPH, f"GRAPH_MODE made {g_count} top-level Cell call(s), PYNATIVE_MODE {p_count}: the "
                               "two variants took different paths.", fix=USUAL_CAUSES, graph_calls=g_count,
@@ -146,13 +160,27 @@ def _calls(graph: dict[str, Any], pynative: dict[str, Any], header: dict[str, An
             continue
         path, diff = first
         where = f"{g['cell']} call {index + 1}" + (f", {path}" if path else "")
-        found.append(_finding(wrong_side(diff, g), f"{where}: {diff['text']}",
+        found.append(_finding(wrong_side(diff, g, header), f"{where}: {diff['text']}{_parted(g)}", g,
                               fix=cause(header, g, diff) or None, cell=g["cell"], call=index + 1, output=path,
+                              diverges_at=g.get("diverges_at"),
                               difference={k: v for k, v in diff.items() if k != "text"}))
     return found
 
 
-def _differing(graph: dict[str, Any], pynative: dict[str, Any], kind: str, header: dict[str, Any]) -> Iterator[tuple]:
+def _parted(entry: dict[str, Any]) -> str:
+    """Where inside the call the modes part (mode_parity localised it after the mismatch), or ''."""
+    at = entry.get("diverges_at")
+    if not at:
+        return ""
+    if at["path"]:
+        return (f" The modes part first in '{at['path']}' ({at['cell']}, construct at {at['construct']}): the "
+                "innermost sub-cell whose GRAPH_MODE output differs when run alone on its PYNATIVE_MODE inputs.")
+    return (f" No sub-cell differs alone on its PYNATIVE_MODE inputs: the modes part in {at['cell']}'s own construct "
+            f"at {at['construct']}.")
+
+
+def _differing(graph: dict[str, Any], pynative: dict[str, Any], kind: str,
+               header: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
     """(index, graph entry, name, difference) of each entry of a kind whose values differ, in order."""
     for index in range(min(len(graph[kind]), len(pynative[kind]))):
         g, p = graph[kind][index], pynative[kind][index]
@@ -165,8 +193,8 @@ def _grads(graph: dict[str, Any], pynative: dict[str, Any], header: dict[str, An
     found = []
     for index, g, _, name, diff in _differing(graph, pynative, "grads", header):
         what = f"gradient of {name}" if name else "gradients"
-        found.append(_finding(wrong_side(diff, g), f"{g['api']} call {index + 1} at {g['location']}, {what}: "
-                              f"{diff['text']}", fix=cause(header, g, diff) or None, gradient=name, call=index + 1,
+        found.append(_finding(wrong_side(diff, g, header), f"{g['api']} call {index + 1} at {g['location']}, {what}: "
+                              f"{diff['text']}", g, fix=cause(header, g, diff) or None, gradient=name, call=index + 1,
                               difference={k: v for k, v in diff.items() if k != "text"}))
     return found
 
@@ -174,11 +202,32 @@ def _grads(graph: dict[str, Any], pynative: dict[str, Any], header: dict[str, An
 def _steps(graph: dict[str, Any], pynative: dict[str, Any], header: dict[str, Any]) -> list[dict[str, Any]]:
     """The first training step after which a parameter differs (later steps inherit it)."""
     for index, g, p, name, diff in _differing(graph, pynative, "steps", header):
-        differing = [leaf["path"] for g_leaf, leaf in zip(g["leaves"], p["leaves"])
-                     if _leaf_difference(g_leaf, leaf, header) is not None] if name else []
+        leaves = [(leaf["path"], _leaf_difference(g_leaf, leaf, header)) for g_leaf, leaf in zip(g["leaves"],
+                                                                                                 p["leaves"])]
+        differing = [path for path, found in leaves if found is not None] if name else []
         more = f" ({len(differing)} parameters differ then)" if len(differing) > 1 else ""
-        return [_finding(wrong_side(diff, g), f"parameter '{name}' after training step {index + 1} ({g['cell']}), the "
-                         f"first step where the modes part{more}: {diff['text']}",
+        start = _nonfinite_start(leaves, wrong_side(diff, g, header))
+        what = f"parameter '{name}'"
+        if start:  # the layer where it starts, not the first parameter in declaration order
+            what = (f"Non-finite values start at '{start[0]}' (its parameter '{start[1]}' is the last non-finite one "
+                    "in declaration order, every one after it is finite: the backward went non-finite there and "
+                    f"carried it to the layers before); first differing parameter '{name}'")
+        return [_finding(wrong_side(diff, g, header), f"{what} after training step {index + 1} ({g['cell']}), the "
+                         f"first step where the modes part{more}: {diff['text']}", g,
                          fix=cause(header, g, diff) or None, parameter=name, step=index + 1, parameters=differing,
+                         nonfinite_from=start[0] if start else None,
                          difference={k: v for k, v in diff.items() if k != "text"})]
     return []
+
+
+def _nonfinite_start(leaves: list[tuple[str, Optional[dict[str, Any]]]], side: str) -> Optional[tuple[str, str]]:
+    """(cell, parameter) where non-finite parameters on ``side`` start, when finite ones follow them.
+
+    Declaration order follows the forward pass in a usual network, and the backward runs it in reverse: the last
+    non-finite parameter with only finite ones after it is where the backward went non-finite.
+    """
+    bad = [i for i, (_, found) in enumerate(leaves) if found and (found.get("nonfinite") or {}).get("side") == side]
+    if not bad or bad[-1] == len(leaves) - 1 or len(bad) < 2:
+        return None  # one non-finite parameter is named already; the last layer's has no finite one after it
+    parameter = leaves[bad[-1]][0]
+    return parameter.rpartition(".")[0] or parameter, parameter

@@ -1,0 +1,43 @@
+"""The pair verdict when one variant raises and its twin passes (pure).
+
+Each side's header carries ``raised`` (set by the plugin when the call raised: the
+error, the failing line in the user's code, and a known cause when the lint's
+knowledge of the modes matched it). One side raising while the other ran to its end
+is a mode difference in itself: the verdict names the failing mode, where and what,
+and the cause with its fix when one is known, else both outcomes side by side.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+MODES = ("GRAPH_MODE", "PYNATIVE_MODE")
+
+
+def one_sided(graph: dict[str, Any], pynative: dict[str, Any]) -> Optional[dict[str, Any]]:
+    """{"side", "message", "details"} when exactly one side raised; None otherwise."""
+    raised = {mode: side["header"].get("raised") for mode, side in zip(MODES, (graph, pynative))}
+    failing = [mode for mode in MODES if raised[mode]]
+    if len(failing) != 1:
+        return None
+    bad = failing[0]
+    good = MODES[1 - MODES.index(bad)]
+    what = raised[bad]
+    stage = "fails to compile" if what.get("compile") else "raises"
+    code = f" (`{what['code']}`)" if what.get("code") else ""
+    via = f", compiled from {what['called_at']}" if what.get("called_at") else ""
+    message = f"{bad} {stage} where {good} passes: {what['error'].rstrip('.')} at {what['where']}{code}{via}."
+    details: dict[str, Any] = {"failing_mode": bad, "passing_mode": good, "error": what["error"],
+                               "path": what.get("path"), "line": what.get("line")}
+    if what.get("cause"):
+        message += f" Cause: {what['cause']}"
+        details.update(rule=what.get("rule"), cause=what["cause"], fix=what.get("fix"))
+    else:
+        details["fix"] = (f"No known semantic difference between the modes matches that line: the outcomes side by "
+                          f"side are {bad} {what['error']}, {good} passed. Run the test alone in each mode "
+                          "(-k) and compare what reaches that line.")
+    return {"side": bad, "message": message, "details": details}
+
+
+def raised_in(graph: dict[str, Any], pynative: dict[str, Any]) -> bool:
+    """Whether either side's call raised: what it recorded stops there, and a count difference follows from it."""
+    return bool(graph["header"].get("raised") or pynative["header"].get("raised"))

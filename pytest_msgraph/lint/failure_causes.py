@@ -1,0 +1,79 @@
+"""Which known semantic difference between the modes explains an error one mode raised (pure).
+
+mode_parity's pair verdict (one variant raises, its twin passes) asks this about the
+failing line: MindSpore's compile message first (a graph-only rejection has a
+recognisable text), then the lint's findings on that very line, then what the line
+itself shows. No match means no cause: the verdict then shows the two outcomes only.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Optional
+
+from .messages import BUILT_EFFECTS, DIAGNOSES, EXCEPTION_FIX, FIXES
+from .rules import lint_file
+
+# (pattern in the error text, rule or name, diagnosis, fix): the graph-only rejections measured on 2.10.
+_LAMBDA = ("an inline lambda passed to a call (ms.grad(lambda x: ...), value_and_grad(lambda ...)): GRAPH_MODE "
+           "cannot parse it ('Parse Lambda Function Fail'); PYNATIVE_MODE runs it.")
+_TEXTS = (
+    ("Unsupported statement 'Try'", "MSG001", DIAGNOSES["MSG001"], FIXES["MSG001"]),
+    ("Parse Lambda Function Fail", "lambda", _LAMBDA, "Define it with def (a named inner function works)."),
+    ("Unsupported exception type", "MSG007", "a user exception class raised in graph code: "
+     + BUILT_EFFECTS["exception"].format(name="it"), EXCEPTION_FIX),
+    ("GetShapeVector()", "MSG011", DIAGNOSES["MSG011"].format(name="Tensor.expand"), FIXES["MSG011"]),
+)
+# What the failing line shows, when no lint rule covers it (the lint reads graph code only).
+_LINES = (
+    (re.compile(r"\.is_contiguous\("), "is_contiguous",
+     "Tensor.is_contiguous() is True in GRAPH_MODE and False in PYNATIVE_MODE for the same transposed view inside a "
+     "Cell (graph mode has no views or strides), so the code branching on it takes another path in each mode.",
+     "Branch on something both modes agree on, or call .contiguous() unconditionally."),
+    (re.compile(r"\.(max|min)\(\s*-?\d"), "MSG009", DIAGNOSES["MSG009"].format(name="Tensor.max/min", args="axis"),
+     FIXES["MSG009"]),
+)
+_UNPACK = ("a tuple unpack of the wrong length (w, _, = x.shape on a rank-3 tensor): GRAPH_MODE silently takes what "
+           "fits, PYNATIVE_MODE raises.", "Unpack exactly as many names as the value has (w, _, _ = x.shape), or "
+           "index it (x.shape[0]).")
+
+
+def known_cause(error: str, path: Optional[str], line: Optional[int]) -> Optional[dict[str, str]]:
+    """{"rule", "cause", "fix"} when ``error`` (type and message) at ``path:line`` matches a known difference."""
+    for pattern, rule, cause, fix in _TEXTS:
+        if pattern in error:
+            return {"rule": rule, "cause": cause, "fix": fix}
+    code = _line(path, line)
+    if path and line and code is not None:
+        try:
+            findings = [f for f in lint_file(Path(path)) if f.line == line]
+        except Exception:  # an unreadable file: no cause from the lint, never a crash of the verdict
+            findings = []
+        if findings:
+            found = findings[0]
+            cause = found.message[: -len(found.fix)].rstrip() if found.message.endswith(found.fix) else found.message
+            return {"rule": found.rule, "cause": cause, "fix": found.fix}
+        for compiled, rule, cause, fix in _LINES:
+            if compiled.search(code):
+                return {"rule": rule, "cause": cause, "fix": fix}
+    if "values to unpack" in error:
+        return {"rule": "unpack", "cause": _UNPACK[0], "fix": _UNPACK[1]}
+    return None
+
+
+def rule_lines(path: Optional[str], rule: str) -> list[int]:
+    """The lines of ``path`` where the lint finds ``rule``: MindSpore names the call, not the rejected statement."""
+    try:
+        return [f.line for f in lint_file(Path(path)) if f.rule == rule] if path else []
+    except Exception:
+        return []
+
+
+def _line(path: Optional[str], line: Optional[int]) -> Optional[str]:
+    if not path or not line:
+        return None
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return lines[line - 1] if 0 < line <= len(lines) else None
