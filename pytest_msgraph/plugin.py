@@ -45,7 +45,7 @@ def pytest_configure(config: pytest.Config) -> None:
         publish=lambda item, run: lifecycle.publish_run(item, run, state))
 
 
-def pytest_report_header(config: pytest.Config) -> str:
+def pytest_report_header(config: pytest.Config) -> list[str]:
     return header.header(_state(config))
 
 

@@ -53,11 +53,19 @@ def status_line(version: str) -> Optional[str]:
     return None
 
 
+def untested_note(version: str) -> str:
+    """' (newer than the newest tested, 2.10.0)' beside a version outside the range, else ''."""
+    if is_older(version):
+        return f" (older than the oldest tested, {OLDEST})"
+    if is_newer(version):
+        return f" (newer than the newest tested, {NEWEST})"
+    return ""
+
+
 def upgrade_advice(version: str) -> str:
     """What to do about a missing internal, said by the release it is missing on."""
     if is_older(version):
-        return f"MindSpore {version} is older than the oldest tested ({OLDEST}): upgrade to mindspore>={LOWER_BOUND}"
+        return f"upgrade to mindspore>={LOWER_BOUND}"
     if is_newer(version):
-        return (f"MindSpore {version} is newer than the newest tested ({NEWEST}): pin mindspore<={NEWEST} "
-                "until the plugin supports it")
+        return f"newer than the newest tested ({NEWEST}): pin mindspore<={NEWEST} until the plugin supports it"
     return f"tested on MindSpore {tested_range()}"

@@ -47,10 +47,10 @@ INTERNALS = {
         Place("mindspore.common.api", _GRAPH_NAMES, "2.7.0 to 2.8.x"))),
     # PYNATIVE_MODE grads, one shape or the other (grad_calls.py): every grad API runs its forward
     # and its backward through these.
-    "grad_functions": Internal("the PyNative grad forward and backward functions", (
+    "grad_functions": Internal("the PyNative grad functions", (
         Place("mindspore.ops.composite.base", ("_pynative_func_grad_forward", "_pynative_func_grad_backward"),
               "2.9.0 and later (also imported by name into ops.function.grad.grad_func)"),)),
-    "grad_methods": Internal("the PyNative grad forward and backward methods", (
+    "grad_methods": Internal("the PyNative grad methods", (
         Place("mindspore.ops.composite.base", ("GradOperation._pynative_forward_run", "_Grad._pynative_forward_run"),
               "2.7.0 to 2.8.x"),)),
     "grad_executor": Internal("the PyNative grad executor", (
@@ -99,9 +99,9 @@ def resolve(key: str) -> Any:
         except (ImportError, AttributeError) as exc:
             errors.append(f"{place.module}: {exc}")
     version = _version()
-    raise ProbeUnavailable(
-        f"MindSpore {version} lacks an internal this check relies on, {internal.what} ({'; '.join(errors)}); "
-        f"{upgrade_advice(version)}")
+    # The advice first: a summary line keeps its first 160 characters.
+    raise ProbeUnavailable(f"MindSpore {version} lacks {internal.what} this check relies on: "
+                           f"{upgrade_advice(version)} ({'; '.join(errors)})")
 
 
 def available(key: str) -> bool:

@@ -43,6 +43,9 @@ class GradCall:
     replayed: Any = None
     runs: dict = dataclasses.field(default_factory=dict)
     graph_fn: Any = None  # GRAPH_MODE: the jitted after_grad function whose graph ran
+    # PYNATIVE_MODE: the differentiated Cell had set_grad() when the grad began. MindSpore 2.7 and
+    # 2.8 re-run its forward for value_and_grad even then (2.9 reuses the recorded one).
+    set_grad: bool = False
 
     def runs_of(self, cell: Any) -> int:
         entry = self.runs.get(id(cell))
@@ -80,16 +83,20 @@ def graph_grad_target(executor: Any) -> Optional[dict]:
 
 
 def pynative_api(ms_dir: str) -> str:
-    """Which grad API called _pynative_func_grad_forward, from the grad op in its caller's frame."""
+    """Which grad API runs the forward, from the grad op in its callers' frames (ops.vjp and ops.jvp by name)."""
     frame: Optional[FrameType] = sys._getframe(2)
+    found = None
     while frame is not None and is_internal(frame, ms_dir):
+        name = frame.f_code.co_name
+        if name in ("vjp", "jvp"):
+            return f"ops.{name}"
+        if name == "wrap_container":  # 2.7, 2.8: the function ops.vjp returned runs a _Grad
+            return "ops.vjp"
         grad_op = frame.f_locals.get("self")
-        if grad_op is not None and type(grad_op).__name__ in ("GradOperation", "_Grad"):
-            return api_name(grad_op)
-        if frame.f_code.co_name in ("vjp", "jvp"):
-            return f"ops.{frame.f_code.co_name}"
+        if found is None and grad_op is not None and type(grad_op).__name__ in ("GradOperation", "_Grad"):
+            found = api_name(grad_op)
         frame = frame.f_back
-    return "grad"
+    return found or "grad"
 
 
 def install(hub: Any) -> None:
@@ -98,7 +105,8 @@ def install(hub: Any) -> None:
     def forward(fn, args, run):
         if not hub.listeners or hub.grad is not None:
             return run()
-        call = GradCall(fn, args, pynative_api(hub.ms_dir), PYNATIVE, hub.user_location(), nested=hub.depth > 0)
+        call = GradCall(fn, args, pynative_api(hub.ms_dir), PYNATIVE, hub.user_location(), nested=hub.depth > 0,
+                        set_grad=getattr(fn, "requires_grad", False) is True)
         hub.emit("grad_started", call)
         hub.grad = call
         try:
