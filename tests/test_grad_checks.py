@@ -391,11 +391,8 @@ def test_stats(mode):
                        "test_checks_do_not_change_what_the_test_observes.py::test_stats[1]"}
 
 
-def test_missing_internals_make_the_check_inactive_with_one_warning(pytester):
-    pytester.makeconftest('''
-import mindspore.ops.composite.base as base
-del base._pynative_func_grad_forward
-''')
+def test_missing_internals_make_the_check_inactive_with_one_warning(pytester, without_grad_internals):
+    pytester.makeconftest(without_grad_internals)
     pytester.makepyfile('''
 import numpy as np
 import mindspore as ms

@@ -120,19 +120,9 @@ def test_a_newer_release_is_said_once_at_start_up_and_beside_the_summary(run_pyt
 
 
 def test_an_older_release_makes_checks_whose_internals_are_missing_inactive_with_what_to_upgrade_to(
-        run_pytest, pytester, monkeypatch, net_source):
+        run_pytest, pytester, monkeypatch, net_source, without_grad_internals):
     _fake_metadata(pytester, monkeypatch, "2.6.0")
-    pytester.makeconftest('''
-import mindspore
-import mindspore.ops.composite.base as base
-mindspore.__version__ = "2.6.0"
-for name in ("_pynative_func_grad_forward", "_pynative_func_grad_backward"):
-    if hasattr(base, name):
-        delattr(base, name)
-for cls in (base.GradOperation, base._Grad):
-    if "_pynative_forward_run" in vars(cls):
-        delattr(cls, "_pynative_forward_run")
-''')
+    pytester.makeconftest("import mindspore\nmindspore.__version__ = '2.6.0'\n" + without_grad_internals)
     pytester.makepyfile(net_source + "\ndef test_call():\n    Net()(ones(1, 3))\n")
     run = run_pytest()
     out = run.stdout()
