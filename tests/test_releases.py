@@ -184,3 +184,23 @@ def test_grad():
         assert f"although set_grad() was called: MindSpore {INSTALLED}'s value_and_grad runs the forward again" \
             in finding["message"]
         assert "upgrade to mindspore>=2.9" in finding["fix"]
+
+
+def test_readme_tox_and_ci_name_the_same_releases():
+    """README's table, tox's environments and .ci/run say what core/releases.py says is tested."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Supported MindSpore releases")[1].split("\n## ")[0]
+    rows = re.findall(r"^\| (\d+\.\d+\.\d+)", section, flags=re.M)
+    assert sorted(rows, key=releases.parse) == list(releases.TESTED)
+    tox = (root / "tox.ini").read_text(encoding="utf-8")
+    for version in releases.TESTED:
+        env = "ms" + "".join(version.split(".")[:2])
+        assert f"    {env}: mindspore=={version}" in tox, env
+        assert f"tox `{env}`" in section or f"`{env}`" in section, env
+    ci = (root / ".ci" / "run").read_text(encoding="utf-8")
+    assert f'"mindspore=={releases.OLDEST}"' in ci
+    assert "@tests/release-tests.txt" in ci and "@tests/release-tests.txt" in tox
