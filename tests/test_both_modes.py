@@ -245,9 +245,6 @@ import pytest
 def test_a():
     pass
 
-def test_fine():
-    pass
-
 @pytest.mark.both_modes("GRAPH_MODE")
 def test_b():
     pass
@@ -266,6 +263,9 @@ class TestCase(unittest.TestCase):
     @pytest.mark.ms_device("TPU")
     def test_e(self):
         pass
+
+def test_fine():
+    assert True
 ''')
     run = run_pytest(report=False)
     assert run.ret == 2
