@@ -52,7 +52,7 @@ def pytest_configure(config: pytest.Config) -> None:
         publish=lambda item, run: lifecycle.publish_run(item, run, state))
 
 
-def pytest_report_header(config: pytest.Config) -> str:
+def pytest_report_header(config: pytest.Config) -> list[str]:
     return header.header(_state(config))
 
 
@@ -69,8 +69,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 @pytest.hookimpl(tryfirst=True)  # first, so the mode id leads: test_f[GRAPH_MODE-3]
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     state = _state(metafunc.config)
-    markers.validate(metafunc.definition, state.registry)
-    variants.generate_mode_variants(metafunc, state.settings)
+    markers.validate(metafunc.definition, state.registry, state.misused_markers)
+    variants.generate_mode_variants(metafunc, state.settings, state.misused_markers)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -97,7 +97,8 @@ def pytest_make_collect_report(collector: pytest.Collector):
     before = state.collection_context.before(collector)
     report = yield
     state.collection_context.after(collector, before, report)
-    markers.validate_unittest(report, state.registry)  # pytest_generate_tests never sees a unittest method
+    markers.validate_unittest(report, state.registry, state.misused_markers)  # generate_tests never sees these
+    state.misused_markers.fail_collector(report, state.registry)  # every misused marker of a module, in one error
     state.pairing.note_collected(report.result)
     return report
 

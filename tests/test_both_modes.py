@@ -321,3 +321,50 @@ def test_f():
     run = run_pytest(report=False)
     assert run.ret == 2
     run.result.stdout.fnmatch_lines(["*@pytest.mark.ms_allow takes check names as strings*known checks: double_forward, bn_update_count, dynamic_shape, stale_attribute, mode_parity, graph_syntax, context_leak*"])
+
+
+def test_every_misused_marker_of_a_module_is_said_in_one_collection_error(pytester, run_pytest):
+    pytester.makepyfile(test_marks='''
+import unittest
+import pytest
+
+@pytest.mark.ms_allow
+def test_a():
+    pass
+
+@pytest.mark.both_modes("GRAPH_MODE")
+def test_b():
+    pass
+
+@pytest.mark.ms_max_compiles(-1)
+@pytest.mark.ms_tolerance(rtol="tight")
+def test_c():
+    pass
+
+class TestGroup:
+    @pytest.mark.ms_allow("no_such_check")
+    def test_d(self):
+        pass
+
+class TestCase(unittest.TestCase):
+    @pytest.mark.ms_device("TPU")
+    def test_e(self):
+        pass
+
+def test_fine():
+    assert True
+''')
+    run = run_pytest(report=False)
+    assert run.ret == 2
+    out = run.stdout()
+    errors = [line for line in out.splitlines() if line.startswith("ERROR ")]
+    # One collection error for the module, its classes (unittest's too) included, listing every one.
+    assert len(errors) == 1, out
+    for said in ("test_marks.py::test_a: @pytest.mark.ms_allow takes check names",
+                 "test_marks.py::test_b: @pytest.mark.both_modes takes no arguments",
+                 "test_marks.py::test_c: @pytest.mark.ms_tolerance", "test_marks.py::test_c: @pytest.mark.ms_max_compiles",
+                 "test_marks.py::TestGroup::test_d: @pytest.mark.ms_allow names unknown check(s) 'no_such_check'",
+                 "test_marks.py::TestCase::test_e: "):
+        assert said in out, said
+    assert "test_fine" not in out.split("short test summary")[0].split("ERRORS")[1]
+    assert "Traceback" not in out

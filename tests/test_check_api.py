@@ -62,9 +62,18 @@ class Broken(EventCheck):
         raise KeyError("oops")
 
 
+class BrokenOnCompile(EventCheck):
+    name = "broken_compile"
+    default_policy = "warn"
+
+    def compiled(self, event):
+        raise ValueError("bad graph")
+
+
 def pytest_msgraph_register_checks(registry, config):
     registry.add(Heard())
     registry.add(Broken())
+    registry.add(BrokenOnCompile())
 '''
 
 TESTS = '''
@@ -96,6 +105,9 @@ def test_every_event_reaches_a_check_and_a_crash_is_said_to_be_one(pytester, run
     assert "check 'broken' crashed in cell_called (KeyError: 'oops', at " in crash["message"]
     assert re.search(r"^  CRASH \(warn\) test_events.py::test_net\[GRAPH_MODE\]: check 'broken' crashed in cell_called",
                      run.stdout(), re.M)
+    # A crash in an event heard after the test is named by that event, not by test_finished.
+    [compile_crash] = run.findings("broken_compile")
+    assert "check 'broken_compile' crashed in compiled (ValueError: bad graph" in compile_crash["message"]
     failing = run_pytest("--ms-modes=GRAPH_MODE", "--ms-check", "broken=error")
     assert failing.ret == 1 and failing.outcomes()["test_events.py::test_net[GRAPH_MODE]"] == "failed"
 

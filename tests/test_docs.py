@@ -46,3 +46,31 @@ def test_readme_is_an_overview():
     assert len(readme.splitlines()) <= 250
     for link in re.findall(r"\]\((docs/[^)#]+)", readme):
         assert (ROOT / link).exists(), link
+
+
+def _python_blocks():
+    """(page, the comment line before it or '', source) for every ```python block in docs/."""
+    for page in sorted((ROOT / "docs").rglob("*.md")):
+        lines = page.read_text(encoding="utf-8").split("\n")
+        for i, line in enumerate(lines):
+            if line == "```python":
+                end = lines.index("```", i + 1)
+                before = lines[i - 1] if i and lines[i - 1].startswith("<!--") else ""
+                yield page.relative_to(ROOT).as_posix(), before, "\n".join(lines[i + 1:end]) + "\n"
+
+
+def test_every_runnable_code_block_in_docs_runs_as_written(pytester, run_pytest):
+    """A block is run here, marked a fragment (``<!-- partial: ... -->``), or run by the test its
+    ``<!-- check-example: ... -->`` names (tests/test_check_api.py); a block with no mark must run green."""
+    runnable = []
+    for page, mark, source in _python_blocks():
+        assert mark.startswith(("<!-- partial:", "<!-- check-example:")) or not mark, (page, mark)
+        if not mark:
+            runnable.append((page, source))
+    assert [page for page, _ in runnable] == ["docs/getting-started.md"]
+    for n, (_, source) in enumerate(runnable):
+        (pytester.path / f"test_doc_block_{n}.py").write_text(source)
+    run = run_pytest()
+    assert run.ret == 0, run.stdout()
+    ran = {nodeid.split("::")[0] for nodeid, outcome in run.outcomes().items() if outcome == "passed"}
+    assert ran == {f"test_doc_block_{n}.py" for n in range(len(runnable))}

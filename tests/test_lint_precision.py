@@ -290,7 +290,9 @@ def test_msg010_a_list_write_reaches_the_caller_in_pynative_only():
 
 
 def test_msg010_an_augmented_assignment_reaches_the_caller_in_graph_mode_only():
-    assert _after(AddsInPlace(), ms.GRAPH_MODE).asnumpy()[0, 0] == 1.0
+    # From MindSpore 2.8 on; 2.7.2 works on a copy in GRAPH_MODE too (the message says so).
+    since_2_8 = tuple(int(p) for p in ms.__version__.split(".")[:2]) >= (2, 8)
+    assert _after(AddsInPlace(), ms.GRAPH_MODE).asnumpy()[0, 0] == (1.0 if since_2_8 else 0.0)
     assert _after(AddsInPlace(), ms.PYNATIVE_MODE).asnumpy()[0, 0] == 0.0
 
 

@@ -65,7 +65,8 @@ BUILT_EFFECTS = {
     "exception": "GRAPH_MODE rejects it at compile time under both syntax levels ('Unsupported exception type: "
                  "{name}': graph code raises only Python's standard exceptions); PYNATIVE_MODE raises it.",
 }
-# MSG010: writing into a construct input, as measured on MindSpore 2.10 (a Tensor input, LAX).
+# MSG010: writing into a construct input, as measured on MindSpore 2.7.2 to 2.10 (a Tensor input, LAX). The
+# augmented write reaches the caller in GRAPH_MODE from 2.8 on; 2.7.2 works on a copy in both modes.
 INPUT_WRITES = {
     "item": "PYNATIVE_MODE changes the caller's tensor (or list), GRAPH_MODE works on a copy and leaves it "
             "unchanged, so the caller sees different data after the call in the two modes.",
@@ -73,6 +74,7 @@ INPUT_WRITES = {
                       "list of tensors, both change what the caller's list shows, but GRAPH_MODE writes the tensor it "
                       "held in place while PYNATIVE_MODE puts a new tensor in the list: the caller sees different data "
                       "after the call.",
-    "augmented": "GRAPH_MODE writes the result back into the caller's tensor, PYNATIVE_MODE rebinds the name "
-                 "and leaves the caller's tensor unchanged, so the caller sees different data after the call.",
+    "augmented": "GRAPH_MODE writes the result back into the caller's tensor (MindSpore 2.8 and later; 2.7 leaves "
+                 "it unchanged), PYNATIVE_MODE rebinds the name and leaves the caller's tensor unchanged, so the "
+                 "caller sees different data after the call.",
 }

@@ -9,6 +9,8 @@ import contextlib
 import copy
 from typing import Any, Iterator, Optional
 
+from . import internals
+
 # Keys that cannot change once the runtime is initialised; a test never gets them restored.
 _FIXED = frozenset({"device_target", "device_id"})
 # Python-side attributes of the context object that set_context also writes.
@@ -17,8 +19,7 @@ _PY_ATTRS = ("jit_config", "ascend_config", "gpu_config", "aoe_config")
 
 class ContextGuard:
     def __init__(self, ms: Any) -> None:
-        from mindspore import context as ms_context
-
+        ms_context = internals.resolve("context")
         self._ms = ms
         self._ctx = ms_context._context()
         params = ms_context.ms_ctx_param.__members__

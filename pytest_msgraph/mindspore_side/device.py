@@ -1,7 +1,10 @@
 """Which backends this MindSpore install can use, and choosing one for the session."""
 from __future__ import annotations
 
+import importlib
 from typing import Any, Optional
+
+from . import internals
 
 # The backends, in MindSpore's spelling.
 DEVICES = ("CPU", "GPU", "Ascend")
@@ -20,13 +23,9 @@ def available_devices(ms: Any) -> list[str]:
     warnings and library-load errors to stderr, which users should not have to read.
     """
     try:
-        from mindspore._c_expression import MSContext
-
-        context = MSContext.get_instance()
+        context = internals.resolve("device_support").MSContext.get_instance()
         return [name for name in DEVICES if context.is_pkg_support_device(name)]
-    except (ImportError, AttributeError):
-        import importlib
-
+    except internals.ProbeUnavailable:
         found = []
         for name in DEVICES:
             try:
@@ -51,8 +50,6 @@ def ensure_available(ms: Any, device: str) -> None:
 def card_count(ms: Any, device: str) -> int:
     """How many cards of ``device`` this host has (1 when MindSpore cannot say)."""
     try:
-        import importlib
-
         return int(importlib.import_module(f"mindspore.device_context.{device.lower()}").device_count())
     except Exception:  # no count for this backend here: one card
         return 1

@@ -17,6 +17,8 @@ import inspect
 import textwrap
 from typing import Any, Optional
 
+from . import internals
+
 # Ops whose output shape depends on input values, and the Python names that create them.
 VALUE_DEPENDENT = {
     "MaskedSelect": ("masked_select",),
@@ -44,8 +46,7 @@ def graph_id(cell: Any) -> tuple:
 
 def compiled_graph(cell: Any) -> Optional[bytes]:
     """The cell's last compiled graph as MindIR bytes, or None (not compiled, or another MindSpore)."""
-    from mindspore.graph.api import _cell_graph_executor
-
+    _cell_graph_executor = internals.resolve("graph_executors")._cell_graph_executor
     exec_id = ".".join([cell.phase, str(cell.create_time), str(id(cell))])
     try:
         return _cell_graph_executor._get_func_graph_proto(cell, exec_id, "mind_ir", True)
@@ -100,9 +101,7 @@ def analyse(mind_ir: bytes) -> GraphFacts:
 
 def dynamic_roots(mind_ir: bytes) -> list[str]:
     """The ops that start a value-dependent shape, in graph order, each once."""
-    from mindspore.train import mind_ir_pb2
-
-    model = mind_ir_pb2.ModelProto()
+    model = internals.resolve("mind_ir").ModelProto()
     model.ParseFromString(mind_ir)
     graphs = [model.graph, *model.functions]
     graph_names = {g.name for g in graphs}

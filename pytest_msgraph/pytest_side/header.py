@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from ..core.environment import mindspore_version
+from ..core.releases import status_line
 from ..reports.terminal_text import plural
 from .adoption import adopted_argument
 from .pairing import pair_key
@@ -11,7 +12,7 @@ from .state import PluginState
 from .variants import variant_mode
 
 
-def header(state: PluginState) -> str:
+def header(state: PluginState) -> list[str]:
     s = state.settings
     device = state.device or "MindSpore's default"  # not chosen; MindSpore is not imported yet to ask
     if state.ms is not None and state.ms.device_id is not None:
@@ -21,10 +22,12 @@ def header(state: PluginState) -> str:
     if state.device_skip_reason is not None:
         device += " (unavailable on this runner: every test skipped)"
     jit = f", jit level {s.jit_level}" if s.jit_level else ""
-    return (
-        f"msgraph: mindspore {mindspore_version()}, device {device}, "
-        f"modes {','.join(m.name for m in s.modes)} (both_modes: {s.both_modes}){jit}, seed {s.seed}"
-    )
+    version = mindspore_version()
+    first = (f"msgraph: mindspore {version}, device {device}, "
+             f"modes {','.join(m.name for m in s.modes)} (both_modes: {s.both_modes}){jit}, seed {s.seed}")
+    # Outside the tested releases: said once, read from the package metadata (MindSpore is not imported yet).
+    untested = status_line(version)
+    return [first] if untested is None else [first, untested]
 
 
 def after_collection(items: list[pytest.Item], state: PluginState) -> list[str]:

@@ -26,8 +26,57 @@ def register(config: pytest.Config) -> None:
         config.addinivalue_line("markers", line)
 
 
-def collection_error(node: Any, message: str) -> None:
-    pytest.fail(f"{node.nodeid}: {message}", pytrace=False)
+BOTH_MODES_ARGUMENTS = ("@pytest.mark.both_modes takes no arguments; choose modes for the run with "
+                        "--ms-modes=GRAPH_MODE,PYNATIVE_MODE, or skip one mode inside the test using the ms_mode "
+                        "fixture.")
+
+
+class MisusedMarkers:
+    """Every misused marker of a module (or class), said together in its one collection error.
+
+    pytest parametrizes a module's functions while it collects the module, so a problem is
+    noted there (``note``) and the collector's report fails at the end (``fail_collector``),
+    listing them all: a user fixes every one in one round, not one per run.
+    """
+
+    def __init__(self) -> None:
+        self._by_collector: dict[str, list[str]] = {}
+
+    def note(self, node: Any, message: str) -> None:
+        parent = getattr(node, "parent", None)
+        key = parent.nodeid if parent is not None else node.nodeid
+        self._by_collector.setdefault(key, []).append(f"{node.nodeid}: {message}")
+
+    def fail_collector(self, report: Any, registry: CheckRegistry) -> None:
+        """Fail a module's (or class's) report with every misused marker in it, its classes' included."""
+        if report.outcome == "failed":
+            return
+        for child in report.result or []:
+            if isinstance(child, pytest.Class):  # not collected yet: their methods' markers, read now
+                for method in _methods(child):
+                    for problem in problems(method, registry):
+                        self.note(method, problem)
+        inside = [key for key in self._by_collector if key == report.nodeid or key.startswith(report.nodeid + "::")]
+        found = [said for key in inside for said in self._by_collector.pop(key)]
+        if found:
+            report.outcome, report.longrepr, report.result = "failed", "\n".join(found), []
+
+
+class _Method:
+    """A class's test method before pytest collects it: its node id and its markers, as the item will have them."""
+
+    def __init__(self, cls: Any, name: str, function: Any) -> None:
+        self.nodeid, self.parent = f"{cls.nodeid}::{name}", cls
+        self._marks = [*getattr(function, "pytestmark", []), *cls.iter_markers()]
+
+    def iter_markers(self, name: Optional[str] = None) -> Iterator[Any]:
+        return (mark for mark in self._marks if name is None or mark.name == name)
+
+
+def _methods(cls: Any) -> Iterator[_Method]:
+    for name, function in vars(getattr(cls, "obj", object)).items():
+        if name.startswith("test") and callable(function):
+            yield _Method(cls, name, function)
 
 
 def _device_problem(marker: Any) -> Optional[str]:
@@ -72,6 +121,9 @@ def _allow_problem(marker: Any, registry: CheckRegistry) -> Optional[str]:
 
 def problems(node: Any, registry: CheckRegistry) -> Iterator[str]:
     """What is wrong with the plugin's markers on a test (a function definition or a unittest method)."""
+    for marker in node.iter_markers("both_modes"):
+        if marker.args or marker.kwargs:
+            yield BOTH_MODES_ARGUMENTS
     for marker in node.iter_markers("ms_device"):
         yield from filter(None, [_device_problem(marker)])
     for marker in node.iter_markers("ms_tolerance"):
@@ -82,23 +134,18 @@ def problems(node: Any, registry: CheckRegistry) -> Iterator[str]:
         yield from filter(None, [_allow_problem(marker, registry)])
 
 
-def validate(node: Any, registry: CheckRegistry) -> None:
-    """A misused marker is a collection error that names it (raised outside any except block: no chain)."""
-    first = next(problems(node, registry), None)
-    if first is not None:
-        collection_error(node, first)
+def validate(node: Any, registry: CheckRegistry, misused: MisusedMarkers) -> None:
+    """Note each misused marker of a test; its module's collection error names them all."""
+    for problem in problems(node, registry):
+        misused.note(node, problem)
 
 
-def validate_unittest(report: Any, registry: CheckRegistry) -> None:
-    """A unittest.TestCase's methods, validated like any test: a misused marker fails the class's collection."""
-    collector_items = report.result or []
-    for item in collector_items:
-        if type(item).__name__ != "TestCaseFunction":
-            continue
-        problem = next(problems(item, registry), None)
-        if problem is not None:
-            report.outcome, report.longrepr, report.result = "failed", f"{item.nodeid}: {problem}", []
-            return
+def validate_unittest(report: Any, registry: CheckRegistry, misused: MisusedMarkers) -> None:
+    """A unittest.TestCase's methods, validated like any test: misused markers fail the class's collection."""
+    for item in report.result or []:
+        if type(item).__name__ == "TestCaseFunction":
+            for problem in problems(item, registry):
+                misused.note(item, problem)
 
 
 def max_compiles(item: pytest.Item) -> Optional[int]:

@@ -15,6 +15,7 @@ from ..reports.results import Results
 from .collection_context import CollectionContextWatcher
 from .idle_twins import IdleTwins
 from .late_failures import fail_tests
+from .markers import MisusedMarkers
 from .options import Settings, read_settings
 from .warning import warn_at
 
@@ -42,6 +43,7 @@ class PluginState:
         self.report_error: Optional[str] = None
         self.pairing: Any = None  # the VariantPairing plugin, registered in pytest_configure
         self.collection_context = CollectionContextWatcher(self)
+        self.misused_markers = MisusedMarkers()
         # {pair name: exception type} of PYNATIVE_MODE variants that failed in this process,
         # so that the GRAPH_MODE twin's compile-failure advice is given only where it applies.
         self.eager_failures: dict[str, str] = {}

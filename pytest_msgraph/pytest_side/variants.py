@@ -15,7 +15,7 @@ import pytest
 
 from ..core.modes import Mode
 from . import adoption
-from .markers import collection_error
+from .markers import MisusedMarkers
 from .options import Settings
 from .warning import MsGraphWarning
 
@@ -24,24 +24,22 @@ MODE_PARAM = "_msgraph_mode"
 VARIANT_ORDER = (Mode.PYNATIVE_MODE, Mode.GRAPH_MODE)
 
 
-def generate_mode_variants(metafunc: pytest.Metafunc, settings: Settings) -> None:
+def generate_mode_variants(metafunc: pytest.Metafunc, settings: Settings, misused: MisusedMarkers) -> None:
     """Split a both_modes test (or every test, with --ms-both-modes=all) into one item per mode."""
     definition = metafunc.definition
     marker = definition.get_closest_marker("both_modes")
     if marker is not None and (marker.args or marker.kwargs):
-        collection_error(definition, "@pytest.mark.both_modes takes no arguments; choose modes for the run with "
-                         "--ms-modes=GRAPH_MODE,PYNATIVE_MODE, or skip one mode inside the test using the ms_mode "
-                         "fixture.")
+        return  # said by markers.problems
     if marker is None and settings.both_modes != "all":
         return
     # Names only: the values are pytest's to read (a generator must reach it whole).
     if adoption.mode_candidates(definition.iter_markers("parametrize"), metafunc.function):
         if marker is not None:
-            collection_error(definition, "the test parametrizes 'mode' itself and also carries "
-                             "@pytest.mark.both_modes, which would run every mode twice; remove "
-                             "@pytest.mark.both_modes (a parametrize over the two modes is already a mode pair), or "
-                             "remove the 'mode' parametrization and the set_context(mode=...) call and read the "
-                             "mode from the ms_mode fixture.")
+            misused.note(definition, "the test parametrizes 'mode' itself and also carries "
+                         "@pytest.mark.both_modes, which would run every mode twice; remove "
+                         "@pytest.mark.both_modes (a parametrize over the two modes is already a mode pair), or "
+                         "remove the 'mode' parametrization and the set_context(mode=...) call and read the "
+                         "mode from the ms_mode fixture.")
         return  # --ms-both-modes=all leaves tests that choose their modes alone
     # PYNATIVE_MODE first: when the GRAPH_MODE variant ends, its eager counterpart has run in the
     # same process, so mode_parity can compare at once and fail the GRAPH_MODE variant.

@@ -15,6 +15,7 @@ from typing import Any, Optional
 from ..checks.findings import ERROR, split_fix
 from ..checks.runner import CheckRunner
 from ..core.environment import mindspore_version
+from ..core.releases import untested_note
 from .results import Results
 from .terminal_text import fit, listed, named_tests, plural, shape_of, wrapped
 
@@ -98,7 +99,8 @@ def header_lines(results: Results, device: Optional[str], seed: int) -> list[str
     skipped = results.skipped_count()
     ran = [f"{plural(counts[m], 'test')} in {m}" if i == 0 else f"{counts[m]} in {m}"
            for i, m in enumerate(sorted(counts))] + ([f"{skipped} skipped"] if skipped else [])
-    lines = [fit(f"mindspore {mindspore_version()}, device {device}, seed {seed}"
+    version = mindspore_version()
+    lines = [fit(f"mindspore {version}{untested_note(version)}, device {device}, seed {seed}"
                  + (f": {', '.join(ran)}" if ran else ""))]
     pairs, adopted_pairs, adopted_tests = results.pair_counts()
     if pairs:

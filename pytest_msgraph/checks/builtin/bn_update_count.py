@@ -18,7 +18,7 @@ from typing import Any, Optional
 
 from ...mindspore_side.probes import GRAPH, PYNATIVE, GradCall, ref_to, same_objects
 from ..findings import TestRun
-from .probed import ProbedCheck, describe_cell
+from .probed import ProbedCheck, describe_cell, rerun_after_set_grad
 from .training_steps import TrainingSteps
 
 CAUSE = {
@@ -174,10 +174,13 @@ class BnUpdateCountCheck(ProbedCheck):
             shown = f"'{first}' in {describe_cell(owner)}" if first else f"of {describe_cell(owner)}"
             more = f", and {len(paths) - 1} more BatchNorm cell(s) likewise" if len(paths) > 1 else ""
             steps = f" (in {entry['steps']} steps)" if entry["steps"] > 1 else ""
+            after_set_grad = rerun_after_set_grad(self.ms, call)
+            cause, fix = (f"re-ran the forward on the same inputs {after_set_grad[0]}", after_set_grad[1]) \
+                if after_set_grad else (CAUSE[call.mode], FIX[call.mode])
             run.emit(
                 f"BatchNorm {shown} moving_mean/moving_variance updated {counts[first]} times in one training "
-                f"step (expected 1){more}{steps}: the {call.api} call at {call.location} {CAUSE[call.mode]}",
-                fix=FIX[call.mode],
+                f"step (expected 1){more}{steps}: the {call.api} call at {call.location} {cause}",
+                fix=fix,
                 cell=first or describe_cell(owner),
                 updates=counts[first],
                 cells=paths,

@@ -11,7 +11,7 @@ from typing import Any
 
 from ...mindspore_side.probes import PYNATIVE, GradCall, cell_path
 from ..findings import TestRun
-from .probed import ProbedCheck, describe_cell
+from .probed import ProbedCheck, describe_cell, rerun_after_set_grad
 
 
 def _where(call: GradCall, cell: Any) -> str:
@@ -51,12 +51,14 @@ class DoubleForwardCheck(ProbedCheck):
         for call, cell, forwards, times in self.repeats.values():
             path = cell_path(call.fn, cell)
             repeated = f" (in {times} grad calls)" if times > 1 else ""
+            cause, fix = rerun_after_set_grad(self.ms, call) or (
+                "because set_grad() was not called, so the grad could not reuse that forward.",
+                "Fix: call set_grad() on the network before the forward, or take loss and grads from one "
+                "ms.value_and_grad call, or train with nn.TrainOneStepCell.")
             run.emit(
                 f"{_where(call, cell)} ran its forward {forwards} times for one {call.api} call at "
-                f"{call.location}{repeated}: once in the plain call just before, and again inside the grad, "
-                "because set_grad() was not called, so the grad could not reuse that forward.",
-                fix="Fix: call set_grad() on the network before the forward, or take loss and grads from one "
-                    "ms.value_and_grad call, or train with nn.TrainOneStepCell.",
+                f"{call.location}{repeated}: once in the plain call just before, and again inside the grad, {cause}",
+                fix=fix,
                 cell=path or describe_cell(cell),
                 api=call.api,
                 forwards=forwards,

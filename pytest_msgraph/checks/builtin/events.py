@@ -66,5 +66,8 @@ class EventCheck(ProbedCheck):
     def test_finished(self, run: TestRun) -> None:
         if self.active:
             for event in getattr(run, "compile_events", None) or ():
-                self.compiled(event)
+                try:
+                    self.compiled(event)
+                except Exception as exc:  # said as a crash in compiled, the event, not in test_finished
+                    self.probe_failed("compiled", exc)
         super().test_finished(run)

@@ -24,6 +24,7 @@ import functools
 import importlib
 from typing import Any, Optional
 
+from ...mindspore_side import internals
 from ...mindspore_side.probes import GradCall, cell_path, cells_behind, user_location
 from ..findings import TestRun
 from .probed import ProbedCheck
@@ -132,7 +133,7 @@ class MixedPrecisionCheck(ProbedCheck):
 
     # -- custom to_float with amp_level ------------------------------------------------------
     def _wrap_amp(self) -> None:
-        amp = importlib.import_module("mindspore.train.amp")
+        amp = internals.resolve("amp")
         public = importlib.import_module("mindspore.amp")
         original = getattr(amp, "build_train_network")
         if getattr(original, "__msgraph_wrapped__", False):

@@ -70,5 +70,21 @@ class ProbedCheck(Check):
         """Emit this test's findings and counts."""
 
 
+def rerun_after_set_grad(ms: Any, call: Any) -> Optional[tuple[str, str]]:
+    """(cause, fix) when a PYNATIVE_MODE grad re-ran the forward of a network that had set_grad().
+
+    Measured: MindSpore 2.7 and 2.8 run the forward again for value_and_grad (and any grad with
+    has_aux) after ``net.set_grad(); net(x)``, BatchNorm updating twice; 2.9 and later reuse the
+    recorded forward. None when set_grad() was missing, the usual cause.
+    """
+    if not call.set_grad or call.replayed is not call.fn:
+        return None
+    version = getattr(ms, "__version__", "?")
+    return (f"although set_grad() was called: MindSpore {version}'s {call.api} runs the forward again "
+            "(2.9 and later reuse the recorded one).",
+            "Fix: take loss and grads from one ms.value_and_grad call, without the plain forward before it, or "
+            "upgrade to mindspore>=2.9, whose value_and_grad reuses the forward set_grad() recorded.")
+
+
 def describe_cell(cell: Any) -> str:
     return type(cell).__name__

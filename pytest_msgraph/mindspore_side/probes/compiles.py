@@ -21,15 +21,14 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import importlib
 import inspect
 import os
 import time
 from typing import Any, Callable, Iterator, Optional
 
 from ...core.signatures import signature
+from .. import internals
 from ..cell_config import base_attributes, digest
-from .hub import ProbeUnavailable
 from .locations import closure_values, is_after_grad, user_location
 
 
@@ -47,15 +46,10 @@ class CompileLog:
 
 class CompileProbe:
     def __init__(self, ms: Any) -> None:
-        try:
-            self._api = importlib.import_module("mindspore.graph.api")
-            self._cell_compile = self._api._CellGraphExecutor.compile
-            self._jit_compile = self._api._JitExecutor.compile
-            self._cache = self._api.ms_compile_cache
-        except (ImportError, AttributeError) as exc:
-            raise ProbeUnavailable(
-                f"MindSpore {getattr(ms, '__version__', '?')} lacks an internal compile watching relies on ({exc})"
-            ) from None
+        self._api = internals.resolve("graph_executors")  # ProbeUnavailable when this release lacks them
+        self._cell_compile = self._api._CellGraphExecutor.compile
+        self._jit_compile = self._api._JitExecutor.compile
+        self._cache = self._api.ms_compile_cache
         self._ms_dir = os.path.dirname(os.path.abspath(ms.__file__))
         self._base = base_attributes(ms)
         self._logs: list[CompileLog] = []

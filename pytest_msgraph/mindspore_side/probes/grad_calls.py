@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 from types import FrameType
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from .grad_outputs import gradients_of, named_gradients
 from .locations import closure_values, is_after_grad, is_internal, same_objects
@@ -43,6 +43,9 @@ class GradCall:
     replayed: Any = None
     runs: dict = dataclasses.field(default_factory=dict)
     graph_fn: Any = None  # GRAPH_MODE: the jitted after_grad function whose graph ran
+    # PYNATIVE_MODE: the differentiated Cell had set_grad() when the grad began. MindSpore 2.7 and
+    # 2.8 re-run its forward for value_and_grad even then (2.9 reuses the recorded one).
+    set_grad: bool = False
 
     def runs_of(self, cell: Any) -> int:
         entry = self.runs.get(id(cell))
@@ -80,46 +83,103 @@ def graph_grad_target(executor: Any) -> Optional[dict]:
 
 
 def pynative_api(ms_dir: str) -> str:
-    """Which grad API called _pynative_func_grad_forward, from the grad op in its caller's frame."""
+    """Which grad API runs the forward, from the grad op in its callers' frames (ops.vjp and ops.jvp by name)."""
     frame: Optional[FrameType] = sys._getframe(2)
+    found = None
     while frame is not None and is_internal(frame, ms_dir):
+        name = frame.f_code.co_name
+        if name in ("vjp", "jvp"):
+            return f"ops.{name}"
+        if name == "wrap_container":  # 2.7, 2.8: the function ops.vjp returned runs a _Grad
+            return "ops.vjp"
         grad_op = frame.f_locals.get("self")
-        if grad_op is not None and type(grad_op).__name__ in ("GradOperation", "_Grad"):
-            return api_name(grad_op)
-        if frame.f_code.co_name in ("vjp", "jvp"):
-            return f"ops.{frame.f_code.co_name}"
+        if found is None and grad_op is not None and type(grad_op).__name__ in ("GradOperation", "_Grad"):
+            found = api_name(grad_op)
         frame = frame.f_back
-    return "grad"
+    return found or "grad"
 
 
 def install(hub: Any) -> None:
-    """Patch the two grad entry points; the events go to ``hub``'s listeners."""
-    orig_grad_forward, orig_grad_backward = hub.orig_grad_forward, hub.orig_grad_backward
-    orig_jit_call = hub.orig_jit_call
+    """Patch the grad entry points of this release (``hub.grad_style``); the events go to ``hub``'s listeners."""
 
-    def grad_forward(fn, *args, **kwargs):
-        __tracebackhide__ = True  # a failing test's traceback shows the user's frames and MindSpore's
+    def forward(fn, args, run):
         if not hub.listeners or hub.grad is not None:
-            return orig_grad_forward(fn, *args, **kwargs)
-        call = GradCall(fn, args, pynative_api(hub.ms_dir), PYNATIVE, hub.user_location(), nested=hub.depth > 0)
+            return run()
+        call = GradCall(fn, args, pynative_api(hub.ms_dir), PYNATIVE, hub.user_location(), nested=hub.depth > 0,
+                        set_grad=getattr(fn, "requires_grad", False) is True)
         hub.emit("grad_started", call)
         hub.grad = call
         try:
-            return orig_grad_forward(fn, *args, **kwargs)
+            return run()
         finally:
             hub.grad = None
             hub.last_grad = call  # its backward follows
             hub.emit("grad_finished", call)
 
-    def grad_backward(fn, grad_op, weights, grad_position, has_aux, *run_args):
-        __tracebackhide__ = True
+    def backward(fn, grad_op, weights, grad_position, run):
         try:
-            grads = orig_grad_backward(fn, grad_op, weights, grad_position, has_aux, *run_args)
+            grads = run()
         finally:
             call, hub.last_grad = hub.last_grad, None
         if hub.listeners and call is not None and call.fn is fn:
             hub.emit("grads_computed", call, named_gradients(grads, grad_op, weights, grad_position))
         return grads
+
+    if hub.grad_style == "functions":
+        _install_functions(hub, forward, backward)
+    else:
+        _install_methods(hub, forward, backward)
+    _install_graph_grads(hub)
+
+
+def _install_functions(hub: Any, forward: Callable, backward: Callable) -> None:
+    """2.9 and later: two module functions, patched where grad_func imported them by name too."""
+    orig_forward, orig_backward = hub.base._pynative_func_grad_forward, hub.base._pynative_func_grad_backward
+
+    def grad_forward(fn, *args, **kwargs):
+        __tracebackhide__ = True  # a failing test's traceback shows the user's frames and MindSpore's
+        return forward(fn, args, lambda: orig_forward(fn, *args, **kwargs))
+
+    def grad_backward(fn, grad_op, weights, grad_position, has_aux, *run_args):
+        __tracebackhide__ = True
+        return backward(fn, grad_op, weights, grad_position,
+                        lambda: orig_backward(fn, grad_op, weights, grad_position, has_aux, *run_args))
+
+    for module in (hub.base, hub.grad_func):
+        if getattr(module, "_pynative_func_grad_forward", None) is orig_forward:
+            setattr(module, "_pynative_func_grad_forward", grad_forward)
+        if getattr(module, "_pynative_func_grad_backward", None) is orig_backward:
+            setattr(module, "_pynative_func_grad_backward", grad_backward)
+
+
+def _install_methods(hub: Any, forward: Callable, backward: Callable) -> None:
+    """2.7 and 2.8: ``_pynative_forward_run`` of GradOperation and _Grad, and the grad executor's
+    ``grad`` / ``grad_aux`` (has_aux) for the backward."""
+
+    def forward_run(orig: Callable) -> Callable:
+        def watched(grad_op, fn, grad, weights, *args, **kwargs):
+            __tracebackhide__ = True
+            # The forward's inputs, as 2.9's function gets them: a sens_param grad's last argument is the sens.
+            inputs = args[:-1] if getattr(grad_op, "sens_param", False) and "sens" not in kwargs and args else args
+            return forward(fn, inputs, lambda: orig(grad_op, fn, grad, weights, *args, **kwargs))
+        return watched
+
+    def executor_grad(orig: Callable) -> Callable:
+        def watched(executor, fn, grad_op, weights, grad_position, *run_args):
+            __tracebackhide__ = True
+            return backward(fn, grad_op, weights, grad_position,
+                            lambda: orig(executor, fn, grad_op, weights, grad_position, *run_args))
+        return watched
+
+    for cls in (hub.base.GradOperation, hub.base._Grad):
+        cls._pynative_forward_run = forward_run(cls._pynative_forward_run)
+    executor = hub.grad_executor  # the _PyNativeExecutor class
+    executor.grad = executor_grad(executor.grad)
+    executor.grad_aux = executor_grad(executor.grad_aux)
+
+
+def _install_graph_grads(hub: Any) -> None:
+    orig_jit_call = hub.api._JitExecutor.__call__
 
     def jit_call(executor, *args, **kwargs):
         __tracebackhide__ = True  # a failing test's traceback shows the user's frames and MindSpore's
@@ -138,9 +198,4 @@ def install(hub: Any) -> None:
                                                          target.get("grad_position")))
         return out
 
-    for module in (hub.base, hub.grad_func):
-        if getattr(module, "_pynative_func_grad_forward", None) is orig_grad_forward:
-            setattr(module, "_pynative_func_grad_forward", grad_forward)
-        if getattr(module, "_pynative_func_grad_backward", None) is orig_grad_backward:
-            setattr(module, "_pynative_func_grad_backward", grad_backward)
     hub.api._JitExecutor.__call__ = jit_call

@@ -8,17 +8,16 @@ breaks the user's call (its ``probe_failed`` keeps the error for after the test)
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
 from typing import Any, Iterator, Optional
 
+from .. import internals
+from ..internals import ProbeUnavailable
 from . import cell_calls, grad_calls
 from .grad_calls import GRAPH, PYNATIVE, GradCall
 from .locations import user_location
 
-
-class ProbeUnavailable(Exception):
-    """A MindSpore internal the probes rely on is missing (another MindSpore version)."""
+__all__ = ["Probes", "ProbeUnavailable"]
 
 
 class Probes:
@@ -32,20 +31,13 @@ class Probes:
         # so the probes keep no activation alive and a reused id cannot match.
         self.recent: dict = {}
         self.ms_dir = os.path.dirname(os.path.abspath(ms.__file__))
-        self._context = importlib.import_module("mindspore.context")
-        try:
-            self.cell_cls = ms.nn.Cell
-            self.base = importlib.import_module("mindspore.ops.composite.base")
-            self.grad_func = importlib.import_module("mindspore.ops.function.grad.grad_func")
-            self.api = importlib.import_module("mindspore.graph.api")
-            self.orig_cell_call = self.cell_cls.__call__
-            self.orig_grad_forward = self.base._pynative_func_grad_forward
-            self.orig_grad_backward = self.base._pynative_func_grad_backward
-            self.orig_jit_call = self.api._JitExecutor.__call__
-        except (ImportError, AttributeError) as exc:
-            raise ProbeUnavailable(
-                f"MindSpore {getattr(ms, '__version__', '?')} lacks an internal this check relies on ({exc})"
-            ) from None
+        # Where each lives on this release: internals.py (ProbeUnavailable when missing).
+        self._context = internals.resolve("context")
+        self.cell_cls = ms.nn.Cell
+        self.orig_cell_call = self.cell_cls.__call__
+        self.grad_style, self.base, self.grad_executor = internals.pynative_grads()
+        self.grad_func = internals.resolve("grad_func")
+        self.api = internals.resolve("graph_executors")
         self._installed = False
         from ..graph_inspection import GraphCache
 
