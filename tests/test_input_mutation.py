@@ -1,5 +1,12 @@
 """input_mutation in both directions (issue 32): ``x += 1`` reaches the caller in GRAPH_MODE only, an item
 write into the caller's list of tensors in PYNATIVE_MODE only; their look-alikes leave the caller alone."""
+from importlib.metadata import version
+
+from pytest_msgraph.core.releases import parse
+
+# ``x += 1`` reaches the caller in GRAPH_MODE from MindSpore 2.8 on; 2.7.2 works on a copy in both modes,
+# so there the check must find nothing (read from the metadata: this process never imports MindSpore).
+AUGMENTED_WRITES_BACK = (parse(version("mindspore")) or (0,)) >= (2, 8)
 
 CELLS = '''
 import numpy as np
@@ -71,14 +78,15 @@ def test_each_direction_is_found_in_the_mode_that_writes_and_look_alikes_are_not
     run = run_pytest("--ms-check", "input_mutation=warn")
     assert set(run.outcomes().values()) == {"passed"}, run.stdout()
     found = {f["nodeid"]: f for f in run.findings("input_mutation")}
-    assert set(found) == {"test_cells.py::test_tensor[GRAPH_MODE-AddsInPlace]",
-                          "test_cells.py::test_list[PYNATIVE_MODE-Neck]",
-                          "test_cells.py::test_tuple[PYNATIVE_MODE]"}, found
+    graph_write = {"test_cells.py::test_tensor[GRAPH_MODE-AddsInPlace]"} if AUGMENTED_WRITES_BACK else set()
+    assert set(found) == {"test_cells.py::test_list[PYNATIVE_MODE-Neck]",
+                          "test_cells.py::test_tuple[PYNATIVE_MODE]"} | graph_write, found
     assert found["test_cells.py::test_tuple[PYNATIVE_MODE]"]["message"].startswith(
         "WritesATupleItem wrote into its argument 0 ('pair[0]') in place in PYNATIVE_MODE, a list or tuple")
-    graph = found["test_cells.py::test_tensor[GRAPH_MODE-AddsInPlace]"]
-    assert graph["mode"] == "GRAPH_MODE" and graph["argument"] == "x"
-    assert "Only GRAPH_MODE does this" in graph["message"] and "y = x + 1" in graph["message"]
+    if AUGMENTED_WRITES_BACK:
+        graph = found["test_cells.py::test_tensor[GRAPH_MODE-AddsInPlace]"]
+        assert graph["mode"] == "GRAPH_MODE" and graph["argument"] == "x"
+        assert "Only GRAPH_MODE does this" in graph["message"] and "y = x + 1" in graph["message"]
     eager = found["test_cells.py::test_list[PYNATIVE_MODE-Neck]"]
     assert eager["argument"] == "features" and "a list or tuple of Tensors" in eager["message"]
     assert "Only PYNATIVE_MODE does this" in eager["message"]

@@ -63,9 +63,9 @@ class Base(nn.Cell):
 # (id, the one rule it breaks or None, how MindSpore shows it, the arguments, the module source)
 WRONG = [
     ("item-write", "MSG010", "caller", X, net("x[0] = 5.0")),
-    ("augmented-add", "MSG010", "caller", X, net("x += 1")),
-    ("augmented-mul", "MSG010", "caller", X, net("x *= 2")),
-    ("augmented-second-input", "MSG010", "caller", "x23(), x23()", net("bias += 1\nx = x + bias", "x, bias")),
+    ("augmented-add", "MSG010", "caller_since_2_8", X, net("x += 1")),
+    ("augmented-mul", "MSG010", "caller_since_2_8", X, net("x *= 2")),
+    ("augmented-second-input", "MSG010", "caller_since_2_8", "x23(), x23()", net("bias += 1\nx = x + bias", "x, bias")),
     ("slice-write", "MSG010", "caller", X, net("x[:, 0] = 0.0")),
     ("write-after-rebind-on-one-branch", "MSG010", "caller", X,
      net("if x.shape[0] > 5:\n    x = x * 1\nx[0] = 5.0")),
@@ -247,6 +247,10 @@ def fails(case, mode):
 @pytest.mark.parametrize("case", sorted(SPEC))
 def test_case(case):
     kind = SPEC[case]["kind"]
+    if kind == "caller_since_2_8":
+        # x += 1 on an input reaches the caller in GRAPH_MODE from MindSpore 2.8 on (the message says so);
+        # 2.7.2 works on a copy in both modes.
+        kind = "caller" if tuple(int(p) for p in ms.__version__.split(".")[:2]) >= (2, 8) else "same"
     if kind == "caller":
         changed = {mode: caller_changes(case, mode) for mode in (GRAPH, PYNATIVE)}
         assert changed[GRAPH] != changed[PYNATIVE], changed
