@@ -21,7 +21,7 @@ from typing import Any, Callable, ContextManager, Optional
 
 import numpy as np
 
-from .rerun import arrays, same
+from .rerun import arrays, fresh, same
 
 
 def _put_back(ms: Any, params: list, saved: list) -> None:
@@ -54,7 +54,7 @@ def _record_eagerly(ms: Any, cell: Any, args: tuple, states: tuple) -> tuple[dic
     try:
         np.random.set_state(states[0])
         random.setstate(states[1])
-        cell(*args)
+        cell(*fresh(args))  # copies: a construct that writes into its inputs must not reach the test's
     finally:
         for handle in handles:
             handle.remove()

@@ -103,8 +103,8 @@ class ModeParityCheck(ProbedCheck):
         if self.probes.mode() == "GRAPH_MODE" and self._has_random_op(cell):
             call["random"] = True
         calls[index] = call
-        if not call.get("random") and self._check_eager_side("calls", index, call, lambda: cell(*args),
-                                                             list(cell.get_parameters())):
+        rerun = lambda: cell(*self.rerun.fresh(args))  # on copies: the test's own tensors stay as they are
+        if not call.get("random") and self._check_eager_side("calls", index, call, rerun, list(cell.get_parameters())):
             if call.get("eager_repeatable") is not False and cell.name_cells():  # find the layer where they part
                 call["diverges_at"] = self.localise.localise(self.ms, self.probes, self.run.compiles_hidden, self.math,
                                                              cell, args, self.rtol, self.atol)

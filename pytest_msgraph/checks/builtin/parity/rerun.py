@@ -28,6 +28,25 @@ def arrays(value: Any) -> list:
     return []
 
 
+def fresh(args: tuple) -> tuple:
+    """Copies of the tensors among ``args`` (and in their lists and tuples), for one eager re-run.
+
+    A construct that writes into its input (``ops.cast(label, ms.int32)[0] = 100``) would
+    otherwise write into the test's own tensors during a re-run, which the test and
+    input_mutation would see as the GRAPH_MODE call's doing, and into the next re-run's.
+    Parameters are left as they are: the re-runs put them back themselves.
+    """
+    return tuple(_fresh(value) for value in args)
+
+
+def _fresh(value: Any) -> Any:
+    if hasattr(value, "asnumpy") and hasattr(value, "copy") and type(value).__name__ != "Parameter":
+        return value.copy()
+    if type(value) in (list, tuple):
+        return type(value)(_fresh(item) for item in value)
+    return value
+
+
 def repeatable(ms: Any, probes: Any, math: Any, run: Callable[[], Any], params: list, rtol: Optional[float],
                atol: Optional[float]) -> Optional[bool]:
     """True when two eager runs of ``run()`` agree, False when they differ, None when they could not run.
@@ -59,7 +78,7 @@ def repeatable(ms: Any, probes: Any, math: Any, run: Callable[[], Any], params: 
 
 def eager_grad(ms: Any, fn: Any, grad_position: Any, weights: Any, args: tuple) -> Callable[[], Any]:
     """A fresh PYNATIVE_MODE grad of what a GRAPH_MODE grad function differentiated (its own is left alone)."""
-    return lambda: ms.grad(fn, grad_position=grad_position, weights=weights)(*args)
+    return lambda: ms.grad(fn, grad_position=grad_position, weights=weights)(*fresh(args))
 
 
 def same(math: Any, first: list, second: list, rtol: Optional[float], atol: Optional[float]) -> bool:
