@@ -1,0 +1,33 @@
+"""A check that is off costs nothing: with every check that listens to Cell and grad calls off, MindSpore's own
+``Cell.__call__`` runs, unwrapped (issue 33). Its look-alike: one such check on, and the probe is there."""
+from pytest_msgraph.checks.builtin import probed
+from pytest_msgraph.checks.builtin import __dict__ as builtin_names
+
+LISTENING = sorted(obj.name for obj in builtin_names.values()
+                   if isinstance(obj, type) and issubclass(obj, probed.ProbedCheck) and obj is not probed.ProbedCheck
+                   and getattr(obj, "name", None))
+
+SUITE = '''
+import numpy as np
+import pytest
+import mindspore as ms
+from mindspore import nn
+
+
+@pytest.mark.both_modes
+def test_calls():
+    nn.Dense(3, 2)(ms.Tensor(np.ones((1, 3), np.float32)))
+    print("Cell.__call__ from", nn.Cell.__call__.__module__)
+'''
+
+
+def test_no_probe_is_installed_when_every_listening_check_is_off(pytester, run_pytest):
+    assert {"double_forward", "bn_update_count", "mode_parity", "input_mutation"} <= set(LISTENING)
+    pytester.makepyfile(test_calls=SUITE)
+    off = [arg for name in LISTENING for arg in ("--ms-check", f"{name}=off")]
+    quiet = run_pytest("-s", *off)
+    assert quiet.ret == 0, quiet.stdout()
+    assert quiet.stdout().count("Cell.__call__ from mindspore.nn.cell") == 2, quiet.stdout()
+    one_on = run_pytest("-s", *off[:-1], f"{LISTENING[-1]}=warn")
+    assert one_on.ret == 0, one_on.stdout()
+    assert "Cell.__call__ from pytest_msgraph.mindspore_side.probes" in one_on.stdout()
