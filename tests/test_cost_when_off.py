@@ -1,9 +1,9 @@
 """A check that is off costs nothing: with every check that listens to Cell and grad calls off, MindSpore's own
 ``Cell.__call__`` runs, unwrapped (issue 33). Its look-alike: one such check on, and the probe is there."""
+import pytest_msgraph.checks.builtin as builtin
 from pytest_msgraph.checks.builtin import probed
-from pytest_msgraph.checks.builtin import __dict__ as builtin_names
 
-LISTENING = sorted(obj.name for obj in builtin_names.values()
+LISTENING = sorted(obj.name for obj in vars(builtin).values()
                    if isinstance(obj, type) and issubclass(obj, probed.ProbedCheck) and obj is not probed.ProbedCheck
                    and getattr(obj, "name", None))
 
