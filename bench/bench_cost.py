@@ -27,6 +27,7 @@ import tempfile
 from pathlib import Path
 
 from bench_both_modes import CASES, NETWORK
+from bench_training_parity import RESNET18_STEP
 
 BASELINE = NETWORK + '''
 
@@ -51,15 +52,10 @@ import pytest
 import mindspore as ms
 from mindspore import nn
 import mindcv
-
+''' + RESNET18_STEP + '''
 
 def steps():
-    net = mindcv.create_model("resnet18", num_classes=10)
-    step = nn.TrainOneStepCell(nn.WithLossCell(net, nn.CrossEntropyLoss()),
-                               nn.Momentum(net.trainable_params(), 0.01, 0.9))
-    step.set_train()
-    x = ms.Tensor(np.random.randn(4, 3, 112, 112).astype(np.float32))
-    y = ms.Tensor(np.array([0, 3, 5, 9], np.int32))
+    step, x, y = resnet18_step()
     for _ in range(2):
         step(x, y)
 '''

@@ -110,6 +110,18 @@ def ones(*shape):
 '''
 
 
+# A Cell GRAPH_MODE cannot compile (``Unsupported statement 'Try'``) that PYNATIVE_MODE runs.
+TRY_CELL_SOURCE = '''
+class TryNet(nn.Cell):
+    def construct(self, x):
+        try:
+            y = x * 2
+        except ValueError:
+            y = x
+        return y
+'''
+
+
 @pytest.fixture
 def net_source():
     return NET_SOURCE

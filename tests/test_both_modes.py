@@ -1,4 +1,5 @@
 """@pytest.mark.both_modes, --ms-modes, --ms-both-modes, ms_mode, seeding, MS_JIT."""
+from conftest import TRY_CELL_SOURCE
 
 
 def test_marked_test_becomes_one_item_per_mode_with_mode_first_in_the_id(pytester, run_pytest, net_source):
@@ -97,20 +98,10 @@ def test_chooses_its_own_mode(mode):
     assert len(run.report["tests"]) == 3
 
 
-# A Cell GRAPH_MODE cannot compile (``Unsupported statement 'Try'``) that PYNATIVE_MODE runs.
-TRY_CELL = '''
-class TryNet(nn.Cell):
-    def construct(self, x):
-        try:
-            y = x * 2
-        except ValueError:
-            y = x
-        return y
-'''
 
 # Each eager variant here either makes its MindSpore call where a call-phase watch does not see it, or
 # fails or skips before its first call: each GRAPH_MODE twin must run, and fail to compile.
-HIDDEN_CALL_TESTS = TRY_CELL + '''
+HIDDEN_CALL_TESTS = TRY_CELL_SOURCE + '''
 @pytest.fixture
 def doubled():
     return TryNet()(ones(2, 3))

@@ -1,5 +1,6 @@
 """mode_parity's pair verdict: one variant raises, its twin passes; the cause when a known difference explains it."""
 import pytest
+from conftest import TRY_CELL_SOURCE
 
 from pytest_msgraph.matrix import build_matrix
 
@@ -15,14 +16,7 @@ class DetectionLoss(nn.Cell):
         return (r.max(2) < 4.0).sum()
 
 
-class Guarded(nn.Cell):
-    def construct(self, x):
-        try:
-            y = x * 2
-        except ValueError:
-            y = x
-        return y
-
+''' + TRY_CELL_SOURCE + '''
 
 class Plain(nn.Cell):
     def construct(self, x):
@@ -45,7 +39,7 @@ def test_positional_max_fails_eagerly():
 
 @pytest.mark.both_modes
 def test_try_fails_to_compile_inside_a_grad_call():
-    net = Guarded()
+    net = TryNet()
 
     def loss(x):
         return net(x).sum()
