@@ -359,3 +359,25 @@ def test_fine():
         assert said in out, said
     assert "test_fine" not in out.split("short test summary")[0].split("ERRORS")[1]
     assert "Traceback" not in out
+
+
+def test_both_modes_all_finds_what_marked_finds_when_a_fixture_calls_the_net(pytester, run_pytest, net_source):
+    """Watching setup for idleness must not make a fixture's forward look like the test's own (double_forward)."""
+    suite = net_source + '''
+NET = Net()
+X = ones(2, 3)
+
+@pytest.fixture
+def warmed():
+    return NET(X)
+
+def test_grad_after_a_fixture_forward(warmed):
+    ms.grad(lambda x: NET(x).sum())(X)
+'''
+    pytester.makepyfile(test_f=suite)
+    under_all = run_pytest("--ms-both-modes=all")
+    pytester.makepyfile(test_f=suite.replace("\ndef test_", "\n@pytest.mark.both_modes\ndef test_"))
+    marked = run_pytest()
+    assert [f["nodeid"] for f in under_all.findings("double_forward")] == \
+        [f["nodeid"] for f in marked.findings("double_forward")]
+    assert under_all.outcomes() == marked.outcomes()

@@ -264,9 +264,20 @@ def test_small_samples_are_compared_by_bounds_and_large_ones_by_distribution():
     why, how = comparison(np.array([1.0]), other, (-0.7071, 0.7071))
     assert how == "bounds" and why.startswith("1 of 1 value(s) outside PyTorch's range [-0.7071, 0.7071]")
     assert comparison(np.zeros(1), np.zeros(1)) == (None, "distribution")  # equal constants at any size
+    # A small constant against a small random draw within the range: bounds alone would pass it.
+    small = rng.uniform(-0.19, 0.19, 8)
+    assert comparison(np.zeros(8), small, (-0.19, 0.19))[0] == "one side is a constant and the other is not"
     big = MIN_DISTRIBUTION * 10
     assert comparison(rng.uniform(-1, 1, big), rng.uniform(-1, 1, big)) == (None, "distribution")
     assert comparison(rng.normal(0, 0.01, big), rng.normal(0, 1, big))[0] is not None
+
+
+def test_check_init_is_not_ok_when_nothing_was_compared():
+    from pytest_msgraph.porting.init_parity import InitResult
+
+    nothing = {"ms": "b", "torch": "b", "why": None, "compared_by": "nothing"}
+    assert not InitResult(compared=[nothing]).ok and not InitResult().ok
+    assert InitResult(compared=[nothing, dict(nothing, compared_by="bounds")]).ok
 
 
 # --- item 5: node ids whatever the spelling of a path option --------------------------------------

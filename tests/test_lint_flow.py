@@ -3,6 +3,7 @@ lint resolves the project's base classes and follows graph code into its helpers
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -155,9 +156,23 @@ def test_a_removed_name_under_a_version_test_or_in_a_plain_function_is_judged_by
                 if hasattr(nn, "ResizeBilinear"):
                     self.b = nn.ResizeBilinear()
                 self.c = nn.NoSuchCell()
+                try:  # a fallback when the name is gone: guarded too
+                    self.d = nn.ResizeBilinear()
+                except AttributeError:
+                    self.d = None
+                try:  # a try that does not fall back on a missing name guards nothing
+                    self.e = nn.ResizeBilinear()
+                except ValueError:
+                    self.e = None
+
+
+        try:
+            from mindspore.nn import ResizeBilinear as Old
+        except ImportError:
+            Old = None
         ''')
     found = [(f.line, f.rule) for f in lint_source(source, "m.py")]
-    assert found == [(3, "MSG008"), (12, "MSG008")]
+    assert found == [(3, "MSG008"), (12, "MSG008"), (18, "MSG008")]
 
 
 ACROSS = '''
@@ -215,3 +230,22 @@ def test_ms_lint_items_report_what_a_files_graph_code_reaches_in_other_files(pyt
     found = {(f["nodeid"], f["path"].split("/")[-1], f["rule"]) for f in run.findings("graph_syntax")}
     assert found == {("pkg/net.py::msgraph-lint", "base.py", "MSG001"), ("pkg/net.py::msgraph-lint", "utils.py", "MSG001"),
                      ("pkg/net.py::msgraph-lint", "net.py", "MSG008"), ("pkg/net.py::msgraph-lint", "net.py", "MSG003")}
+
+
+def test_a_cause_is_read_from_the_failing_file_only(tmp_path):
+    """The lint reports a reached helper's finding in the helper's file: its line number names nothing here."""
+    from pytest_msgraph.lint.failure_causes import known_cause, rule_lines
+    from pytest_msgraph.lint.rules import lint_file
+
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "utils.py").write_text("def helper(x):\n    try:\n        return x * 2\n    except ValueError:\n"
+                                  "        return x\n")
+    net = pkg / "net.py"
+    net.write_text("from mindspore import nn\nfrom .utils import helper\n\n\nclass Net(nn.Cell):\n"
+                   "    def construct(self, x):\n        return helper(x)\n")
+    reached = [(Path(f.path).name, f.line, f.rule) for f in lint_file(net)]
+    assert ("utils.py", 2, "MSG001") in reached  # the try in the helper, reported while linting net.py
+    assert known_cause("ValueError: boom", str(net), 2) is None  # line 2 of net.py is an import
+    assert rule_lines(str(net), "MSG001") == []

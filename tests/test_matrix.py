@@ -248,6 +248,15 @@ def test_a_baseline_that_can_compare_nothing_is_refused_in_one_line_exit_2(tmp_p
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
 
 
+def test_a_run_that_checked_nothing_is_refused_against_a_good_baseline(tmp_path):
+    """The other side: these reports ran nothing (device unavailable, every test skipped)."""
+    now = _variant(tmp_path, "now.json", _all_skipped_unavailable)
+    done = _cli(now, "--baseline", REPORTS[0])
+    assert done.returncode == 2, done.stderr
+    assert "now: none: no test ran" in done.stderr and "baseline refused" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
 def test_look_alike_a_complete_baseline_with_the_same_columns_still_finds_the_regression(tmp_path):
     done = _cli(_regressed_now(tmp_path), "--baseline", REPORTS[0])
     assert done.returncode == 1 and "1 cell(s) passed in the baseline and fail now" in done.stderr

@@ -73,6 +73,13 @@ def test_lookalike_a_difference_explains_the_raise():
 def test_lookalike_both_pass():
     (X.max(axis=2) < 4.0).sum()
     Plain()(X)
+
+
+@pytest.mark.both_modes
+def test_lookalike_the_eager_side_skips():
+    if ms.get_context("mode") == ms.PYNATIVE_MODE:
+        pytest.skip("checked in GRAPH_MODE only")
+    raise ValueError("fails where the eager side checked nothing")
 '''
 
 
@@ -156,3 +163,6 @@ def test_the_verdict_needs_exactly_one_side_raising():
     assert (graph["side"], eager["side"]) == ("GRAPH_MODE", "PYNATIVE_MODE")
     assert graph["message"] == "GRAPH_MODE raises where PYNATIVE_MODE passes: TypeError: x at t.py:3."
     assert (eager["details"]["path"], eager["details"]["line"]) == ("/p/t.py", 3)
+    # A side that skipped, xfailed or was interrupted checked nothing: no verdict rests on it.
+    skipped = {"header": {"raised": {"skipped": True}}}
+    assert one_sided(side["raised"], skipped) is None and one_sided(skipped, side["raised"]) is None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from .messages import BUILT_EFFECTS, DIAGNOSES, EXCEPTION_FIX, FIXES
 from .rules import lint_file
@@ -46,7 +46,7 @@ def known_cause(error: str, path: Optional[str], line: Optional[int]) -> Optiona
     code = _line(path, line)
     if path and line and code is not None:
         try:
-            findings = [f for f in lint_file(Path(path)) if f.line == line]
+            findings = [f for f in _own_findings(path) if f.line == line]
         except Exception:  # an unreadable file: no cause from the lint, never a crash of the verdict
             findings = []
         if findings:
@@ -64,9 +64,15 @@ def known_cause(error: str, path: Optional[str], line: Optional[int]) -> Optiona
 def rule_lines(path: Optional[str], rule: str) -> list[int]:
     """The lines of ``path`` where the lint finds ``rule``: MindSpore names the call, not the rejected statement."""
     try:
-        return [f.line for f in lint_file(Path(path)) if f.rule == rule] if path else []
+        return [f.line for f in _own_findings(path) if f.rule == rule] if path else []
     except Exception:
         return []
+
+
+def _own_findings(path: str) -> list[Any]:
+    """The lint's findings in ``path`` itself (it also reports the helpers and bases the file reaches, elsewhere)."""
+    here = Path(path).resolve()
+    return [f for f in lint_file(here) if Path(f.path).resolve() == here]
 
 
 def _line(path: Optional[str], line: Optional[int]) -> Optional[str]:

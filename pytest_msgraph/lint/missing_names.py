@@ -15,6 +15,7 @@ from . import nn_classes
 from .visitor import dotted
 
 _GUARD = re.compile(r"version|hasattr", re.IGNORECASE)
+_FALLBACK_ERRORS = {"ImportError", "ModuleNotFoundError", "AttributeError", "Exception", "BaseException"}
 _CAPITALISED = re.compile(r"\b(\w+)\s*\.\s*([A-Z]\w*)")  # nn.ResizeBilinear
 
 
@@ -49,11 +50,21 @@ def missing_nn_names(tree: ast.Module, aliases: dict[str, str],
                     yield node, owner, dotted(node), name
 
 
+def _catches_a_missing_name(handler: ast.ExceptHandler) -> bool:
+    """``except ImportError`` / ``AttributeError`` / ``Exception`` / bare: the try falls back when the name is gone."""
+    caught = handler.type
+    names = caught.elts if isinstance(caught, ast.Tuple) else [caught]
+    return caught is None or any(isinstance(n, ast.Name) and n.id in _FALLBACK_ERRORS for n in names)
+
+
 def _version_guarded(statement: ast.AST) -> set[int]:
-    """Nodes under a test of the MindSpore version or of what nn has: ``ops.ResizeBilinearV2() if
-    is_ms_version_2() else nn.ResizeBilinear()`` (mindocr) never reaches the old name on a new MindSpore."""
+    """Nodes under a try that falls back (see above), or under a test of the MindSpore version or of what nn
+    has: ``ops.ResizeBilinearV2() if is_ms_version_2() else nn.ResizeBilinear()`` (mindocr) never reaches
+    the old name on a new MindSpore."""
     guarded: set[int] = set()
     for node in ast.walk(statement):
+        if isinstance(node, ast.Try) and any(_catches_a_missing_name(handler) for handler in node.handlers):
+            guarded.update(id(inner) for branch in node.body for inner in ast.walk(branch))
         if isinstance(node, (ast.If, ast.IfExp)) and _GUARD.search(ast.unparse(node.test)):
             branches = [*node.body, *node.orelse] if isinstance(node, ast.If) else [node.body, node.orelse]
             guarded.update(id(inner) for branch in branches for inner in ast.walk(branch))

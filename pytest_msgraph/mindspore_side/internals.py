@@ -104,21 +104,6 @@ def resolve(key: str) -> Any:
                            f"{upgrade_advice(version)} ({'; '.join(errors)})")
 
 
-def available(key: str) -> bool:
-    try:
-        resolve(key)
-    except ProbeUnavailable:
-        return False
-    return True
-
-
-def where(key: str) -> str:
-    """Where internal ``key`` lives, per release, and the releases it was verified on: for docs and messages."""
-    internal = INTERNALS[key]
-    places = "; ".join(f"{p.module} ({p.releases})" for p in internal.places)
-    return f"{internal.what}: {places}; verified on {', '.join(internal.verified)}"
-
-
 def pynative_grads() -> tuple[str, Any, Any]:
     """How PYNATIVE_MODE grads run their forward and backward on this release.
 

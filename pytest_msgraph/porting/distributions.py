@@ -91,6 +91,8 @@ def comparison(ms_values: Array, torch_values: Array, torch_range: Optional[Rang
     if _constant(a) and _constant(b) and a[0] == b[0]:
         return None, "distribution"  # equal constants (zeros, ones) say the same at any size
     if min(a.size, b.size) < MIN_DISTRIBUTION:
+        if min(a.size, b.size) > 1 and _constant(a) != _constant(b):  # one value is a constant of any kind
+            return "one side is a constant and the other is not", "bounds"
         return (None, "nothing") if torch_range is None else (outside(a, torch_range), "bounds")
     return difference(a, b), "distribution"
 

@@ -61,8 +61,11 @@ class InitResult:
 
     @property
     def ok(self) -> bool:
-        """No parameter initialised otherwise, and every parameter has a counterpart."""
-        return not self.mismatches and not self.problems
+        """Something was compared, no parameter was initialised otherwise, and every parameter has a counterpart.
+
+        Pairs compared by nothing (``unchecked``) are listed, not passed: with nothing else compared, not ok."""
+        checked = any(entry["compared_by"] != "nothing" for entry in self.compared)
+        return checked and not self.mismatches and not self.problems
 
 
 def _known(table: dict, owner: Any, leaf: str) -> Optional[str]:

@@ -27,9 +27,10 @@ _NOT_FAILURES = (pytest.skip.Exception, pytest.xfail.Exception, KeyboardInterrup
 
 
 def describe(exc: BaseException, rootdir: Path) -> Optional[dict[str, Any]]:
-    """{"error", "compile", "path", "line", "code", ...cause} for an exception a test's call raised; None for a skip."""
+    """{"error", "compile", "path", "line", "code", ...cause} for an exception a test's call raised; for a skip,
+    an xfail or an interruption {"skipped": True}: that side checked nothing, so no verdict can rest on it."""
     if isinstance(exc, _NOT_FAILURES):
-        return None
+        return {"skipped": True}
     compile_error = is_compile_error(exc)
     text = headline(exc) if compile_error else (str(exc).strip().splitlines() or [""])[0]
     error = f"{type(exc).__name__}: {text}".rstrip(": ")[:300]
@@ -62,7 +63,8 @@ def _frame_place(exc: BaseException, rootdir: Path) -> Optional[tuple[str, int]]
     tb = exc.__traceback__
     while tb is not None:
         filename = os.path.abspath(tb.tb_frame.f_code.co_filename)
-        if filename.startswith(root + os.sep) and not filename.startswith(_OWN_DIR) and "site-packages" not in filename:
+        ours = filename.startswith(_OWN_DIR + os.sep) or "site-packages" in filename
+        if filename.startswith(root + os.sep) and not ours:
             place = (filename, tb.tb_lineno)
         tb = tb.tb_next
     return place

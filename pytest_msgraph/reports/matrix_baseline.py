@@ -1,6 +1,6 @@
 """Compare a matrix with a baseline, and refuse a baseline that proves nothing (pure data).
 
-A cell is compared only where the baseline has a verdict for the same test in the same column.
+A cell is compared only where both sides have a verdict for the same test in the same column.
 A column is its device, its mode and, for GRAPH_MODE, the jit level the run set: the same suite
 run with ``--ms-jit-level=O1`` against a baseline without it, on another device, or against a
 baseline whose device was unavailable (every cell "not run") shares no column with it. A
@@ -35,13 +35,16 @@ def not_compared(matrix: dict[str, Any], baseline: dict[str, Any]) -> list[dict[
     """Columns of either side that have no counterpart with results on the other, each with why."""
     now_keys = [c["key"] for c in matrix["columns"]]
     then_keys = [c["key"] for c in baseline["columns"]]
-    ran_then = _verdict_columns(baseline)
+    ran_now, ran_then = _verdict_columns(matrix), _verdict_columns(baseline)
     found = []
     for key in now_keys:
         if key not in then_keys:
             found.append({"column": key, "why": "not in the baseline"})
         elif key not in ran_then:
             found.append({"column": key, "why": "no test ran there in the baseline (device unavailable, or all "
+                                                "skipped)"})
+        elif key not in ran_now:
+            found.append({"column": key, "why": "no test ran there in these reports (device unavailable, or all "
                                                 "skipped)"})
     found += [{"column": key, "why": "in the baseline only"} for key in then_keys if key not in now_keys]
     return found
@@ -59,8 +62,8 @@ def mark_regressions(matrix: dict[str, Any], baseline: dict[str, Any]) -> list[d
     for row in matrix["rows"]:
         for key, cell in row["cells"].items():
             then = before.get((row["test"], key))
-            if then is None or then in NOT_RAN:
-                continue
+            if then is None or then in NOT_RAN or cell["outcome"] in NOT_RAN:
+                continue  # a verdict on one side only proves nothing
             compared += 1
             if then == "passed" and cell["outcome"] in FAILING:
                 cell["regressed"] = True
@@ -77,9 +80,9 @@ def comparison_refusal(matrix: dict[str, Any], baseline: dict[str, Any], name: s
     """Why the comparison ``mark_regressions`` made proves nothing, or None."""
     if not baseline["rows"]:
         return f"the baseline {name} has no tests: a comparison against it would pass on anything"
-    shared = {c["key"] for c in matrix["columns"]} & _verdict_columns(baseline)
+    shared = _verdict_columns(matrix) & _verdict_columns(baseline)
     if not shared:
-        now = ", ".join(c["key"] for c in matrix["columns"]) or "none"
+        now = ", ".join(sorted(_verdict_columns(matrix))) or "none: no test ran"
         then = ", ".join(sorted(_verdict_columns(baseline))) or "none: no test ran"
         return (f"no column of these reports has a column in the baseline {name} (now: {now}; baseline: {then}); a "
                 "column is the device, the mode and, for GRAPH_MODE, the jit level: nothing could be compared")

@@ -26,6 +26,7 @@ Emit with ``self.emit(message, fix=..., cell=..., **details)`` during an event, 
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Optional
 
 from ..findings import TestRun
@@ -44,8 +45,8 @@ class EventCheck(ProbedCheck):
     def grad_called(self, call: Any) -> None:
         """After each grad call of the test."""
 
-    def gradients_computed(self, call: Any, gradients: list) -> None:
-        """The named gradients a grad call returned."""
+    def gradients_computed(self, call: Any, gradients: Sequence) -> None:
+        """The named gradients a grad call returned: a sequence of (name, Tensor), named on first read."""
 
     def compiled(self, event: dict) -> None:
         """After the test: one graph its calls needed (compiled now, or reused from an earlier test)."""
@@ -57,7 +58,7 @@ class EventCheck(ProbedCheck):
     def grad_finished(self, call: Any) -> None:
         self.grad_called(call)
 
-    def grads_computed(self, call: Any, named: list) -> None:
+    def grads_computed(self, call: Any, named: Sequence) -> None:
         self.gradients_computed(call, named)
 
     def probe_failed(self, event: str, exc: Exception) -> None:

@@ -5,6 +5,7 @@ import contextlib
 import functools
 from typing import Any, Iterator, Optional
 
+from ...core.releases import parse
 from ...mindspore_side.probes import Probes
 from ..findings import TestRun
 from ..frame import Check
@@ -40,6 +41,7 @@ class ProbedCheck(Check):
         self.active = self.watches(run)
         if self.active:
             self.reset()
+            self.probes.forget_calls()
             self.probes.listen(self)
 
     def test_finished(self, run: TestRun) -> None:
@@ -77,9 +79,9 @@ def rerun_after_set_grad(ms: Any, call: Any) -> Optional[tuple[str, str]]:
     has_aux) after ``net.set_grad(); net(x)``, BatchNorm updating twice; 2.9 and later reuse the
     recorded forward. None when set_grad() was missing, the usual cause.
     """
-    if not call.set_grad or call.replayed is not call.fn:
-        return None
     version = getattr(ms, "__version__", "?")
+    if not call.set_grad or call.replayed is not call.fn or (parse(version) or (0,)) >= (2, 9):
+        return None
     return (f"although set_grad() was called: MindSpore {version}'s {call.api} runs the forward again "
             "(2.9 and later reuse the recorded one).",
             "Fix: take loss and grads from one ms.value_and_grad call, without the plain forward before it, or "

@@ -71,6 +71,11 @@ class NamedGradients(Sequence):
     def __len__(self) -> int:
         return len(self._items())
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and self._items() == list(other)
+
+    __hash__ = None  # type: ignore[assignment]  # compared by value, like the list it stands for
+
     def __repr__(self) -> str:
         return repr(self._items())
 

@@ -78,6 +78,12 @@ class Probes:
             self.depth, self.grad, self.last_grad = 0, None, None
             self.recent.clear()
 
+    def forget_calls(self) -> None:
+        """Forget the plain calls made so far: a test's call phase starts afresh, whoever listened before it
+        (``--ms-both-modes=all`` listens from setup on; a fixture's forward is not the test's)."""
+        self.recent.clear()
+        self.last_grad = None
+
     def emit(self, event: str, *args: Any) -> None:
         for listener in list(self.listeners):
             handler = getattr(listener, event, None)
