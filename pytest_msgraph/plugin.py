@@ -12,6 +12,7 @@ from .checks import builtin as builtin_checks
 from .checks.builtin.dynamic_shape import ShapeRecorder
 from .core.modes import Mode
 from .lint import items as lint_items
+from .mindspore_side.session_end import release_user_objects
 from .pytest_side import fixtures, header, lifecycle, markers, options, run_record, variants, xdist_scheduling
 from .pytest_side.pairing import VariantPairing
 from .pytest_side.path_options import correct_rootdir, for_workers
@@ -178,6 +179,11 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
         terminalreporter.section("msgraph")
         for line in lines:
             terminalreporter.line(line)
+
+
+@pytest.hookimpl(trylast=True)  # after every other plugin let go of what it held
+def pytest_unconfigure(config: pytest.Config) -> None:
+    release_user_objects()
 
 
 @pytest.fixture
