@@ -69,7 +69,8 @@ def test_the_wheel_says_its_license_status_python_versions_and_where_it_lives(wh
     fields = [line for line in metadata.splitlines() if ": " in line]
     assert f"Version: {__version__}" in fields  # one source: pytest_msgraph/core/version.py
     classifiers = {line.split(": ", 1)[1] for line in fields if line.startswith("Classifier: ")}
-    assert "License :: OSI Approved :: Apache Software License" in classifiers
+    assert "License-Expression: Apache-2.0" in fields  # PEP 639, no deprecated license classifier
+    assert not [c for c in classifiers if c.startswith("License ::")]
     assert any(c.startswith("Development Status :: ") for c in classifiers)
     assert {"Programming Language :: Python :: 3.9", "Programming Language :: Python :: 3.11"} <= classifiers
     urls = {line.split(": ", 1)[1].split(",")[0] for line in fields if line.startswith("Project-URL: ")}
