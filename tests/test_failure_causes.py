@@ -45,7 +45,8 @@ def test_graph_only_compile_messages():
     cases = {"RuntimeError: Unsupported statement 'Try'.": "MSG001",
              "TypeError: Parse Lambda Function Fail. Node type must be Lambda": "lambda",
              "RuntimeError: Unsupported exception type: MyError.": "MSG007",
-             "RuntimeError: The method 'GetShapeVector()' doesn't implement": "MSG011"}
+             "RuntimeError: The method 'GetShapeVector()' doesn't implement": "MSG011",
+             "RuntimeError: Unsupported expression 'NamedExpr'.": "MSG012"}
     for error, rule in cases.items():
         assert known_cause(error, None, None)["rule"] == rule, error
     assert known_cause("RuntimeError: For 'MatMul', the shapes do not match", None, None) is None

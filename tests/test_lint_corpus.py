@@ -103,6 +103,8 @@ WRONG = [
      "        return x.min(0)\n"),
     ("expand-tuple", "MSG011", "graph_fails", "ones13()", net("x = x.expand((2, 3))")),
     ("expand-sizes", "MSG011", "graph_fails", "ones13()", net("x = x.expand(2, 3)")),
+    ("walrus-in-condition", "MSG012", "graph_fails", X, net("if (y := x * 2).sum() > 0:\n    x = y")),
+    ("walrus-in-list", "MSG012", "graph_fails", X, net("outs = [(y := x + 1), y * 2]\nx = outs[1]")),
     ("construct-first-param-not-self", "MSG006", "graph_fails", X,
      "class Net(nn.Cell):\n    def construct(s, x):\n        return x * 2\n"),
     ("asnumpy", "MSG005", "strict_fails", X, net("x = Tensor(x.asnumpy()) * 2")),
@@ -156,6 +158,12 @@ CORRECT = [
     ("for-target-rebinds", None, "same", X, net("for x in (x * 1, x * 2):\n    pass\nx[0] = 5.0")),
     ("return-before-the-write", None, "same", X,
      net("if x.shape[0] > 5:\n    return x * 3\nelse:\n    x = x * 1\nx[0] = 5.0")),
+    ("walrus-in-init", None, "same", X,
+     "class Net(nn.Cell):\n    def __init__(self, sizes=(3, 3)):\n        super().__init__()\n"
+     "        if (n := len(sizes)) > 1:\n            self.n = n\n"
+     "\n    def construct(self, x):\n        return x * self.n\n"),
+    ("walrus-in-a-plain-function", None, "same", X,
+     net("x = x * 2", before="def first_big(values):\n    return [v for v in values if (w := v * 2) > 3]\n\n\n")),
     ("helper-method-of-the-class", None, "same", X,
      "class Net(nn.Cell):\n    def construct(self, x):\n        return self.double(x)\n\n"
      "    def double(self, x):\n        return x * 2\n"),

@@ -23,6 +23,7 @@ _TEXTS = (
     ("Unsupported exception type", "MSG007", "a user exception class raised in graph code: "
      + BUILT_EFFECTS["exception"].format(name="it"), EXCEPTION_FIX),
     ("GetShapeVector()", "MSG011", DIAGNOSES["MSG011"].format(name="Tensor.expand"), FIXES["MSG011"]),
+    ("Unsupported expression 'NamedExpr'", "MSG012", DIAGNOSES["MSG012"].format(target="name"), FIXES["MSG012"]),
 )
 # What the failing line shows, when no lint rule covers it (the lint reads graph code only).
 _LINES = (

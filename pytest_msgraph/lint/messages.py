@@ -27,6 +27,8 @@ DIAGNOSES = {
     "MSG011": "{name}(...) with a tuple, a list or separate sizes: GRAPH_MODE cannot compile it "
               "(RuntimeError \"The method 'GetShapeVector()' doesn't implement\", or a TypeError on the "
               "number of arguments); PYNATIVE_MODE runs it.",
+    "MSG012": "an assignment expression ({target} := ...) in graph code: GRAPH_MODE rejects it at compile time "
+              "(RuntimeError: Unsupported expression 'NamedExpr', under both syntax levels); PYNATIVE_MODE runs it.",
 }
 FIXES = {
     "MSG001": "Check the condition with ops before the call, or handle the error outside construct.",
@@ -42,6 +44,7 @@ FIXES = {
               "values and indices.",
     "MSG010": "Work on a copy (y = x.copy(), or y = x * 1) and leave the input as the caller gave it.",
     "MSG011": "Use x.broadcast_to(shape) (or x.expand(Tensor(shape))).",
+    "MSG012": "Assign on a line of its own first (y = x * 2), then use the name.",
 }
 # A user exception raised in graph code is not "a class built in graph code" as MSG007 means it.
 EXCEPTION_FIX = ("Raise one of Python's standard exceptions (ValueError, TypeError, RuntimeError) in graph code, "

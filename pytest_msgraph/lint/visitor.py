@@ -70,6 +70,10 @@ class GraphCodeVisitor(ast.NodeVisitor):
 
     visit_TryStar = visit_Try
 
+    def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
+        self.report(node, "MSG012", {"target": dotted(node.target) or "name"})
+        self.generic_visit(node)
+
     def visit_Raise(self, node: ast.Raise) -> None:
         if isinstance(node.exc, ast.Call):
             self.raised.add(id(node.exc))
