@@ -6,7 +6,11 @@ passed: ``x, _ = self.lstm(x)``, ``x, y = x * 1, n``, ``x: Tensor = x.copy()`` r
 modes). Statements are walked in order, along each branch of ``if``/``match``/``try``
 and around loops; where branches meet, a name holds the caller's object if it does on
 any of them, so a write after a rebind on one branch only is still reported.
-``y = x`` makes ``y`` an alias of the same object. A name is rebound by every form of
+``y = x`` makes ``y`` an alias of the same object; ``first = x[0]`` (and ``x[i][j]``, ``x[:, 0]``) makes
+``first`` hold part of it, written ``x[...]``: an element of the caller's list or a view of its tensor,
+and ``first[0] = 1`` changes the caller's data in PYNATIVE_MODE only, like ``x[0][0] = 1`` (measured on
+2.7.2, 2.8.0 and 2.10). A bare slice (``x[1:]``) is left out: on a list it is a copy. ``first += 1`` is
+not a write for a part: the caller's tensor row stays as it was in both modes. A name is rebound by every form of
 binding: assignment (tuple, starred), annotated and augmented assignment, walrus,
 ``for`` and ``with ... as`` targets, ``except ... as``, ``import``, ``def``, ``del``.
 """
@@ -15,7 +19,8 @@ from __future__ import annotations
 import ast
 from typing import Callable, Iterable, Optional
 
-State = dict[str, str]  # a name that holds a caller's object -> the input it came as
+State = dict[str, str]  # a name that holds a caller's object -> the input it came as ("x", or "x[...]": part of it)
+PART = "[...]"
 Found = Callable[[ast.stmt, str, str, str], None]  # found(statement, how, name written, input)
 _NON_TENSOR_TYPES = frozenset({"int", "float", "bool", "str"})
 _LOOP_PASSES = 3  # a loop body's state settles in two passes: a third proves it
@@ -162,7 +167,9 @@ class InputWrites:
         if isinstance(target, ast.Subscript):
             self._item_write(node, target, state, "item_augmented")
         elif isinstance(target, ast.Name) and target.id in state:
-            if state[target.id] == target.id and target.id not in self._not_tensors:
+            # The input or an alias of it (y = x; y += 1): GRAPH_MODE writes back into the caller's tensor.
+            given = state[target.id]
+            if not given.endswith(PART) and given not in self._not_tensors:
                 self._say(node, "augmented", target.id, state)
             del state[target.id]  # PYNATIVE_MODE rebinds the name to the result
 
@@ -171,13 +178,13 @@ class InputWrites:
         if isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List)) \
                 and len(target.elts) == len(value.elts) \
                 and not any(isinstance(e, ast.Starred) for e in [*target.elts, *value.elts]):
-            held = [state.get(v.id) if isinstance(v, ast.Name) else None for v in value.elts]
+            held = [_held(v, state) for v in value.elts]
             for element, source in zip(target.elts, held):  # all values are read before any name is bound
                 self._unbind(_bound_names(element), state)
                 if source is not None and isinstance(element, ast.Name):
                     state[element.id] = source
             return
-        source = state.get(value.id) if isinstance(value, ast.Name) else None
+        source = _held(value, state)
         if isinstance(target, (ast.Name, ast.Tuple, ast.List, ast.Starred)):
             self._unbind(_bound_names(target), state)
         if source is not None and isinstance(target, ast.Name):
@@ -194,6 +201,20 @@ class InputWrites:
             for walrus in ast.walk(child):
                 if isinstance(walrus, ast.NamedExpr):
                     self._bind(walrus.target, walrus.value, state)
+
+
+def _held(value: ast.AST, state: State) -> Optional[str]:
+    """What of a caller's object ``value`` is: the input (``x``, an alias), part of it (``x[0]``), or None."""
+    if isinstance(value, ast.Name):
+        return state.get(value.id)
+    if not isinstance(value, ast.Subscript) or isinstance(value.slice, ast.Slice):
+        return None
+    base = value
+    while isinstance(base, ast.Subscript):
+        base = base.value
+    if isinstance(base, ast.Name) and base.id in state:
+        return state[base.id].removesuffix(PART) + PART
+    return None
 
 
 def _own_expressions(node: ast.stmt) -> list[ast.AST]:

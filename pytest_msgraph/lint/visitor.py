@@ -11,7 +11,7 @@ from typing import Any, Callable, Optional
 
 from ..core.graph_code import Function
 from . import nn_classes
-from .input_writes import InputWrites
+from .input_writes import PART, InputWrites
 from .messages import BUILT_EFFECTS, EXCEPTION_FIX, INPUT_WRITES
 from .per_call import PerCall
 
@@ -83,8 +83,9 @@ class GraphCodeVisitor(ast.NodeVisitor):
         """MSG010: ``x[i] = ...`` / ``x[i] += ...`` (an item write) or ``x += ...``, while x holds the caller's."""
         operator = f" {_OPERATORS.get(type(node.op), '?')}" if isinstance(node, ast.AugAssign) else " "
         shown = f"{name}[...]{operator}= ..." if how.startswith("item") else f"{name}{operator}= ..."
-        held = "" if name == given else f" ({name} holds it)"
-        self.report(node, "MSG010", {"what": f"{shown} writes into construct's input {given!r}{held}",
+        whole = given.removesuffix(PART)
+        held = "" if name == given else f" ({name} holds {'part of ' if whole != given else ''}it)"
+        self.report(node, "MSG010", {"what": f"{shown} writes into construct's input {whole!r}{held}",
                                      "effect": INPUT_WRITES[how]})
 
     def visit_Call(self, node: ast.Call) -> None:
