@@ -209,7 +209,7 @@ def _held(value: ast.AST, state: State) -> Optional[str]:
         return state.get(value.id)
     if not isinstance(value, ast.Subscript) or isinstance(value.slice, ast.Slice):
         return None
-    base = value
+    base: ast.AST = value
     while isinstance(base, ast.Subscript):
         base = base.value
     if isinstance(base, ast.Name) and base.id in state:
