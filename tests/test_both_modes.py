@@ -342,6 +342,14 @@ class TestCase(unittest.TestCase):
     def test_e(self):
         pass
 
+class Checks:  # a mixin: pytest collects its methods on each class that inherits them
+    @pytest.mark.ms_tolerance(atol=-1)
+    def test_g(self):
+        pass
+
+class TestWithChecks(Checks):
+    pass
+
 def test_fine():
     assert True
 ''')
@@ -355,7 +363,8 @@ def test_fine():
                  "test_marks.py::test_b: @pytest.mark.both_modes takes no arguments",
                  "test_marks.py::test_c: @pytest.mark.ms_tolerance", "test_marks.py::test_c: @pytest.mark.ms_max_compiles",
                  "test_marks.py::TestGroup::test_d: @pytest.mark.ms_allow names unknown check(s) 'no_such_check'",
-                 "test_marks.py::TestCase::test_e: "):
+                 "test_marks.py::TestCase::test_e: ",
+                 "test_marks.py::TestWithChecks::test_g: @pytest.mark.ms_tolerance"):
         assert said in out, said
     assert "test_fine" not in out.split("short test summary")[0].split("ERRORS")[1]
     assert "Traceback" not in out

@@ -74,9 +74,13 @@ class _Method:
 
 
 def _methods(cls: Any) -> Iterator[_Method]:
-    for name, function in vars(getattr(cls, "obj", object)).items():
-        if name.startswith("test") and callable(function):
-            yield _Method(cls, name, function)
+    """The test methods pytest will collect on the class, inherited ones included (a mixin's too)."""
+    found: dict[str, Any] = {}
+    for klass in reversed(getattr(getattr(cls, "obj", object), "__mro__", ())):  # a subclass's own wins
+        found.update((name, function) for name, function in vars(klass).items()
+                     if name.startswith("test") and callable(function))
+    for name, function in found.items():
+        yield _Method(cls, name, function)
 
 
 def _device_problem(marker: Any) -> Optional[str]:
