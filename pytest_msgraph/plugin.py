@@ -183,6 +183,9 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
 
 @pytest.hookimpl(trylast=True)  # after every other plugin let go of what it held
 def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(STATE_KEY, None)
+    if state is not None:
+        state.release()
     release_user_objects()
 
 

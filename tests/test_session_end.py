@@ -74,6 +74,37 @@ def test_jit_step():
 
 DEL_LINE = "Exception ignored in: <function Cell.__del__"
 
+# How many Cells outlive the session, counted after pytest is done (atexit runs before Python empties
+# any module): the nets of this suite are all local, so a run that freed everything says 0.
+ALIVE_AT_EXIT = '''
+import atexit
+import gc
+import sys
+
+
+def _is_cell(obj, cell_type):
+    try:
+        return isinstance(obj, cell_type)
+    except ReferenceError:  # a weak proxy whose object is gone
+        return False
+
+
+def _say_alive():
+    cell = sys.modules.get("mindspore.nn.cell")
+    if cell is not None:
+        alive = sum(_is_cell(obj, cell.Cell) for obj in gc.get_objects())
+        print(f"cells alive at exit: {alive}", file=sys.stderr)
+
+
+atexit.register(_say_alive)
+'''
+
+
+def alive_at_exit(run):
+    """The counts every process of the run said (the controller and each xdist worker)."""
+    text = run.stderr() + "\n" + run.stdout()
+    return [int(line.rsplit(":", 1)[1]) for line in text.splitlines() if line.startswith("cells alive at exit:")]
+
 
 def memoises_compiled_functions() -> bool:
     """Whether the installed MindSpore keeps jit-compiled functions to the end (measured: 2.10)."""
@@ -85,6 +116,7 @@ def memoises_compiled_functions() -> bool:
 def training_suite(pytester):
     skip_without("mindcv", "mindcv is not installed (pip install 'pytest-msgraph[test]')")
     pytester.makepyfile(test_training=TRAINING_SUITE)
+    pytester.makeconftest(ALIVE_AT_EXIT)
 
 
 def test_a_run_with_the_plugin_ends_clean(training_suite, run_pytest):
@@ -92,6 +124,7 @@ def test_a_run_with_the_plugin_ends_clean(training_suite, run_pytest):
     assert run.ret == 0, run.stdout()
     assert len(run.outcomes()) == 5
     assert DEL_LINE not in run.stderr() + run.stdout()
+    assert alive_at_exit(run) == [0]  # nothing left for Python's teardown to free, whatever its order
 
 
 def test_the_suite_reproduces_the_lines_without_the_plugin(training_suite, run_pytest):
@@ -99,16 +132,19 @@ def test_the_suite_reproduces_the_lines_without_the_plugin(training_suite, run_p
     run = run_pytest("-p", "no:msgraph", report=False)
     assert run.ret == 0, run.stdout()
     printed = (run.stderr() + run.stdout()).count(DEL_LINE)
+    [alive] = alive_at_exit(run)
     if memoises_compiled_functions():
-        assert printed > 0
+        assert printed > 0 and alive > 0
     else:
-        assert printed == 0  # 2.7.2 to 2.9.0 keep no compiled function: nothing to free
+        assert printed == 0 and alive == 0  # 2.7.2 to 2.9.0 keep no compiled function: nothing to free
 
 
 def test_a_run_under_xdist_ends_clean(training_suite, run_pytest):
     run = run_pytest("-n", "2")
     assert run.ret == 0, run.stdout()
     assert DEL_LINE not in run.stderr() + run.stdout()
+    counts = alive_at_exit(run)
+    assert counts and not any(counts), counts  # the workers said theirs, or at least the controller did
 
 
 def test_release_imports_nothing_where_mindspore_was_never_imported(pytester):

@@ -149,6 +149,7 @@ def teardown(item: pytest.Item, state: PluginState):
         return result
     ist.run.context_changes = _session(state).end_test(ist.started_from)
     state.runner.notify(ist.checks, "test_torn_down", ist.run)
+    ist.checks = []  # done with this test: an item kept to the end (xdist keeps them) must not keep the checks
     _fail_on(publish(state, ist))
     return result
 

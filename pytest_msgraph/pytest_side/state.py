@@ -52,6 +52,13 @@ class PluginState:
         self.session_errors: list[str] = []
         self._notes_sent = False
 
+    def release(self) -> None:
+        """The session is over: let go of the checks, and of what their last test left in them (its networks,
+        compiled functions, inputs), so that it is freed while MindSpore can still free it. An xdist worker
+        keeps its config, and so this state, until the process exits (mindspore_side/session_end.py)."""
+        self.registry = CheckRegistry()
+        self.runner = CheckRunner(self.registry, self.runner.policies)
+
     @classmethod
     def from_config(cls, config: pytest.Config) -> "PluginState":
         settings = read_settings(config)
