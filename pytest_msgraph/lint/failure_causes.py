@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from typing import Any, Optional
 
+from ..core.graph_code import MODE_DEPENDENT_METHODS
 from .messages import BUILT_EFFECTS, DIAGNOSES, EXCEPTION_FIX, FIXES
 from .rules import lint_file
 
@@ -27,10 +28,7 @@ _TEXTS = (
 )
 # What the failing line shows, when no lint rule covers it (the lint reads graph code only).
 _LINES = (
-    (re.compile(r"\.is_contiguous\("), "is_contiguous",
-     "Tensor.is_contiguous() is True in GRAPH_MODE and False in PYNATIVE_MODE for the same transposed view inside a "
-     "Cell (graph mode has no views or strides), so the code branching on it takes another path in each mode.",
-     "Branch on something both modes agree on, or call .contiguous() unconditionally."),
+    *((re.compile(rf"\.{name}\("), name, what, fix) for name, (what, fix) in MODE_DEPENDENT_METHODS.items()),
     (re.compile(r"\.(max|min)\(\s*-?\d"), "MSG009", DIAGNOSES["MSG009"].format(name="Tensor.max/min", args="axis"),
      FIXES["MSG009"]),
 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterator, Optional
 
+from ....core.graph_code import MODE_DEPENDENT_METHODS
 from .arithmetic import GRAPH, PYNATIVE, compare_leaves
 from .outcomes import raised_in
 
@@ -20,12 +21,7 @@ USUAL_CAUSES = (
     "tolerance: @pytest.mark.ms_tolerance(rtol=..., atol=...)."
 )
 # Tensor methods whose result differs between the modes by design, with what to say.
-SEMANTICS = {
-    "is_contiguous": "Tensor.is_contiguous() inside a Cell is True in GRAPH_MODE and False in PYNATIVE_MODE for the "
-                     "same transposed view: graph mode has no views or strides, so code that branches on it takes "
-                     "another path in each mode. Branch on something both modes agree on, or call .contiguous() "
-                     "unconditionally.",
-}
+SEMANTICS = {name: f"{what} {fix}" for name, (what, fix) in MODE_DEPENDENT_METHODS.items()}
 
 Emit = Callable[..., None]
 
