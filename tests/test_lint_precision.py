@@ -166,6 +166,24 @@ def test_every_jit_form_is_linted_and_a_jit_construct_once():
                      ("MSG003", "Net")]
 
 
+def test_a_jit_function_graph_code_calls_is_its_own_graph_whatever_the_jit_form():
+    # GRAPH_MODE compiles it as a graph of its own: its finding is its own, not one of the caller's chain.
+    for decorator in ("@ms.jit", "@ms.jit(jit_level='O1')", "@functools.partial(ms.jit, jit_level='O1')"):
+        source = HEADER + textwrap.dedent(f'''
+            {decorator}
+            def helper(x):
+                return x + np.random.randn(3)
+
+
+            class Net(nn.Cell):
+                def construct(self, x):
+                    return helper(x)
+            ''')
+        [finding] = lint_source(source, "m.py")
+        assert (finding.rule, finding.cell) == ("MSG003", "helper"), decorator
+        assert "which graph code calls" not in finding.message, decorator
+
+
 # Each new rule's claim, and each look-alike's harmlessness, measured on MindSpore itself.
 CLAIMS = '''
 import numpy as np

@@ -20,7 +20,7 @@ from .project import Module, Project
 from .visitor import dotted
 
 _COMPILE_TIME = ("constexpr", "_constexpr", "primexpr", "_primexpr")
-_JIT = ("jit", "ms_function")
+JIT = ("jit", "ms_function")
 _DEPTH = 6  # calls followed at most this deep from construct
 
 
@@ -68,18 +68,23 @@ def _inherited(project: Project, module: Module, cls: ast.ClassDef) -> dict[str,
     return found
 
 
+def names_one_of(node: ast.AST, names: tuple[str, ...]) -> bool:
+    """``jit``, ``ms.jit``, ``ms.jit(...)`` or ``functools.partial(ms.jit, ...)`` for ``jit`` in ``names``."""
+    if isinstance(node, ast.Call):
+        if dotted(node.func).split(".")[-1] == "partial" and node.args:
+            return names_one_of(node.args[0], names)
+        node = node.func
+    return dotted(node).split(".")[-1] in names
+
+
 def _decorated(function: Function, names: tuple[str, ...]) -> bool:
-    for decorator in function.decorator_list:
-        target = decorator.func if isinstance(decorator, ast.Call) else decorator
-        if dotted(target).split(".")[-1] in names:
-            return True
-    return False
+    return any(names_one_of(decorator, names) for decorator in function.decorator_list)
 
 
 def is_compiled_helper(function: Function) -> bool:
     """A function GRAPH_MODE compiles when graph code calls it (not run in Python while compiling, not its
     own jit graph)."""
-    return not _decorated(function, _COMPILE_TIME + _JIT)
+    return not _decorated(function, _COMPILE_TIME + JIT)
 
 
 def reached(project: Project, module: Module, calls: list[ast.Call],

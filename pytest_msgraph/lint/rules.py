@@ -19,11 +19,10 @@ from .messages import DIAGNOSES, FIXES, MSG006_ERRORS, RULES
 from .missing_names import missing_nn_names
 from .nn_classes import missing_fix, missing_words
 from .project import Module, Project
-from .reach import class_kind, reached
+from .reach import JIT, class_kind, names_one_of, reached
 from .visitor import GraphCodeVisitor, dotted
 
 _DEPTH = 6  # calls followed at most this deep from graph code
-_JIT_NAMES = ("jit", "ms_function")
 _SUPPRESS = re.compile(r"#\s*msgraph:\s*ignore(?:\[([A-Z0-9_,\s]+)\])?")
 
 
@@ -60,12 +59,7 @@ def _module_aliases(tree: ast.Module) -> dict[str, str]:
 
 
 def _names_jit(node: ast.AST) -> bool:
-    """``ms.jit``, ``jit``, ``ms.jit(...)`` or ``functools.partial(ms.jit, ...)``."""
-    if isinstance(node, ast.Call):
-        if dotted(node.func).split(".")[-1] == "partial" and node.args:
-            return _names_jit(node.args[0])
-        node = node.func
-    return dotted(node).split(".")[-1] in _JIT_NAMES
+    return names_one_of(node, JIT)
 
 
 def _jitted_by_call(tree: ast.Module) -> set[str]:
@@ -116,7 +110,7 @@ def _place(project: Project, module: Module, path: str) -> _Place:
     key = ("place", id(module))  # the place holds the module: the id stays its own
     if key not in project.derived:
         classes = {name: class_kind(project, module, node) for name, node in module.classes.items()}
-        jitted = _jitted_by_call(module.tree) if any(n in module.source for n in _JIT_NAMES) else set()
+        jitted = _jitted_by_call(module.tree) if any(n in module.source for n in JIT) else set()
         project.derived[key] = _Place(module, path, _module_aliases(module.tree), classes, jitted)
     place: _Place = project.derived[key]
     return place if place.path == path else dataclasses.replace(place, path=path)
