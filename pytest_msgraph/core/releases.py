@@ -24,17 +24,17 @@ def parse(version: str) -> Optional[tuple[int, ...]]:
     return tuple(int(part or 0) for part in match.groups())
 
 
-_OLDEST, _NEWEST = parse(OLDEST), parse(NEWEST)
+_OLDEST, _NEWEST = (tuple(int(part) for part in v.split(".")) for v in (OLDEST, NEWEST))
 
 
 def is_older(version: str) -> bool:
     parsed = parse(version)
-    return parsed is not None and _OLDEST is not None and parsed < _OLDEST
+    return parsed is not None and parsed < _OLDEST
 
 
 def is_newer(version: str) -> bool:
     parsed = parse(version)
-    return parsed is not None and _NEWEST is not None and parsed > _NEWEST
+    return parsed is not None and parsed > _NEWEST
 
 
 def tested_range() -> str:
