@@ -7,6 +7,7 @@ itself shows. No match means no cause: the verdict then shows the two outcomes o
 """
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 from typing import Any, Optional
@@ -68,10 +69,17 @@ def rule_lines(path: Optional[str], rule: str) -> list[int]:
         return []
 
 
-def _own_findings(path: str) -> list[Any]:
+def _own_findings(path: str) -> tuple[Any, ...]:
     """The lint's findings in ``path`` itself (it also reports the helpers and bases the file reaches, elsewhere)."""
     here = Path(path).resolve()
-    return [f for f in lint_file(here) if Path(f.path).resolve() == here]
+    stat = here.stat()
+    return _findings_in(str(here), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=16)  # a verdict asks twice (its cause, then the cause's line); the file's stat keys it
+def _findings_in(path: str, mtime_ns: int, size: int) -> tuple[Any, ...]:
+    here = Path(path)
+    return tuple(f for f in lint_file(here) if Path(f.path).resolve() == here)
 
 
 def _line(path: Optional[str], line: Optional[int]) -> Optional[str]:
