@@ -1,6 +1,9 @@
 """Plain unit tests for the plugin's pure logic (no MindSpore, no subprocess)."""
+import ast
+
 import pytest
 
+from pytest_msgraph.checks.builtin.argument_writes import written_arguments
 from pytest_msgraph.checks.findings import Finding, TestRun
 from pytest_msgraph.checks.frame import Check, CheckRegistry, parse_policy_entries, resolve_policies
 from pytest_msgraph.core.modes import Mode, parse_mode, parse_mode_list
@@ -293,3 +296,23 @@ def test_pairs_are_put_side_by_side_pynative_first():
         item.originalname = "f"
     ordered = pair_adjacent([g1, plain, g2, p2, p1])
     assert [i.nodeid for i in ordered] == [p1.nodeid, g1.nodeid, plain.nodeid, p2.nodeid, g2.nodeid]
+
+
+@pytest.mark.parametrize("body, written", [
+    ("label_again[0] = 1", {"label_again"}),
+    ("label_again[0] += 1", {"label_again"}),
+    ("target = ops.cast(label_again, ms.int32)\n    target[0] = 1", {"label_again"}),
+    ("ops.cast(label_again, ms.int32)[0] = 1", {"label_again"}),
+    ("label_again += 1", {"label_again"}),
+    ("label_again.fill_(0)", {"label_again"}),
+    ("target = label_again.astype(ms.int32)\n    target.fill_(0)", {"label_again"}),
+    # Look-alikes: reads, rebinds and writes into what no argument carries.
+    ("target = label * 2", set()),
+    ("logits = logits + 1", set()),
+    ("total = logits.sum()\n    total += 1", set()),
+    ("buffer = ops.zeros((2,))\n    buffer[0] = 1", set()),
+    ("ops.zeros((2,))[0] = 1", set()),
+])
+def test_which_argument_construct_writes_through(body, written):
+    source = f"def construct(self, logits, label, label_again):\n    {body}\n    return logits\n"
+    assert written_arguments(ast.parse(source).body[0]) == written
