@@ -74,9 +74,9 @@ INPUT_WRITES = {
     "item": "PYNATIVE_MODE changes the caller's tensor (or list), GRAPH_MODE works on a copy and leaves it "
             "unchanged, so the caller sees different data after the call in the two modes.",
     "item_augmented": "on a tensor, PYNATIVE_MODE changes the caller's tensor and GRAPH_MODE leaves it unchanged; on a "
-                      "list of tensors, both change what the caller's list shows, but GRAPH_MODE writes the tensor it "
-                      "held in place while PYNATIVE_MODE puts a new tensor in the list: the caller sees different data "
-                      "after the call.",
+                      "list of tensors, both change what the caller's list shows (GRAPH_MODE from MindSpore 2.8; 2.7 "
+                      "leaves it alone), but GRAPH_MODE writes the tensor it held in place while PYNATIVE_MODE puts a "
+                      "new tensor in the list: the caller sees different data after the call.",
     "augmented": "GRAPH_MODE writes the result back into the caller's tensor (MindSpore 2.8 and later; 2.7 leaves "
                  "it unchanged), PYNATIVE_MODE rebinds the name and leaves the caller's tensor unchanged, so the "
                  "caller sees different data after the call.",
