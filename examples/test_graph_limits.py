@@ -21,6 +21,25 @@ class ClampWithFallback(nn.Cell):
         return y
 
 
+class FirstPositive(nn.Cell):
+    """An assignment expression (:=) in construct: graph mode rejects it at compile time."""
+
+    def construct(self, x):
+        if (total := x.sum()) > 0:
+            return x / total
+        return x
+
+
+class FirstPositiveFixed(nn.Cell):
+    """The fix: assign on a line of its own, then use the name."""
+
+    def construct(self, x):
+        total = x.sum()
+        if total > 0:
+            return x / total
+        return x
+
+
 class NoisyCell(nn.Cell):
     """numpy randomness in construct: graph mode evaluates it once, at compile time."""
 
@@ -45,6 +64,19 @@ def test_try_except_in_construct(xfail_in_graph_mode):
     xfail_in_graph_mode("graph mode does not support try/except in construct", raises=RuntimeError)
     x = ms.Tensor(np.array([-1.0, 0.5, 2.0], np.float32))
     np.testing.assert_allclose(ClampWithFallback()(x).asnumpy(), [0.0, 0.5, 1.0])
+
+
+@pytest.mark.both_modes
+def test_walrus_in_construct(xfail_in_graph_mode):
+    xfail_in_graph_mode("graph mode does not support an assignment expression (:=) in construct", raises=RuntimeError)
+    x = ms.Tensor(np.array([1.0, 3.0], np.float32))
+    np.testing.assert_allclose(FirstPositive()(x).asnumpy(), [0.25, 0.75])
+
+
+@pytest.mark.both_modes
+def test_walrus_assigned_on_its_own_line():
+    x = ms.Tensor(np.array([1.0, 3.0], np.float32))
+    np.testing.assert_allclose(FirstPositiveFixed()(x).asnumpy(), [0.25, 0.75])
 
 
 @pytest.mark.both_modes

@@ -17,6 +17,10 @@ def test_examples_pass_and_every_graph_mode_bug_is_caught(pytester, run_pytest):
     assert "test_graph_limits.py::test_try_except_in_construct[GRAPH_MODE]" in xfailed
     assert "test_graph_limits.py::test_numpy_random_in_construct_draws_fresh_noise[GRAPH_MODE]" in xfailed
     assert outcomes["test_graph_limits.py::test_try_except_in_construct[PYNATIVE_MODE]"] == "passed"
+    assert "test_graph_limits.py::test_walrus_in_construct[GRAPH_MODE]" in xfailed
+    assert {outcomes[f"test_graph_limits.py::test_walrus_{name}[{mode}]"]
+            for name, mode in (("in_construct", "PYNATIVE_MODE"), ("assigned_on_its_own_line", "GRAPH_MODE"),
+                               ("assigned_on_its_own_line", "PYNATIVE_MODE"))} == {"passed"}
     assert outcomes["test_graph_limits.py::test_mindspore_random_op_draws_fresh_noise[GRAPH_MODE]"] == "passed"
     [leak] = run.findings("context_leak")
     assert leak["nodeid"] == "test_training_step.py::test_mindspore_style_mode_switch_leaks_context"
@@ -82,6 +86,7 @@ def test_examples_pass_and_every_graph_mode_bug_is_caught(pytester, run_pytest):
     # that fails to compile gets the pair verdict with its cause.
     assert {f["nodeid"] for f in run.findings("mode_parity")} == {
         "test_graph_limits.py::test_try_except_in_construct[GRAPH_MODE]",
+        "test_graph_limits.py::test_walrus_in_construct[GRAPH_MODE]",
         "test_where_modes_part.py::test_positional_max_axis[PYNATIVE_MODE]",
         "test_where_modes_part.py::test_frozen_jitter_three_levels_down[GRAPH_MODE]",
         "test_mode_parity.py::test_sampler_picks_fresh_positions_each_call[GRAPH_MODE]",
@@ -107,6 +112,7 @@ def test_examples_pass_and_every_graph_mode_bug_is_caught(pytester, run_pytest):
     lint = {(f["path"].split("/")[-1], f["cell"], f["rule"]) for f in run.findings("graph_syntax")}
     assert lint == {
         ("test_graph_limits.py", "ClampWithFallback", "MSG001"),
+        ("test_graph_limits.py", "FirstPositive", "MSG012"),
         ("test_graph_limits.py", "NoisyCell", "MSG003"),
         ("test_mode_parity.py", "MySampler", "MSG003"),
         ("test_set_grad.py", "MySampler", "MSG002"),
