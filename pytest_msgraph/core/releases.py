@@ -24,7 +24,7 @@ def parse(version: str) -> Optional[tuple[int, ...]]:
     return tuple(int(part or 0) for part in match.groups())
 
 
-_OLDEST, _NEWEST = (tuple(int(part) for part in v.split(".")) for v in (OLDEST, NEWEST))
+_OLDEST, _NEWEST = parse(OLDEST) or (), parse(NEWEST) or ()  # both parse: TESTED holds versions
 
 
 def is_older(version: str) -> bool:

@@ -156,11 +156,9 @@ class InputWrites:
 
     def _item_write(self, node: ast.stmt, target: ast.AST, state: State, how: str = "item") -> None:
         """``x[i] = ...``, ``x[i][j] = ...``, ``x[i] += ...`` on a name that holds a caller's object."""
-        base = target
-        while isinstance(base, ast.Subscript):
-            base = base.value
-        if base is not target and isinstance(base, ast.Name) and base.id in state:
-            self._say(node, how, base.id, state)
+        name = _subscripted(target)
+        if name in state:
+            self._say(node, how, name, state)
 
     def _augmented(self, node: ast.AugAssign, state: State) -> None:
         target = node.target
@@ -207,14 +205,19 @@ def _held(value: ast.AST, state: State) -> Optional[str]:
     """What of a caller's object ``value`` is: the input (``x``, an alias), part of it (``x[0]``), or None."""
     if isinstance(value, ast.Name):
         return state.get(value.id)
-    if not isinstance(value, ast.Subscript) or isinstance(value.slice, ast.Slice):
+    if isinstance(value, ast.Subscript) and isinstance(value.slice, ast.Slice):
+        return None  # x[1:] copies a list
+    name = _subscripted(value)
+    return state[name].removesuffix(PART) + PART if name in state else None
+
+
+def _subscripted(node: ast.AST) -> Optional[str]:
+    """``x`` for ``x[i]``, ``x[i][j]``, ``x[:, 0]``; None for anything else (a bare name included)."""
+    if not isinstance(node, ast.Subscript):
         return None
-    base: ast.AST = value
-    while isinstance(base, ast.Subscript):
-        base = base.value
-    if isinstance(base, ast.Name) and base.id in state:
-        return state[base.id].removesuffix(PART) + PART
-    return None
+    while isinstance(node, ast.Subscript):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
 
 
 def _own_expressions(node: ast.stmt) -> list[ast.AST]:
