@@ -13,8 +13,10 @@ from .checks.builtin.dynamic_shape import ShapeRecorder
 from .core.modes import Mode
 from .lint import items as lint_items
 from .mindspore_side.session_end import release_user_objects
-from .pytest_side import fixtures, header, lifecycle, markers, options, run_record, variants, xdist_scheduling
-from .pytest_side.pairing import VariantPairing
+from .pairs import variants, xdist_scheduling
+from .pairs.identity import variant_of
+from .pairs.ordering import VariantPairing
+from .pytest_side import fixtures, header, lifecycle, markers, options, run_record
 from .pytest_side.path_options import correct_rootdir, for_workers
 from .pytest_side.state import STATE_KEY, PluginState
 from .reports.annotations import lines_for as annotation_lines
@@ -71,17 +73,18 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     state = _state(metafunc.config)
     markers.validate(metafunc.definition, state.registry, state.misused_markers)
-    variants.generate_mode_variants(metafunc, state.settings, state.misused_markers)
+    variants.generate_mode_variants(metafunc, state.settings.modes, state.settings.both_modes,
+                                    state.misused_markers.note)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object):
     __tracebackhide__ = True  # pytest's own message for a malformed parametrize, without this frame
     settings = _state(collector.config).settings
-    variants.check_unittest_class(collector, obj, settings)
+    markers.check_unittest_class(collector, obj, settings.both_modes)
     result = yield
     if isinstance(result, list):  # a test function's items, as pytest parametrized them
-        variants.adopt([item for item in result if isinstance(item, pytest.Function)], settings)
+        variants.made([item for item in result if isinstance(item, pytest.Function)], settings.modes)
     return result
 
 
@@ -128,7 +131,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_fixture_setup(fixturedef: pytest.FixtureDef, request: pytest.FixtureRequest):
-    return (yield from _state(request.config).idle_twins.fixture_setup(fixturedef))
+    return (yield from _state(request.config).idle_variants.fixture_setup(fixturedef))
 
 
 @pytest.hookimpl(wrapper=True)
@@ -195,8 +198,8 @@ def ms_mode(request: pytest.FixtureRequest) -> Mode:
     ist = request.node.stash.get(lifecycle.ITEM_KEY, None)
     if ist is not None:
         return Mode[ist.run.mode]
-    variant = variants.variant_mode(request.node)
-    return Mode.PYNATIVE_MODE if variant is None else variant  # GRAPH_MODE is 0: never test it for truth
+    variant = variant_of(request.node)
+    return Mode.PYNATIVE_MODE if variant is None else variant.mode
 
 
 @pytest.fixture

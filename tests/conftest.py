@@ -143,3 +143,31 @@ for cls in (base.GradOperation, base._Grad):
 @pytest.fixture
 def without_grad_internals():
     return WITHOUT_GRAD_INTERNALS
+
+
+# Two mode pairs: a clean network fed np.random inputs, and one whose construct freezes numpy noise in
+# GRAPH_MODE. Written as test_suite.py, mode_parity fails the noisy pair's GRAPH_MODE variant, NOISY_GRAPH.
+CLEAN_AND_NOISY_PAIRS = '''
+import numpy as np
+import pytest
+import mindspore as ms
+from mindspore import nn, Tensor
+
+
+class Noisy(nn.Cell):
+    def construct(self, x):
+        return x + ms.Tensor(np.random.randn(*x.shape).astype(np.float32))
+
+
+@pytest.mark.both_modes
+def test_clean():
+    nn.Dense(3, 2)(Tensor(np.random.randn(2, 3).astype(np.float32)))
+
+
+@pytest.mark.both_modes
+def test_noisy():
+    net, x = Noisy(), Tensor(np.zeros(4, np.float32))
+    net(x)
+    net(x)
+'''
+NOISY_GRAPH = "test_suite.py::test_noisy[GRAPH_MODE]"

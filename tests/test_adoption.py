@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from pytest_msgraph.pytest_side.adoption import adopted_argument
+from pytest_msgraph.pairs.identity import variant_of
 
 # Written the way MindSpore's own tests, mindcv and mindocr write them.
 MS_STYLE = '''
@@ -171,7 +171,8 @@ def test_case(mode, case):
 @pytest.mark.filterwarnings("ignore:Passing a non-Collection iterable")  # pytest 9 deprecates them; still ours to keep
 def test_the_adoption_rule(pytester, source, expected):
     items = pytester.getitems("import itertools\nimport pytest\n" + source + "\n")
-    assert items and {adopted_argument(item) for item in items} == {expected}
+    variants = [variant_of(item) for item in items]
+    assert items and {v.argument if v is not None and v.adopted else None for v in variants} == {expected}
 
 
 def test_an_error_mindspore_defers_to_the_first_read_is_the_tests_not_a_check_crash(pytester, run_pytest):
@@ -195,3 +196,32 @@ def test_soft_margin(mode):
         pytest.skip("this MindSpore has a CPU kernel for SoftMarginLoss: nothing deferred to test")
     assert not [f for f in run.findings() if f.get("crashed")], run.findings()
     assert "The kernel SoftMarginLoss unregistered" in run.stdout()
+
+
+ADOPTED = '''
+import pytest
+import mindspore as ms
+
+
+@pytest.mark.parametrize("mode", [ms.GRAPH_MODE, ms.PYNATIVE_MODE])
+def test_adopted(mode):
+    ms.set_context(mode=mode)
+    assert mode == ms.PYNATIVE_MODE
+'''
+
+
+def test_adopted_pairs_honour_ms_modes(pytester, run_pytest):
+    pytester.makepyfile(test_adopted=ADOPTED)
+    run = run_pytest("--ms-modes=PYNATIVE_MODE", "-rs")
+    assert run.ret == 0
+    assert run.outcomes() == {"test_adopted.py::test_adopted[0]": "skipped", "test_adopted.py::test_adopted[1]": "passed"}
+    assert "GRAPH_MODE not selected (--ms-modes=PYNATIVE_MODE)" in run.stdout()
+
+
+def test_adopted_pairs_skip_the_graph_variant_under_ms_jit_0(pytester, run_pytest, monkeypatch):
+    pytester.makepyfile(test_adopted=ADOPTED.replace("assert mode == ms.PYNATIVE_MODE", "pass"))
+    monkeypatch.setenv("MS_JIT", "0")
+    run = run_pytest("-rs")
+    assert run.outcomes()["test_adopted.py::test_adopted[0]"] == "skipped"
+    assert "MS_JIT=0 is set" in run.stdout()
+    assert "in GRAPH_MODE" not in run.stdout().split("= msgraph =")[-1]

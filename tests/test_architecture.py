@@ -26,16 +26,18 @@ MAY_IMPORT = {
     "checks.builtin": {"checks", "core", "mindspore_side"},
     "reports": {"checks", "core"},
     "lint": {"checks", "core"},
+    "matrix": {"core", "reports"},
     "porting": {"checks", "checks.builtin", "core", "mindspore_side"},
-    "pytest_side": {"checks", "checks.builtin", "core", "lint", "mindspore_side", "porting", "reports"},
+    "pairs": {"core", "mindspore_side"},
+    "pytest_side": {"checks", "checks.builtin", "core", "lint", "mindspore_side", "pairs", "porting", "reports"},
 }
 # Modules that import neither pytest nor MindSpore (nor torch): unit-tested directly, usable anywhere.
 PURE = ("core/*.py", "checks/frame.py", "checks/findings.py", "checks/builtin/*_arithmetic.py",
         "checks/builtin/parity/arithmetic.py", "checks/builtin/parity/pairs.py", "checks/builtin/parity/outcomes.py",
-        "reports/matrix.py", "reports/matrix_baseline.py", "reports/validation.py", "reports/results.py", "reports/terminal_text.py",
+        "matrix/*.py", "reports/validation.py", "reports/results.py", "reports/terminal_text.py",
         "reports/summary.py", "reports/annotations.py", "reports/junit.py", "lint/rules.py", "lint/cli.py",
         "lint/messages.py", "lint/per_call.py", "lint/nn_classes.py", "lint/visitor.py", "lint/input_writes.py",
-        "lint/project.py", "lint/reach.py", "lint/missing_names.py", "lint/failure_causes.py")
+        "lint/project.py", "lint/reach.py", "lint/missing_names.py", "lint/failure_causes.py", "pairs/adoption.py")
 FRAMEWORKS = ("pytest", "_pytest", "mindspore", "torch", "pluggy")
 
 
@@ -148,14 +150,14 @@ def test_pure_modules_import_no_framework():
 def test_the_walk_catches_what_it_forbids(tmp_path):
     """The look-alikes: an upward import and a pure module importing pytest, in a tree of their own."""
     fake = tmp_path / NAME
-    (fake / "reports").mkdir(parents=True)
+    (fake / "matrix").mkdir(parents=True)
     (fake / "__init__.py").write_text("")
-    (fake / "reports" / "__init__.py").write_text("")
-    (fake / "reports" / "matrix.py").write_text("import json\nfrom ..mindspore_side.session import MindSporeSession\n"
-                                               "def f():\n    import pytest\n")
+    (fake / "matrix" / "__init__.py").write_text("")
+    (fake / "matrix" / "merge.py").write_text("import json\nfrom ..mindspore_side.session import MindSporeSession\n"
+                                             "def f():\n    import pytest\n")
     assert _upward_imports(fake) == [
-        "reports/matrix.py:2 (reports) imports pytest_msgraph.mindspore_side.session (mindspore_side)"]
-    assert _impure_imports(fake)[1] == ["reports/matrix.py:4 imports pytest"]
+        "matrix/merge.py:2 (matrix) imports pytest_msgraph.mindspore_side.session (mindspore_side)"]
+    assert _impure_imports(fake)[1] == ["matrix/merge.py:4 imports pytest"]
 
 
 def test_no_module_is_over_300_lines():

@@ -1,5 +1,8 @@
 """@pytest.mark.both_modes, --ms-modes, --ms-both-modes, ms_mode, seeding, MS_JIT."""
+import pytest
 from conftest import TRY_CELL_SOURCE
+
+from pytest_msgraph.core.modes import Mode, parse_mode, parse_mode_list
 
 
 def test_marked_test_becomes_one_item_per_mode_with_mode_first_in_the_id(pytester, run_pytest, net_source):
@@ -390,3 +393,71 @@ def test_grad_after_a_fixture_forward(warmed):
     assert [f["nodeid"] for f in under_all.findings("double_forward")] == \
         [f["nodeid"] for f in marked.findings("double_forward")]
     assert under_all.outcomes() == marked.outcomes()
+
+
+def test_unittest_class_under_both_modes_is_a_collection_error(pytester, run_pytest):
+    pytester.makepyfile(test_case='''
+import unittest
+import pytest
+
+
+@pytest.mark.both_modes
+class TestNet(unittest.TestCase):
+    def test_x(self):
+        pass
+''')
+    run = run_pytest()
+    assert run.ret == 2
+    assert "@pytest.mark.both_modes cannot split a unittest.TestCase class" in run.stdout()
+    assert "Traceback" not in run.stdout()
+
+
+def test_unittest_class_under_both_modes_all_is_warned_and_still_runs(pytester, run_pytest):
+    pytester.makepyfile(test_case='''
+import unittest
+
+
+class TestNet(unittest.TestCase):
+    def test_x(self):
+        pass
+
+
+def test_fn():
+    pass
+''')
+    run = run_pytest("--ms-both-modes=all")
+    assert run.ret == 0
+    assert "TestNet is a unittest.TestCase: --ms-both-modes=all cannot split it" in run.stdout()
+    assert set(run.outcomes()) == {"test_case.py::TestNet::test_x", "test_case.py::test_fn[PYNATIVE_MODE]",
+                                   "test_case.py::test_fn[GRAPH_MODE]"}
+
+
+def test_one_selected_mode_counts_no_skipped_variant_in_the_other(pytester, run_pytest, net_source):
+    pytester.makepyfile(net_source + "\n@pytest.mark.both_modes\ndef test_a():\n    pass\n")
+    run = run_pytest("--ms-modes=GRAPH_MODE")
+    assert ": 1 test in GRAPH_MODE, 1 skipped" in run.stdout()
+    assert "in PYNATIVE_MODE" not in run.stdout()
+
+
+# --- core.modes, pure -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, mode", [
+    ("GRAPH_MODE", Mode.GRAPH_MODE), ("graph", Mode.GRAPH_MODE), (" Pynative ", Mode.PYNATIVE_MODE),
+    ("0", Mode.GRAPH_MODE), ("1", Mode.PYNATIVE_MODE),
+])
+def test_parse_mode(text, mode):
+    assert parse_mode(text) is mode
+
+
+def test_mode_values_match_mindspore_constants_and_print_by_name():
+    assert Mode.GRAPH_MODE == 0 and Mode.PYNATIVE_MODE == 1
+    assert str(Mode.GRAPH_MODE) == "GRAPH_MODE"
+
+
+def test_parse_mode_list_orders_and_deduplicates():
+    assert parse_mode_list("pynative,graph,GRAPH_MODE") == (Mode.GRAPH_MODE, Mode.PYNATIVE_MODE)
+    with pytest.raises(ValueError, match="unknown mode 'eager'"):
+        parse_mode_list("graph,eager")
+    with pytest.raises(ValueError, match="no mode given"):
+        parse_mode_list(" , ")

@@ -1,5 +1,6 @@
 """The check API as docs/writing-a-check.md teaches it: the page's example runs as written, every event
-fires, and a check that crashes is said to have crashed (the run fails under policy error)."""
+fires, a check that crashes is said to have crashed (the run fails under policy error), and a check's numpy data
+reaches the report as plain JSON, serially and under xdist."""
 import re
 from pathlib import Path
 
@@ -118,3 +119,58 @@ def test_pynative_gradients_are_heard_by_name(pytester, run_pytest):
     run = run_pytest("--ms-modes=PYNATIVE_MODE", "--ms-check", "broken=off")
     [heard] = run.findings("heard")
     assert "gradients input 0" in heard["message"]
+
+
+CUSTOM_CHECK = '''
+import numpy as np
+from pytest_msgraph import Check
+
+
+class NumpyCheck(Check):
+    name = "numpy_payloads"
+    default_policy = "warn"
+
+    def test_finished(self, run):
+        run.record({"value": np.float64(1.5), "shape": np.array([2, 3])})
+        run.emit("numpy details", score=np.float32(0.25), where=np.arange(2), flag=np.bool_(True))
+
+    def compare(self, records, emit):
+        emit(f"saw {[r['value'] for r in records]}", nodeid=records[0]["nodeid"])
+
+
+def pytest_msgraph_register_checks(registry, config):
+    registry.add(NumpyCheck())
+'''
+
+
+def test_custom_check_numpy_data_is_plain_json_serial_and_under_xdist(pytester, run_pytest, net_source):
+    pytester.makeconftest(CUSTOM_CHECK)
+    pytester.makepyfile(net_source + "\ndef test_a():\n    pass\n\n\ndef test_b():\n    pass\n")
+    serial, parallel = run_pytest(), run_pytest("-n", "2")
+    assert serial.ret == parallel.ret == 0, parallel.stdout()
+    assert "INTERNALERROR" not in parallel.stdout() + parallel.stderr()
+    for run in (serial, parallel):
+        assert sorted(run.outcomes().values()) == ["passed", "passed"]
+    details = [(f["message"], f.get("score"), f.get("where"), f.get("flag")) for f in serial.findings("numpy_payloads")]
+    assert ("numpy details", 0.25, [0, 1], True) in details
+    assert ("saw [1.5, 1.5]", None, None, None) in details
+    assert serial.findings("numpy_payloads") == parallel.findings("numpy_payloads")
+
+
+def test_to_plain_makes_numpy_and_containers_json_data():
+    import enum
+    import json
+
+    import numpy as np
+
+    from pytest_msgraph.core.plain import to_plain
+
+    class Color(enum.IntEnum):
+        RED = 1
+
+    value = {"f": np.float32(0.5), "a": np.arange(3), "t": (np.int64(2), {1: np.bool_(True)}), "e": Color.RED,
+             "s": {2, 1}, 3: None}
+    plain = to_plain(value)
+    assert plain == {"f": 0.5, "a": [0, 1, 2], "t": [2, {"1": True}], "e": 1, "s": [1, 2], "3": None}
+    assert json.dumps(plain) and type(plain["e"]) is int
+    assert to_plain(object()).startswith("<object object")

@@ -45,3 +45,10 @@ def test_unavailable_device_can_skip_every_test(pytester, run_pytest):
 def test_bad_unavailable_action_is_a_usage_error(pytester, usage_error):
     pytester.makepyfile("def test_f(): pass")
     usage_error("--ms-device-unavailable=ignore", message="'ignore' is not valid; valid choices: error, skip.")
+
+
+def test_unavailable_device_skip_reason_does_not_advise_the_flag_in_use(pytester, run_pytest, net_source):
+    pytester.makepyfile(net_source + "\ndef test_a():\n    pass\n")
+    run = run_pytest("--ms-device=Ascend", "--ms-device-unavailable=skip", "-rs")
+    assert "--ms-device=Ascend is not available" in run.stdout()
+    assert "pass --ms-device-unavailable=skip" not in run.stdout()

@@ -103,6 +103,28 @@ def test_f():
     run.result.stdout.fnmatch_lines(["*@pytest.mark.ms_device got 'TPU'; valid devices: CPU, GPU, Ascend*"])
 
 
+def test_bad_ms_device_mark_is_reported_once(pytester, run_pytest):
+    pytester.makepyfile('''
+import pytest
+
+
+@pytest.mark.ms_device("TPU")
+def test_a():
+    pass
+''')
+    run = run_pytest()
+    assert run.ret == 2
+    assert "During handling of the above exception" not in run.stdout()
+    shown = [line for line in run.stdout().splitlines() if "got 'TPU'" in line and not line.startswith("ERROR ")]
+    assert len(shown) == 1  # the error section holds it once (the short summary line aside): no chained copy
+
+
+def test_bad_platform_marks_ini_names_the_key(pytester, usage_error):
+    pytester.makeini("[pytest]\nms_platform_marks = maybe\n")
+    pytester.makepyfile("def test_a():\n    pass\n")
+    usage_error(message="ms_platform_marks")
+
+
 def test_device_id_is_a_no_op_on_cpu_and_is_validated(pytester, run_pytest, usage_error):
     pytester.makepyfile("import mindspore\ndef test_f(): pass")
     run = run_pytest("--ms-device-id=auto")

@@ -71,6 +71,29 @@ def test_sees_it():
     assert [f["nodeid"] for f in run.findings("context_leak")] == ["test_order.py::test_sets_graph"]
 
 
+def test_without_restoring_the_context_the_suite_keeps_its_order(pytester, run_pytest):
+    pytester.makeini("[pytest]\nms_restore_context = false\n")
+    pytester.makepyfile(test_flow='''
+import pytest
+import mindspore as ms
+
+
+@pytest.mark.parametrize("mode", [ms.GRAPH_MODE, ms.PYNATIVE_MODE])
+def test_sets(mode):
+    ms.set_context(mode=mode)
+
+
+def test_reads_what_the_last_one_left():
+    assert ms.get_context("mode") == ms.PYNATIVE_MODE
+''')
+    on = run_pytest()
+    off = pytester.runpytest_subprocess("-p", "no:msgraph", "-p", "no:randomly", "-p", "no:cacheprovider")
+    assert off.ret == 0
+    assert on.ret == 0 and set(on.outcomes().values()) == {"passed"}, on.stdout()
+    assert [t["nodeid"].split("::")[1] for t in on.report["tests"]] == [
+        "test_reads_what_the_last_one_left", "test_sets[0]", "test_sets[1]"]  # sorted; ran in the suite's order
+
+
 OP_ERROR_AND_SYNTAX = '''
 import numpy as np
 import pytest

@@ -1,6 +1,9 @@
 """The findings frame: a check added from a conftest, policies, ms_allow, crashes, summary."""
 import pytest
 
+from pytest_msgraph.checks.findings import Finding, TestRun
+from pytest_msgraph.checks.frame import Check, CheckRegistry, parse_policy_entries, resolve_policies
+
 # A conftest that registers a check through the plugin's hook. It flags tests whose
 # name contains "bad" and crashes in tests whose name contains "crash".
 CHECK_CONFTEST = '''
@@ -207,3 +210,49 @@ def test_user_code():
     [crash] = run.findings("fragile")
     assert crash["crashed"] is True
     assert "check 'fragile' crashed in forward_finished (KeyError: 'boom in the probe'" in crash["message"]
+
+
+# --- checks.frame and checks.findings, pure -------------------------------------------------------
+
+
+class _Check(Check):
+    name = "alpha"
+    default_policy = "error"
+
+
+def test_policy_entries_accept_commas_and_repeats():
+    assert parse_policy_entries(["a=warn,b=OFF", "a=error"], "--ms-check") == {"a": "error", "b": "off"}
+    for bad in ("a", "a=", "=warn", "a=loud"):
+        with pytest.raises(ValueError, match="is not NAME=POLICY"):
+            parse_policy_entries([bad], "--ms-check")
+
+
+def test_resolve_policies_layers_and_unknown_names():
+    registry = CheckRegistry()
+    registry.add(_Check())
+    assert resolve_policies(registry) == {"alpha": "error"}
+    assert resolve_policies(registry, {"alpha": "off"}, {"alpha": "warn"}) == {"alpha": "warn"}
+    with pytest.raises(ValueError, match="unknown check 'beta'; known checks: alpha"):
+        resolve_policies(registry, {"beta": "off"})
+
+
+def test_registry_rejects_bad_checks():
+    registry = CheckRegistry()
+    nameless = Check()
+    with pytest.raises(ValueError, match="needs a name"):
+        registry.add(nameless)
+    bad_policy = _Check()
+    bad_policy.default_policy = "loud"
+    with pytest.raises(ValueError, match="default_policy 'loud'"):
+        registry.add(bad_policy)
+
+
+def test_finding_round_trips_through_a_flat_dict():
+    run = TestRun("t.py::test_f", "GRAPH_MODE", "CPU").for_check("alpha", "warn")
+    finding = run.emit("boom", cell="net.bn", count=2, check="not-overwritten")
+    data = finding.to_dict()
+    assert data["check"] == "alpha" and data["count"] == 2 and data["cell"] == "net.bn"
+    assert Finding.from_dict(data).details == {"count": 2}
+    run.count(3)
+    run.count(2, unit="cells")
+    assert run.examined == {"alpha": {"items": 3, "cells": 2}}

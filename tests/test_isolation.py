@@ -1,5 +1,7 @@
-"""Context isolation, the context_leak check, and graph compile failures."""
+"""Context isolation, the context_leak check, and graph compile failures (MindSpore's message parsed, pure)."""
 import os
+
+from pytest_msgraph.mindspore_side.compile_errors import construct_locations, headline, is_compile_error
 
 # A cell GRAPH_MODE cannot compile: try/except in construct.
 TRY_CELL = '''import numpy as np
@@ -104,3 +106,57 @@ def test_try():
     assert list(run.outcomes().values()) == ["failed"]
     assert (target / "rank_0" / "om" / "analyze_fail.ir").exists()
     assert os.environ["MS_OM_PATH"] == str(target)
+
+
+MS_ERROR = """Unsupported statement 'Try'.
+More details please refer to syntax support at https://www.mindspore.cn
+
+----------------------------------------------------
+- The Traceback of Net Construct Code:
+----------------------------------------------------
+
+# In file /src/net.py:9~14, 4~16
+    def construct(self, x):
+    ^
+
+# In file /src/net.py:10~13, 8~17
+        try:
+"""
+
+
+def test_compile_error_parsing():
+    exc = RuntimeError(MS_ERROR)
+    assert is_compile_error(exc)
+    assert not is_compile_error(RuntimeError("shape mismatch"))
+    assert headline(exc) == "Unsupported statement 'Try'."
+    assert construct_locations(exc) == [
+        "/src/net.py:9~14, 4~16: def construct(self, x):",
+        "/src/net.py:10~13, 8~17: try:",
+    ]
+
+
+# MindSpore 2.10's wording of a failed type inference: numbered frames, MindSpore's own among them.
+MS_210_ERROR = """For 'MatMulExt' op, shape1[-1] must be equal to shape2[-2], but got 3 and 2.
+
+----------------------------------------------------
+- The Traceback of Net Construct Code:
+----------------------------------------------------
+# 0 In file /src/net.py:16, 15~28
+        return self.inner(y)
+               ^~~~~~~~~~~~~
+# 1 In file /src/net.py:8, 15~31
+        return ops.matmul(x, x)
+               ^~~~~~~~~~~~~~~~
+# 2 In file /venv/site-packages/mindspore/ops/function/math_func.py:8724, 11~49
+    return auto_generate.matmul_ext(input, other)
+ (See file '/tmp/rank_0/om/analyze_fail.ir' for more details.)
+"""
+
+
+def test_compile_error_parsing_of_mindspore_2_10_numbered_frames():
+    exc = RuntimeError(MS_210_ERROR)
+    assert is_compile_error(exc)
+    assert construct_locations(exc, internal="/venv/site-packages/mindspore") == [
+        "/src/net.py:16, 15~28: return self.inner(y)",
+        "/src/net.py:8, 15~31: return ops.matmul(x, x)",
+    ]

@@ -294,7 +294,7 @@ def test_only_a_regression_in_a_column_not_compared_is_named_not_failed(tmp_path
 
 
 def test_baseline_refusals_as_pure_logic():
-    from pytest_msgraph.reports.matrix_baseline import baseline_refusal, comparison_refusal, not_compared
+    from pytest_msgraph.matrix.baseline import baseline_refusal, comparison_refusal, not_compared
 
     report = json.loads(REPORTS[0].read_text())
     assert baseline_refusal(report, "b.json") is None

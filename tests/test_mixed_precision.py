@@ -140,3 +140,49 @@ def test_many_cells_of_one_kind_are_one_finding_with_the_count(pytester, run_pyt
                                          "'network._backbone.blocks.2.1' and 2 more) "
                                          "have this problem; the first: BatchNorm 'network._backbone.blocks.0.1' runs in float16"), \
         finding["message"]
+
+
+PLAIN_LOSSES = '''
+import numpy as np
+import pytest
+import mindspore as ms
+from mindspore import nn, ops
+
+
+class SquaredError(nn.Cell):  # a loss written as a plain Cell, not an nn.LossBase
+    def construct(self, logits, label):
+        return ops.mean((logits - label) ** 2)
+
+
+class LossWrapper(nn.Cell):  # a user's wrapper written after nn.WithLossCell, without backbone_network
+    def __init__(self, net, loss):
+        super().__init__()
+        self._net, self._loss_fn = net, loss
+
+    def construct(self, x, y):
+        return self._loss_fn(self._net(x), y)
+
+
+def train(wrap, loss_dtype):
+    net = nn.Dense(3, 2)
+    loss = SquaredError().to_float(loss_dtype)
+    step = nn.TrainOneStepCell(wrap(net, loss), nn.Momentum(net.trainable_params(), 0.01, 0.9))
+    step.set_train()
+    step(ms.Tensor(np.ones((2, 3), np.float32)), ms.Tensor(np.zeros((2, 2), np.float32)))
+
+
+@pytest.mark.parametrize("wrap", [nn.WithLossCell, LossWrapper], ids=["WithLossCell", "own_wrapper"])
+@pytest.mark.parametrize("loss_dtype", [ms.float16, ms.float32], ids=["float16", "float32"])
+def test_plain_cell_loss(wrap, loss_dtype):
+    train(wrap, loss_dtype)
+'''
+
+
+def test_a_loss_that_is_a_plain_cell_is_found_through_its_wrapper(pytester, run_pytest):
+    """nn.WithLossCell's loss through the public backbone_network route, a wrapper written after it through the
+    attribute WithLossCell keeps it in (internals.LOSS_ATTRIBUTE); a float32 loss is the look-alike."""
+    pytester.makepyfile(test_losses=PLAIN_LOSSES)
+    run = run_pytest("--ms-check", "mode_parity=off")
+    assert set(run.outcomes().values()) == {"passed"}, run.stdout()[-3000:]
+    flagged = {f["nodeid"].split("::")[1] for f in run.findings("mixed_precision") if f["kind"] == "loss_flag"}
+    assert flagged == {"test_plain_cell_loss[float16-WithLossCell]", "test_plain_cell_loss[float16-own_wrapper]"}

@@ -248,6 +248,45 @@ def test_over_the_cap_a_summary_is_compared():
     assert compare_leaves(big, shifted, None, None)["kind"] == "summary"
 
 
+def test_summaries_are_exact_enough_and_zero_references_have_no_relative_diff():
+    import numpy as np
+
+    from pytest_msgraph.checks.builtin.parity.arithmetic import compare_leaves, encode, summarize
+
+    values = np.array([[1.0, -3.0], [2.0, 4.0]], np.float32)
+    assert summarize(values) == pytest.approx({"min": -3.0, "max": 4.0, "mean": 1.0, "rms": (30 / 4) ** 0.5,
+                                               "nonfinite": 0})
+    assert summarize(np.arange(4, dtype=np.int64))["max"] == 3.0
+    budget = [1 << 20]
+    diff = compare_leaves(encode(np.array([1.0, 2.0], np.float32), "Float32", budget),
+                          encode(np.array([0.0, 2.0], np.float32), "Float32", budget), None, None)
+    assert diff["max_abs"] == 1.0 and diff["max_rel"] is None
+
+
+def test_complex_values_are_compared_by_both_parts_and_nonfinite_values_name_their_side():
+    import warnings
+
+    import numpy as np
+
+    from pytest_msgraph.checks.builtin.parity.arithmetic import compare_leaves, encode
+
+    budget = [1 << 20]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no ComplexWarning: the imaginary part is never dropped
+        flipped = compare_leaves(encode(np.array([1 + 2j], np.complex64), "Complex64", budget),
+                                 encode(np.array([1 - 2j], np.complex64), "Complex64", budget), None, None)
+        same = compare_leaves(encode(np.array([1 + 2j], np.complex64), "Complex64", budget),
+                              encode(np.array([1 + 2.00001j], np.complex64), "Complex64", budget), None, None)
+    assert flipped["max_abs"] == 4.0 and same is None
+    eager_nan = compare_leaves(encode(np.array([1.0, 2.0], np.float32), "Float32", budget),
+                               encode(np.array([np.nan, np.inf], np.float32), "Float32", budget), None, None)
+    assert eager_nan["nonfinite"] == {"side": "PYNATIVE_MODE", "graph": 0, "pynative": 2}
+    small = [0]  # no bytes left: summaries
+    summarized = compare_leaves(encode(np.ones(4, np.float32), "Float32", small),
+                                encode(np.array([1, 1, np.nan, 1], np.float32), "Float32", small), None, None)
+    assert summarized["kind"] == "summary" and summarized["nonfinite"]["side"] == "PYNATIVE_MODE"
+
+
 def test_a_cell_shared_by_both_variants_is_not_compared(pytester):
     """A module-scoped fixture trained in the eager variant reaches the graph variant changed."""
     pytester.makepyfile('''

@@ -120,6 +120,49 @@ def test_f():
     assert off.outcomes()["test_bad.py::test_max_compiles[GRAPH_MODE]"] == "failed"
 
 
+BUDGETS = '''
+import numpy as np
+import pytest
+import mindspore as ms
+from mindspore import Tensor
+
+
+@ms.jit
+def double(x):
+    return x * 2
+
+
+@ms.jit
+def triple(x):
+    return x * 3
+
+
+def test_warms_the_cache():
+    double(Tensor(np.ones(3, np.float32)))
+
+
+@pytest.mark.ms_max_compiles(1)
+def test_needs_two_graphs():
+    x = Tensor(np.ones(3, np.float32))
+    double(x)
+    triple(x)
+'''
+
+
+@pytest.mark.parametrize("order", ["file order", "-k", "randomly seeds 3 and 4"])
+def test_a_compile_budget_does_not_depend_on_the_order_tests_run_in(pytester, run_pytest, order):
+    pytester.makepyfile(test_budgets=BUDGETS)
+    if order == "file order":
+        runs = [run_pytest()]
+    elif order == "-k":
+        runs = [run_pytest("-k", "needs_two")]
+    else:
+        runs = [run_pytest(f"--randomly-seed={seed}", randomly=True) for seed in (3, 4)]
+    for run in runs:
+        assert run.outcomes()["test_budgets.py::test_needs_two_graphs"] == "failed"
+        assert "the test's calls needed 2 graphs, more than the 1 allowed" in run.stdout()
+
+
 def test_threshold_option_and_ini(pytester, run_pytest, usage_error):
     pytester.makepyfile(test_rc=SUITE)
     run = run_pytest("--ms-recompile-threshold=5", "-k", "new_shapes or float_lr")

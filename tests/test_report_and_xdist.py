@@ -1,4 +1,4 @@
-"""--ms-report JSON content, outcomes, and the same results under pytest-xdist."""
+"""--ms-report JSON content, outcomes (an interrupted run's too), and the same results under pytest-xdist."""
 import json
 
 import pytest
@@ -134,3 +134,61 @@ def test_ok_2():
     assert outcomes["test_a_crashed_worker_is_named_and_other_results_are_kept.py::test_ok_2"] == "passed"
     assert len(run.report["crashed_workers"]) == 1
     run.result.stdout.fnmatch_lines(["worker crashed: gw*"])
+
+
+@pytest.mark.parametrize("body, reason", [
+    ("raise KeyboardInterrupt", "KeyboardInterrupt"),
+    ("pytest.exit('stop here')", "Exit: stop here"),
+])
+def test_an_interrupted_test_is_not_recorded_as_passed(pytester, run_pytest, body, reason):
+    pytester.makepyfile(test_stop=f'''
+import pytest
+import mindspore
+
+
+def test_before():
+    pass
+
+
+def test_stops():
+    {body}
+
+
+def test_never_started():
+    pass
+''')
+    run = run_pytest()
+    assert run.outcomes() == {"test_stop.py::test_before": "passed", "test_stop.py::test_stops": "interrupted",
+                              "test_stop.py::test_never_started": "not run"}
+    assert run.report["complete"] is False and reason in run.report["interrupted"]
+    assert "run incomplete" in run.stdout()
+
+
+def test_a_complete_run_says_so(pytester, run_pytest, net_source):
+    pytester.makepyfile(net_source + "\ndef test_ok():\n    pass\n")
+    run = run_pytest()
+    assert run.report["complete"] is True and run.report["interrupted"] is None
+
+
+def test_worker_internal_error_under_xdist_records_the_test_interrupted(pytester, run_pytest):
+    pytester.makeconftest('''
+import pytest
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if item.name == "test_boom" and call.when == "call":
+        report.unsendable = object()  # execnet cannot send it: the worker dies in INTERNALERROR
+    return report
+''')
+    pytester.makepyfile(test_i='''
+import mindspore
+
+
+def test_boom():
+    assert False
+''')
+    run = run_pytest("-n", "1")
+    assert run.outcomes()["test_i.py::test_boom"] == "interrupted"
+    assert run.report["complete"] is False and "DumpError" in run.report["interrupted"]

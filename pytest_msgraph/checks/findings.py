@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from typing import Any, Callable, ContextManager, Optional
+from typing import Any, Callable, ContextManager, Optional, TypeVar
 
 from ..core.plain import to_plain
 
@@ -11,6 +11,7 @@ ERROR = "error"
 WARN = "warn"
 OFF = "off"
 POLICIES = (ERROR, WARN, OFF)
+FactT = TypeVar("FactT")
 
 
 @dataclasses.dataclass
@@ -80,6 +81,8 @@ class TestRun:
         # The mode a variant is labelled with (its id); ``mode`` is the one it ran in, once its call ended.
         self.variant: Optional[str] = None
         self.findings: list[Finding] = []
+        # What the checks learned for each other (checks/facts.py), in the order they learned it.
+        self.facts: list[Any] = []
         self.examined: dict[str, dict[str, int]] = {}
         # Per check, JSON-serialisable data compared across tests at the end of the session.
         self.records: dict[str, list[Any]] = {}
@@ -91,43 +94,64 @@ class TestRun:
         self.raised: Optional[dict[str, Any]] = None
         # Set by the plugin: a context whose compiles are the plugin's own (mode_parity localising), in no budget.
         self.compiles_hidden: Callable[[], ContextManager[Any]] = contextlib.nullcontext
-        self._check_name = ""
-        self._severity = WARN
-        self._unit = "items"
 
-    def bind(self, check_name: str, severity: str, unit: str = "items") -> "TestRun":
-        """Select the check whose findings and counts the following calls record."""
-        self._check_name = check_name
-        self._severity = severity
-        self._unit = unit
-        return self
+    # (check, severity, unit) a handle emits, counts and records for; a plain run is bound to no check.
+    binding: Optional[tuple[str, str, str]] = None
 
-    @property
-    def binding(self) -> tuple[str, str, str]:
-        """(check, severity, unit) the following calls record for: what ``bind`` set."""
-        return self._check_name, self._severity, self._unit
+    def for_check(self, check: str, severity: str, unit: str = "items") -> "CheckRun":
+        """This run as one check sees it: what the handle emits, counts and records is that check's."""
+        return CheckRun(self, check, severity, unit)
+
+    def _bound(self) -> tuple[str, str, str]:
+        if self.binding is None:
+            raise RuntimeError("a finding needs its check: emit through run.for_check(check, severity)")
+        return self.binding
 
     def emit(self, message: str, *, cell: Optional[str] = None, **details: Any) -> Finding:
-        """Record a finding for the bound check (``details`` become plain JSON data)."""
-        finding = Finding(
-            check=self._check_name,
-            severity=self._severity,
-            nodeid=self.nodeid,
-            mode=self.mode,
-            device=self.device,
-            message=message,
-            cell=cell,
-            details=to_plain(details),
-        )
+        """Record a finding for this handle's check (``details`` become plain JSON data)."""
+        check, severity, _ = self._bound()
+        finding = Finding(check=check, severity=severity, nodeid=self.nodeid, mode=self.mode, device=self.device,
+                          message=message, cell=cell, details=to_plain(details))
         self.findings.append(finding)
         return finding
 
+    def publish(self, fact: Any) -> None:
+        """Share what a check learned with the other checks of this test (a dataclass of checks/facts.py)."""
+        self.facts.append(fact)
+
+    def facts_of(self, kind: type[FactT]) -> list[FactT]:
+        """The facts of one kind published so far in this test."""
+        return [fact for fact in self.facts if isinstance(fact, kind)]
+
     def record(self, payload: dict[str, Any], check: Optional[str] = None) -> None:
         """Keep ``payload`` (as plain JSON data) for the check's ``compare`` at the end of the session."""
-        self.records.setdefault(check or self._check_name, []).append(to_plain(payload))
+        self.records.setdefault(check or self._bound()[0], []).append(to_plain(payload))
 
     def count(self, n: int = 1, unit: Optional[str] = None, check: Optional[str] = None) -> None:
-        """Say that the bound check (or ``check``) examined ``n`` more things (default: the check's unit)."""
-        per_unit = self.examined.setdefault(check or self._check_name, {})
-        key = unit or self._unit
+        """Say that this handle's check (or ``check``) examined ``n`` more things (default: the check's unit)."""
+        name, _, own_unit = (check, "", "items") if check else self._bound()
+        per_unit = self.examined.setdefault(name, {})
+        key = unit or own_unit
         per_unit[key] = per_unit.get(key, 0) + n
+
+
+class CheckRun(TestRun):
+    """One check's handle on a test's run (``TestRun.for_check``): its findings, counts and records are that
+    check's, bound once, so no emitter has a cursor to set or reset. Everything else (the node id, the mode,
+    the findings, the facts) is the run's own, read and written through."""
+
+    __test__ = False
+    _run: TestRun
+
+    def __init__(self, run: TestRun, check: str, severity: str, unit: str) -> None:  # the state is all the run's
+        object.__setattr__(self, "_run", run)
+        object.__setattr__(self, "binding", (check, severity, unit))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(object.__getattribute__(self, "_run"), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._run, name, value)
+
+    def for_check(self, check: str, severity: str, unit: str = "items") -> "CheckRun":
+        return self._run.for_check(check, severity, unit)

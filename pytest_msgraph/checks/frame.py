@@ -24,6 +24,12 @@ class Check:
     def session_started(self, mindspore: Any) -> None:
         """MindSpore has been imported for this session (module passed in)."""
 
+    def open_session(self, session: Any) -> None:
+        """How the plugin starts a check: ``session`` is its MindSpore session (``session.ms`` the module,
+        ``session.probes()`` the probe hub). Calls ``session_started(session.ms)``; a check built on the probes
+        takes the hub here."""
+        self.session_started(session.ms)
+
     def test_started(self, run: TestRun) -> None:
         """The test's call phase is about to start."""
 

@@ -26,23 +26,24 @@ class CheckRunner:
         skip = set(allowed)
         return [c for c in self.enabled() if c.name not in skip]
 
-    def start_session(self, mindspore) -> None:
+    def start_session(self, session) -> None:
+        """Open each enabled check on the plugin's MindSpore session (mindspore_side.session)."""
         for check in self.enabled():
             try:
-                check.session_started(mindspore)
+                check.open_session(session)
             except Exception as exc:  # one broken check must not stop the session
                 self.inactive[check.name] = f"{type(exc).__name__}: {exc}"
 
     def notify(self, checks: list[Check], method: str, run: TestRun) -> None:
         """Call ``method`` on each check; a crash becomes that check's finding."""
         for check in list(checks):
-            run.bind(check.name, self.policies[check.name], check.unit)
+            handle = run.for_check(check.name, self.policies[check.name], check.unit)
             try:
-                getattr(check, method)(run)
+                getattr(check, method)(handle)
             except Exception as exc:
                 checks.remove(check)
                 where = traceback.extract_tb(exc.__traceback__)[-1]
-                run.emit(
+                handle.emit(
                     f"check {check.name!r} crashed in {getattr(exc, 'msgraph_event', method)} "
                     f"({type(exc).__name__}: {exc}, "
                     f"at {where.filename}:{where.lineno}); this is a failure of the check, not "

@@ -52,12 +52,13 @@ class LintItem(pytest.Item):
         policy = session.policy()
         if policy == OFF:
             pytest.skip("msgraph: graph_syntax is off (--ms-check graph_syntax=off)")
-        run = TestRun(self.nodeid, None, None, self).bind(CHECK, policy, "files")
-        run.count()
+        run = TestRun(self.nodeid, None, None, self)
+        lint = run.for_check(CHECK, policy, "files")
+        lint.count()
         project = self.config.stash.setdefault(PROJECT, Project())
         for finding in lint_file(self.path, project):
-            run.emit(f"{finding.rule} {finding.message}", fix=finding.fix, cell=finding.cell, path=finding.path,
-                     line=finding.line, col=finding.col, rule=finding.rule)
+            lint.emit(f"{finding.rule} {finding.message}", fix=finding.fix, cell=finding.cell, path=finding.path,
+                      line=finding.line, col=finding.col, rule=finding.rule)
         failing = session.publish(self, run)  # policy error, or warnings a filter made errors: all shown
         if failing:
             raise LintFailure(failing)

@@ -17,6 +17,25 @@ _FIXED = frozenset({"device_target", "device_id"})
 _PY_ATTRS = ("jit_config", "ascend_config", "gpu_config", "aoe_config")
 
 
+@contextlib.contextmanager
+def eagerly(ms: Any) -> Iterator[None]:
+    """Run the block in PYNATIVE_MODE, then put back the mode that was current, whatever the block set.
+
+    The one way the plugin runs something eagerly in the middle of a test: torch_parity's forward
+    hooks (they run only eagerly), mode_parity's localising and its repeatability re-runs. The mode
+    is read without ``get_context`` (about 0.1 ms a call) and set only when it changes.
+    """
+    context = internals.resolve("context")
+    before = context._get_mode()
+    if before != ms.PYNATIVE_MODE:
+        ms.set_context(mode=ms.PYNATIVE_MODE)
+    try:
+        yield
+    finally:
+        if context._get_mode() != before:
+            ms.set_context(mode=before)
+
+
 class ContextGuard:
     def __init__(self, ms: Any) -> None:
         ms_context = internals.resolve("context")

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-from typing import Any
+import types
+from typing import Any, Iterator
 
 from ..core.releases import TESTED, upgrade_advice
 
@@ -71,6 +72,45 @@ INTERNALS = {
     "amp": Internal("amp's build_train_network", (
         Place("mindspore.train.amp", ("build_train_network",), "every tested release"),)),
 }
+
+
+# Names read off MindSpore's objects rather than imported (verified on every tested release):
+# - GRAPH_MODE grads: ms.grad, ms.value_and_grad and GradOperation return a jitted closure of this name,
+#   whose free variables say what it differentiates (probes/locations.py, grad_calls.py, compiles.py).
+#   ``verify_graph_grad_closure`` checks it when the probes are made, so a release that renames it is said.
+GRAPH_GRAD_CLOSURE = "after_grad"
+GRAPH_GRAD_TARGET = ("fn", "grad_")  # the function differentiated and the grad operation (weights, grad_position too)
+# - The grad operations' classes, by name: which public API a grad came from (labels in findings only).
+GRAD_OPERATION, GRAD_FUNCTION = "GradOperation", "_Grad"  # _Grad: behind ms.grad and ms.value_and_grad
+GRAD_CLASSES = (GRAD_OPERATION, GRAD_FUNCTION)
+# - nn.WithLossCell keeps its loss here; user wrappers written after it too (mixed_precision). The public
+#   route (the child that is not ``backbone_network``) is tried first; this name only for such wrappers.
+LOSS_ATTRIBUTE = "_loss_fn"
+
+
+def _codes(code: Any) -> Iterator[types.CodeType]:
+    for const in getattr(code, "co_consts", ()):
+        if isinstance(const, types.CodeType):
+            yield const
+            yield from _codes(const)
+
+
+def verify_graph_grad_closure() -> None:
+    """ProbeUnavailable unless the grad operations still build the closure the probes recognise.
+
+    Read from the code objects (nothing compiled, no mode switched): a release that renamed the
+    closure or its free variables would otherwise leave every GRAPH_MODE grad unheard, silently.
+    """
+    base = importlib.import_module("mindspore.ops.composite.base")
+    for name in GRAD_CLASSES:
+        cls = getattr(base, name, None)
+        call = vars(cls).get("__call__") if cls is not None else None
+        if not any(code.co_name == GRAPH_GRAD_CLOSURE and set(GRAPH_GRAD_TARGET) <= set(code.co_freevars)
+                   for code in _codes(getattr(call, "__code__", None))):
+            version = _version()
+            raise ProbeUnavailable(f"MindSpore {version} lacks the GRAPH_MODE grad closure this check relies on: "
+                                   f"{upgrade_advice(version)} (mindspore.ops.composite.base.{name}.__call__ builds "
+                                   f"no '{GRAPH_GRAD_CLOSURE}' over {', '.join(GRAPH_GRAD_TARGET)})")
 
 
 def _lookup(module: Any, dotted: str) -> Any:

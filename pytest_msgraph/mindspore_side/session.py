@@ -5,13 +5,13 @@ import contextlib
 import os
 import re
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, ContextManager, Optional
 
 from ..core.modes import Mode
 from . import seeding
 from .context_guard import ContextGuard
 from .device import card_count, current_device, select_device
-from .probes import ProbeUnavailable
+from .probes import Probes, ProbeUnavailable
 from .probes.compiles import CompileProbe
 
 # MindSpore writes analyze_fail.ir under $MS_OM_PATH/rank_0/om (the working directory by default).
@@ -35,6 +35,8 @@ class MindSporeSession:
         self.restore_context = True  # ini ms_restore_context = false: each test's changes carry over
         self.compiles: Optional[CompileProbe] = None  # None when this MindSpore lacks the internals
         self.compiles_unavailable: Optional[str] = None
+        self._probes: Optional[Probes] = None  # the probe hub, made when a check or the idle rule first asks
+        self._probes_missing: Optional[ProbeUnavailable] = None
         # A user who set MS_OM_PATH chose where compile artifacts go; keep their choice.
         self._om_root = None if os.environ.get(OM_PATH_VAR) else om_root
 
@@ -63,14 +65,28 @@ class MindSporeSession:
             session.compiles_unavailable = str(exc)
         return session
 
-    @contextlib.contextmanager
-    def compiles_paused(self) -> Iterator[None]:
+    def probes(self) -> Probes:
+        """The session's probe hub: its patches are process-wide, so every check and the idle rule share it.
+
+        ProbeUnavailable (the same one every time) when this release lacks what the probes patch.
+        """
+        if self._probes is None:
+            if self._probes_missing is not None:
+                raise self._probes_missing
+            try:
+                self._probes = Probes(self.ms)
+            except ProbeUnavailable as exc:
+                self._probes_missing = exc
+                raise
+        return self._probes
+
+    def probes_paused(self) -> ContextManager[Any]:
+        """No probe listener hears the calls made inside (nothing to pause before the hub is made)."""
+        return self._probes.paused() if self._probes is not None else contextlib.nullcontext()
+
+    def compiles_paused(self) -> ContextManager[Any]:
         """Compiles made inside count for no test (a fixture's own graphs)."""
-        if self.compiles is None:
-            yield
-            return
-        with self.compiles.paused():
-            yield
+        return self.compiles.paused() if self.compiles is not None else contextlib.nullcontext()
 
     def rebase(self) -> None:
         """Make the context as it is now (after collection) the one every test starts from."""

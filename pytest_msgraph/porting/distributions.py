@@ -38,7 +38,7 @@ BOUNDED = 2.2  # max |x| / std: a uniform sample has sqrt(3) = 1.73, a normal on
 Array = np.ndarray[Any, Any]
 
 
-def describe(values: Array) -> dict[str, float]:
+def summary_statistics(values: Array) -> dict[str, float]:
     flat = values.astype(np.float64).ravel()
     return {"mean": float(flat.mean()), "std": float(flat.std()), "min": float(flat.min()), "max": float(flat.max())}
 
@@ -94,10 +94,10 @@ def comparison(ms_values: Array, torch_values: Array, torch_range: Optional[Rang
         if min(a.size, b.size) > 1 and _constant(a) != _constant(b):  # one value is a constant of any kind
             return "one side is a constant and the other is not", "bounds"
         return (None, "nothing") if torch_range is None else (outside(a, torch_range), "bounds")
-    return difference(a, b), "distribution"
+    return distribution_difference(a, b), "distribution"
 
 
-def difference(ms_values: Array, torch_values: Array) -> Optional[str]:
+def distribution_difference(ms_values: Array, torch_values: Array) -> Optional[str]:
     """Why the two initialisations differ, in words; None when they may well be the same initialiser."""
     a, b = ms_values.astype(np.float64).ravel(), torch_values.astype(np.float64).ravel()
     if a.size == 0 or b.size == 0:
@@ -110,7 +110,7 @@ def difference(ms_values: Array, torch_values: Array) -> Optional[str]:
     distance, limit = ks_distance(sample_a, sample_b), ks_threshold(sample_a.size, sample_b.size)
     if distance > limit:
         return f"KS distance {distance:.3f} (above {limit:.3f} for these sizes)"
-    sa, sb = describe(a), describe(b)
+    sa, sb = summary_statistics(a), summary_statistics(b)
     if sa["std"] > 0 and sb["std"] > 0:
         spread = math.sqrt(1 / (2 * max(a.size - 1, 1)) + 1 / (2 * max(b.size - 1, 1)))
         ratio = sa["std"] / sb["std"]
@@ -129,7 +129,7 @@ def inferred_initializer(values: Array) -> str:
     if _constant(flat):
         value = float(flat[0])
         return {0.0: '"zeros"', 1.0: '"ones"'}.get(value, repr(value))
-    stats = describe(flat)
+    stats = summary_statistics(flat)
     if _bounded(flat, stats, minimum=8) and abs(stats["mean"]) < 0.2 * stats["std"]:
         return f"Uniform(scale={max(abs(stats['min']), abs(stats['max'])):.4g})"
     return f"Normal(sigma={stats['std']:.4g}, mean={stats['mean']:.4g})"

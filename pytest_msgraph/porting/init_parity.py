@@ -20,7 +20,7 @@ from typing import Any, Optional
 import numpy as np
 
 from . import torch_bridge
-from .distributions import Range, comparison, describe, inferred_initializer
+from .distributions import Range, comparison, inferred_initializer, summary_statistics
 
 # What PyTorch's default initialisation is, for the modules whose defaults are documented,
 # as the MindSpore initializer that draws the same: (module class prefix, tensor) -> initializer.
@@ -132,8 +132,8 @@ def check_init(ms_cell: Any, torch_module: Any) -> InitResult:
         torch_values = torch_side[torch_name].detach().cpu().numpy()
         why, compared_by = comparison(ms_values, torch_values, _torch_range(torch_module, torch_name))
         result.compared.append({"ms": ms_name, "torch": torch_name, "why": why, "compared_by": compared_by,
-                                "ms_stats": describe(ms_values), "torch_stats": describe(torch_values),
-                                "torch_values": torch_values})
+                                "ms_stats": summary_statistics(ms_values),
+                                "torch_stats": summary_statistics(torch_values), "torch_values": torch_values})
     return result
 
 

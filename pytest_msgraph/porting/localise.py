@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import torch_bridge
-from .torch_compare import describe, difference, ms_array, torch_array
+from .torch_compare import difference, mismatch_text, ms_array, torch_array
 from .torch_hints import hints_for
 
 
@@ -67,7 +67,7 @@ def first_divergence(ms_cell: Any, torch_module: Any, ms_inputs: list, torch_inp
         hints = hints_for(t_layer, m_layer)
         if not entry["close"] or hints:
             lines.append(f"first divergence at MindSpore '{m_path}' ({type(m_layer).__name__}) against "
-                         f"PyTorch '{t_path}' ({type(t_layer).__name__}): {describe('output', entry)}"
+                         f"PyTorch '{t_path}' ({type(t_layer).__name__}): {mismatch_text('output', entry)}"
                          if not entry["close"] else f"at MindSpore '{m_path}' against PyTorch '{t_path}'")
             lines += [f"hint: {hint}" for hint in hints]
             if not entry["close"]:

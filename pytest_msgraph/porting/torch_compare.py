@@ -52,7 +52,7 @@ def difference(ms_value: np.ndarray, torch_value: np.ndarray, dtype: str, rtol: 
     return {**entry, "max_abs": float(diff.max()) if diff.size else 0.0, "max_rel": max_rel, "close": close}
 
 
-def describe(name: str, entry: dict) -> str:
+def mismatch_text(name: str, entry: dict) -> str:
     if entry["max_abs"] is None:
         return f"{name}: shapes differ: MindSpore {tuple(entry['shape_ms'])}, PyTorch {tuple(entry['shape_torch'])}"
     rel = "n/a" if entry["max_rel"] is None else f"{entry['max_rel']:.3g}"

@@ -19,9 +19,9 @@ import numpy as np
 
 from . import init_parity, localise, torch_bridge
 from .torch_compare import (
-    describe,
     difference,
     judge_against_reference,
+    mismatch_text,
     ms_array,
     named_outputs,
     torch_array,
@@ -112,9 +112,9 @@ class TorchParity:
             _compare_grads(ms_cell, torch_module, ms_inputs, torch_inputs, [t for _, t in torch_out], mapping, rtol,
                            atol, result, inputs, torch)
         bad_outputs = [o for o in result.outputs if not o["close"]]
-        result.mismatches += [describe(o["name"], o) for o in bad_outputs]
-        result.mismatches += [describe(f"gradient of {g['name']}", g) for g in result.grads if not g["close"]]
-        result.mismatches += [describe(b["name"], b) for b in result.buffers if not b["close"]]
+        result.mismatches += [mismatch_text(o["name"], o) for o in bad_outputs]
+        result.mismatches += [mismatch_text(f"gradient of {g['name']}", g) for g in result.grads if not g["close"]]
+        result.mismatches += [mismatch_text(b["name"], b) for b in result.buffers if not b["close"]]
         result.mismatches += [f"weights: {p['text']}" for p in result.problems]
         if result.mismatches and self._reporter is not None:
             lines = list(result.mismatches)

@@ -1,5 +1,5 @@
 """The pytest side of a run: options, session state, what happens around each test, markers,
-mode pairs (adoption and pairing), late failures, fixtures' support and the warning category.
+the wiring of mode pairs (``pairs/``), late failures, fixtures' support and the warning category.
 
 It may import every other folder; none imports it (only ``plugin.py`` above it).
 """

@@ -13,7 +13,7 @@ from typing import Any, Iterator, Optional
 import pytest
 
 from ..checks.findings import TestRun
-from ..core.modes import Mode
+from ..mindspore_side.context_guard import eagerly
 from .lifecycle import ITEM_KEY
 from .state import PluginState
 from .warning import MsGraphWarning
@@ -23,13 +23,13 @@ class CheckReporter:
     """How a fixture reports for a check (torch_parity): counts and findings on the test's run."""
 
     def __init__(self, run: TestRun, name: str, policy: str, unit: str) -> None:
-        self._run, self._name, self._policy, self._unit = run, name, policy, unit
+        self._run = run.for_check(name, policy, unit)
 
     def count(self, n: int = 1) -> None:
-        self._run.bind(self._name, self._policy, self._unit).count(n)
+        self._run.count(n)
 
     def emit(self, message: str, **details: Any) -> None:
-        self._run.bind(self._name, self._policy, self._unit).emit(message, **details)
+        self._run.emit(message, **details)
 
 
 def check_reporter(item: pytest.Item, state: PluginState, name: str) -> Optional[CheckReporter]:
@@ -49,24 +49,19 @@ def unwatched(state: PluginState) -> Iterator[None]:
     if state.ms is None:
         yield
         return
-    from ..checks.builtin.probed import probes_paused
-
-    state.idle_twins.plugin_fixture_ran()
-    with probes_paused(state.ms.ms), state.ms.compiles_paused():
+    state.idle_variants.plugin_fixture_ran()
+    with state.ms.probes_paused(), state.ms.compiles_paused():
         yield
 
 
 @contextlib.contextmanager
 def eager(state: PluginState) -> Iterator[None]:
     """Run a block in PYNATIVE_MODE (forward hooks run only eagerly), then put the mode back."""
-    if state.ms is None or state.ms.current_mode() is Mode.PYNATIVE_MODE:
+    if state.ms is None:
         yield
         return
-    state.ms.guard.set_mode(int(Mode.PYNATIVE_MODE))
-    try:
+    with eagerly(state.ms.ms):
         yield
-    finally:
-        state.ms.guard.set_mode(int(Mode.GRAPH_MODE))
 
 
 @contextlib.contextmanager

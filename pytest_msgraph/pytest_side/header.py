@@ -5,11 +5,9 @@ import pytest
 
 from ..core.environment import mindspore_version
 from ..core.releases import status_line
+from ..pairs.identity import variant_of
 from ..reports.terminal_text import plural
-from .adoption import adopted_argument
-from .pairing import pair_key
 from .state import PluginState
-from .variants import variant_mode
 
 
 def header(state: PluginState) -> list[str]:
@@ -33,10 +31,11 @@ def header(state: PluginState) -> list[str]:
 def after_collection(items: list[pytest.Item], state: PluginState) -> list[str]:
     """The mode pairs collected (and how many were adopted), and the tests an unavailable device skips."""
     lines = []
-    pairs = {pair_key(item): adopted_argument(item) is not None for item in items if variant_mode(item) is not None}
+    variants = [v for v in map(variant_of, items) if v is not None]
+    pairs = {variant.pair: variant.adopted for variant in variants}
     if pairs:
         adopted = sum(pairs.values())
-        adopted_items = sum(adopted_argument(item) is not None for item in items if variant_mode(item) is not None)
+        adopted_items = sum(variant.adopted for variant in variants)
         taken = f"; adopted {adopted_items} parametrized tests as {plural(adopted, 'pair')}" if adopted else ""
         lines.append(f"msgraph: {plural(len(pairs), 'mode pair')}{taken}")
     if state.device_skip_reason is not None and items:

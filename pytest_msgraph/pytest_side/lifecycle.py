@@ -16,15 +16,13 @@ from ..core.modes import Mode
 from ..core.nodeids import plain_nodeid
 from ..mindspore_side.device_marks import PLATFORM_SKIP_PREFIX, skip_reason
 from ..mindspore_side.session import MindSporeSession
+from ..pairs.identity import variant_of
 from ..reports.junit import testcase_properties
 from ..reports.results import REPORT_ATTR
-from .adoption import adopted_argument
 from .compile_failures import explain_compile_failure
 from .markers import allowed_checks, max_compiles
-from .pairing import pair_key
-from .raised import describe as describe_raised
+from .raised import describe_raised
 from .state import PluginState
-from .variants import variant_mode
 from .warning import MsGraphWarning, pointer, warn_at
 
 
@@ -55,17 +53,17 @@ def setup(item: pytest.Item, state: PluginState) -> None:
         item.stash[PLATFORM_SKIPPED] = reason.startswith(PLATFORM_SKIP_PREFIX)
         # Reported at the test's own location, as a skip mark would be.
         raise pytest.skip.Exception(reason, _use_item_location=True)
-    idle = state.idle_twins.skip_reason(item)
+    idle = state.idle_variants.skip_reason(item)
     if idle:
         item.stash[IDLE_SKIPPED] = True
         raise pytest.skip.Exception(idle, _use_item_location=True)
-    state.idle_twins.start(item, state.ms)
-    variant = variant_mode(item)
-    started_from = state.ms.begin_test(item.nodeid, variant)
-    mode = variant if variant is not None else state.ms.current_mode()
+    state.idle_variants.start(item, state.ms)
+    variant = variant_of(item)
+    started_from = state.ms.begin_test(item.nodeid, variant.mode if variant is not None else None)
+    mode = variant.mode if variant is not None else state.ms.current_mode()
     run = TestRun(plain_nodeid(item.nodeid), mode.name, state.ms.device, item)
-    run.pair = pair_key(item) if variant is not None else None
-    run.variant = variant.name if variant is not None else None
+    run.pair = variant.pair if variant is not None else None
+    run.variant = variant.mode.name if variant is not None else None
     run.compiles_hidden = state.ms.compiles_paused
     item.stash[ITEM_KEY] = ItemState(run, state.runner.for_test(allowed_checks(item)), started_from)
 
@@ -201,11 +199,10 @@ def annotate_report(item: pytest.Item, call_info: Any, report: Any, state: Plugi
     """Put the test's mode, device, new findings and counts on the report, for every process."""
     ist = item.stash.get(ITEM_KEY, None)
     if ist is None:
-        # Not run under the plugin's MindSpore session (skipped first, or a lint item). Careful:
-        # Mode.GRAPH_MODE is 0, so a variant is tested against None, never for truth.
-        variant = variant_mode(item)
+        # Not run under the plugin's MindSpore session (skipped first, or a lint item).
+        variant = variant_of(item)
         if variant is not None:
-            mode: Optional[str] = variant.name
+            mode: Optional[str] = variant.mode.name
         else:
             mode = None if getattr(item, "msgraph_lint", False) else Mode.PYNATIVE_MODE.name  # MindSpore's default
         data = {"mode": mode, "device": state.device, "device_id": state.device_id,
@@ -239,10 +236,11 @@ def annotate_report(item: pytest.Item, call_info: Any, report: Any, state: Plugi
     if notes is not None:
         data["session"] = notes
     # The name both variants of a mode pair share: one matrix row for the two of them.
-    data["pair"] = pair_key(item) if variant_mode(item) is not None else None
-    data["adopted"] = adopted_argument(item) is not None
+    identity = variant_of(item)
+    data["pair"] = identity.pair if identity is not None else None
+    data["adopted"] = identity is not None and identity.adopted
     if call_info.when == "teardown":  # the report pytest's junitxml reads a testcase's properties from
         report.user_properties.extend(_junit_properties(data, ist))
     setattr(report, REPORT_ATTR, data)
-    state.idle_twins.reported(item, report)
+    state.idle_variants.reported(item, report)
     explain_compile_failure(item, report, call_info, data, state)

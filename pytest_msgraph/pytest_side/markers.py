@@ -1,12 +1,15 @@
 """The plugin's markers: declared, validated at collection, and read by the other modules."""
 from __future__ import annotations
 
+import unittest
+import warnings
 from typing import Any, Iterator, Optional
 
 import pytest
 
 from ..checks.frame import CheckRegistry
 from ..mindspore_side.device_marks import ALL_PLATFORM_MARKS, CARD_MARKS, canonical_devices
+from .warning import MsGraphWarning
 
 MARKERS = (
     "both_modes: run the test once in GRAPH_MODE and once in PYNATIVE_MODE (pytest-msgraph).",
@@ -162,3 +165,22 @@ def allowed_checks(item: pytest.Item) -> set[str]:
     for marker in item.iter_markers("ms_allow"):
         names.update(marker.args)
     return names
+
+
+def check_unittest_class(collector: pytest.Collector, obj: object, both_modes: str) -> None:
+    """A unittest.TestCase cannot be parametrized, so both_modes cannot split it: say so, never run it silently once."""
+    if not (isinstance(obj, type) and issubclass(obj, unittest.TestCase)):
+        return
+    where = f"{collector.nodeid}::{obj.__name__}"
+    advice = ("write it as a pytest test function or plain class (both_modes splits those), or parametrize "
+              "the mode inside the TestCase with self.subTest and ms.set_context(mode=...)")
+    own_marks = getattr(obj, "pytestmark", None) or []
+    if collector.get_closest_marker("both_modes") or any(getattr(m, "name", None) == "both_modes" for m in own_marks):
+        pytest.fail(f"{where}: @pytest.mark.both_modes cannot split a unittest.TestCase class (pytest does not "
+                    f"parametrize unittest tests); it would run once, in PYNATIVE_MODE only. To fix: {advice}.",
+                    pytrace=False)
+    if both_modes == "all":
+        warnings.warn_explicit(
+            MsGraphWarning(f"msgraph: {where} is a unittest.TestCase: --ms-both-modes=all cannot split it, so it "
+                           f"runs once, in the session's mode. To run it in both modes: {advice}."),
+            MsGraphWarning, filename=str(collector.path), lineno=0)

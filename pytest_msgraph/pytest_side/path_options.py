@@ -64,6 +64,16 @@ def _refuse(value: str, why: str) -> None:
         f"Write --ms-report={value} (with '=').")
 
 
+def written_where_read(config: Any, rootpath: Any, inipath: Any, value: str) -> None:
+    """The private writes above took: pytest's public ``rootpath`` and ``inipath`` read them back.
+
+    A write to an attribute pytest no longer reads would fail silently and leave the first choice in
+    force (the project's ini unread, its addopts and strict xfails unapplied): refuse instead.
+    """
+    if (config.rootpath, config.inipath) != (rootpath, inipath):
+        _refuse(value, "this pytest keeps its rootdir and ini file where the plugin cannot put them back")
+
+
 def correct_rootdir(config: pytest.Config, args: list[str]) -> None:
     """Choose the rootdir and ini file again without the values of path options (see the module's docstring)."""
     polluting = [value for value in spaced_values(args) if os.path.exists(value)]
@@ -83,6 +93,7 @@ def correct_rootdir(config: pytest.Config, args: list[str]) -> None:
         old_cut = str(config.rootpath)
         config._rootpath, config._inipath, config._inicfg = rootpath, inipath, inicfg
         config._inicache.clear()
+        written_where_read(config, rootpath, inipath, polluting[0])
         config._parser.extra_info.update(rootdir=str(rootpath), inifile=str(inipath))
         if namespace.confcutdir == old_cut:  # pytest set it from the first choice, not the user
             namespace.confcutdir = str(inipath.parent if inipath else rootpath)

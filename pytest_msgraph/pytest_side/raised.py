@@ -26,7 +26,7 @@ _PLACE = re.compile(r"^(.+?\.py):(\d+)")
 _NOT_FAILURES = (pytest.skip.Exception, pytest.xfail.Exception, KeyboardInterrupt, SystemExit)
 
 
-def describe(exc: BaseException, rootdir: Path) -> Optional[dict[str, Any]]:
+def describe_raised(exc: BaseException, rootdir: Path) -> Optional[dict[str, Any]]:
     """{"error", "compile", "path", "line", "code", ...cause} for an exception a test's call raised; for a skip,
     an xfail or an interruption {"skipped": True}: that side checked nothing, so no verdict can rest on it."""
     if isinstance(exc, _NOT_FAILURES):

@@ -11,9 +11,9 @@ from ..checks.frame import CheckRegistry, resolve_policies
 from ..checks.runner import CheckRunner
 from ..mindspore_side.device import DeviceUnavailable, ensure_available
 from ..mindspore_side.session import MindSporeSession
+from ..pairs.idle_variants import IdleVariants
 from ..reports.results import Results
 from .collection_context import CollectionContextWatcher
-from .idle_twins import IdleTwins
 from .late_failures import fail_tests
 from .markers import MisusedMarkers
 from .options import Settings, read_settings
@@ -41,13 +41,13 @@ class PluginState:
         self._warned_inactive: set[str] = set()
         # Set when the report could not be written at the end; shown in the terminal summary.
         self.report_error: Optional[str] = None
-        self.pairing: Any = None  # the VariantPairing plugin, registered in pytest_configure
+        self.pairing: Any = None  # the pairs.ordering.VariantPairing plugin, registered in pytest_configure
         self.collection_context = CollectionContextWatcher(self)
         self.misused_markers = MisusedMarkers()
         # {pair name: exception type} of PYNATIVE_MODE variants that failed in this process,
         # so that the GRAPH_MODE twin's compile-failure advice is given only where it applies.
         self.eager_failures: dict[str, str] = {}
-        self.idle_twins = IdleTwins(settings.both_modes)
+        self.idle_variants = IdleVariants(settings.both_modes)
         # Errors of the session itself (a warning filter raised a check's "inactive" warning).
         self.session_errors: list[str] = []
         self._notes_sent = False
@@ -109,7 +109,7 @@ class PluginState:
                 ) from None
             self.device_skip_reason = f"msgraph: {exc} (skipped: --ms-device-unavailable=skip)"
             return
-        self.runner.start_session(self.ms.ms)
+        self.runner.start_session(self.ms)
 
     def compare_across_tests(self) -> bool:
         """Run the checks' end-of-session comparisons and fail the tests they convict; True on any error."""

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from ..core.environment import mindspore_version, platform_name, plugin_version, python_version
+from ..core.files import replace_atomically
 from ..core.plain import to_plain
 from .results import Results
 
@@ -90,13 +91,6 @@ def is_our_report(path: Path) -> bool:
     return data.get("generator") == GENERATOR or {"version", "tests", "findings", "examined"} <= set(data)
 
 
-def _creation_mode() -> int:
-    """The mode a new file gets here (0644 under umask 022): mkstemp alone would give 0600."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
 def _nearest_existing(path: Path) -> Path:
     while not path.exists() and path != path.parent:
         path = path.parent
@@ -142,13 +136,5 @@ def write_report(path: str, document: dict[str, Any]) -> Path:
             handle.write(text)
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(tmp, _creation_mode())
-        os.replace(tmp, target)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    replace_atomically(target, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     return target

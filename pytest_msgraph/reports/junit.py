@@ -12,14 +12,13 @@ a test function's items, and every warn-policy finding in the testcase's
 """
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any, Optional
 
 from ..checks.findings import split_fix
+from ..core.files import replace_atomically
 from .outcomes import first_line
 
 PROPERTY_TEXT = 300  # characters of a finding in a property; the JSON report has the whole text
@@ -103,11 +102,4 @@ def _add_output(case: ET.Element, findings: list[dict[str, Any]]) -> None:
 
 
 def _replace(path: Path, tree: "ET.ElementTree[ET.Element]") -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        tree.write(tmp, encoding="utf-8", xml_declaration=True)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    replace_atomically(path, lambda tmp: tree.write(tmp, encoding="utf-8", xml_declaration=True))

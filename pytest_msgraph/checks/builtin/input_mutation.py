@@ -25,6 +25,7 @@ import inspect
 from typing import Any, Optional
 
 from ...mindspore_side.probes import GRAPH, PYNATIVE
+from ..facts import InputWrite
 from ..findings import TestRun
 from .argument_writes import written_by
 from .probed import ProbedCheck
@@ -123,13 +124,20 @@ class InputMutationCheck(ProbedCheck):
         for position, aliases in _by_tensor(tensors, args).items():  # one tensor passed as several arguments: once
             position, also = _written_one(cell, names, [position, *aliases])
             name = _name(names, position)
-            key = (type(cell).__name__, position, None, mode)
-            self.found.setdefault(key, (name, name, where, [_name(names, p) for p in also]))
+            also_names = [_name(names, p) for p in also]
+            self._found((type(cell).__name__, position, None, mode), (name, name, where, also_names))
         for position, index in changed:
             if index is not None:
                 name = _name(names, position)
                 shown = name if index == "items" else f"{name}[{index}]"
-                self.found.setdefault((type(cell).__name__, position, "list", mode), (name, shown, where, []))
+                self._found((type(cell).__name__, position, "list", mode), (name, shown, where, []))
+
+    def _found(self, key: tuple, data: tuple) -> None:
+        """A write, once per cell, argument and mode; published at once for mode_parity, which names it as a cause."""
+        if key not in self.found:
+            self.found[key] = data
+            cell, position, _, mode = key
+            self.run.publish(InputWrite(cell, position, data[1], mode))
 
     def report(self, run: TestRun) -> None:
         run.count(self.calls)

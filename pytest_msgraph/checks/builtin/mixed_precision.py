@@ -46,6 +46,17 @@ def custom_flags(network: Any) -> list:
     return [path or type(network).__name__ for path, cell in network.cells_and_names() if precision(cell)]
 
 
+def _loss_of(network: Any) -> Any:
+    """The loss cell of a wrapper such as nn.WithLossCell: its one child besides ``backbone_network`` (public),
+    else the attribute WithLossCell keeps it in, for a wrapper written after it without that property."""
+    backbone = getattr(network, "backbone_network", None)
+    if backbone is not None and hasattr(network, "cells"):
+        others = [child for child in network.cells() if child is not backbone]
+        if len(others) == 1:
+            return others[0]
+    return getattr(network, internals.LOSS_ATTRIBUTE, None)
+
+
 class MixedPrecisionCheck(ProbedCheck):
     name = "mixed_precision"
     description = "BatchNorm or the loss in float16 in a training step, or custom to_float with amp_level"
@@ -97,6 +108,7 @@ class MixedPrecisionCheck(ProbedCheck):
         if id(network) in self._examined:
             return
         self._examined.add(id(network))
+        loss = _loss_of(network)
         for path, cell in cells:
             half = HALF.get(precision(cell) or "")
             if half is None:
@@ -107,12 +119,9 @@ class MixedPrecisionCheck(ProbedCheck):
                              "inherited to_float from its parent, and its statistics lose precision in half precision.",
                              "Fix: for each BatchNorm, cell.to_float(ms.float32) after net.to_float(...), as the seed "
                              "guide does.", where)
-            elif self._is_loss(network, cell):
+            elif (self._loss_base and isinstance(cell, self._loss_base)) or cell is loss:
                 self._report("loss_flag", cell, f"the loss {type(cell).__name__} is under to_float ({half}): it "
                              "computes in half precision, which overflows easily.", "Fix: loss.to_float(ms.float32).")
-
-    def _is_loss(self, network: Any, cell: Any) -> bool:
-        return (self._loss_base and isinstance(cell, self._loss_base)) or cell is getattr(network, "_loss_fn", None)
 
     def _report(self, kind: str, cell: Any, message: str, fix: str, where: Optional[str] = None) -> None:
         if (kind, id(cell)) in self._seen:

@@ -1,9 +1,7 @@
-"""What the grad-watching checks share: one set of probes per process, started per test."""
+"""What the checks built on the probes share: the session's probe hub, listened to during each test's call."""
 from __future__ import annotations
 
-import contextlib
-import functools
-from typing import Any, Iterator, Optional
+from typing import Any, Optional
 
 from ...core.releases import parse
 from ...mindspore_side.probes import Probes
@@ -11,32 +9,20 @@ from ..findings import TestRun
 from ..frame import Check
 
 
-@functools.lru_cache(maxsize=1)
-def shared_probes(ms: Any) -> Probes:
-    # The patches are process-wide by nature, so the probes are one object per process.
-    return Probes(ms)
-
-
-@contextlib.contextmanager
-def probes_paused(ms: Any) -> Iterator[None]:
-    """Hide the calls made inside from every probed check (nothing to do if none started)."""
-    if shared_probes.cache_info().currsize == 0:
-        yield
-        return
-    with shared_probes(ms).paused():
-        yield
-
-
 class ProbedCheck(Check):
     """A check that listens to the probes during each test's call phase."""
 
+    probes: Probes
+
+    def open_session(self, session: Any) -> None:
+        self.probes = session.probes()  # ProbeUnavailable makes the check inactive
+        super().open_session(session)
+
     def session_started(self, mindspore: Any) -> None:
         self.ms = mindspore
-        self.probes = shared_probes(mindspore)  # ProbeUnavailable makes the check inactive
 
     def test_started(self, run: TestRun) -> None:
-        self.run = run
-        self._binding = run.binding  # the runner bound this check for this call: its name, policy, unit
+        self.run = run  # this check's handle on the test's run: what it emits during events is its own
         self.failure: Optional[Exception] = None
         self.active = self.watches(run)
         if self.active:
@@ -58,8 +44,8 @@ class ProbedCheck(Check):
             self.failure = exc
 
     def emit(self, message: str, **details: Any) -> None:
-        """A finding during the test (from a probe event): bound to this check, whichever was bound last."""
-        self.run.bind(*self._binding).emit(message, **details)
+        """A finding during the test (from a probe event), for this check."""
+        self.run.emit(message, **details)
 
     def watches(self, run: TestRun) -> bool:
         """Whether to listen during this test (``self.run`` is set already)."""

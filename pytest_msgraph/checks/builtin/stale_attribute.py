@@ -22,6 +22,7 @@ from ...core.graph_code import attributes_read
 from ...core.signatures import signature
 from ...mindspore_side.graph_inspection import graph_id
 from ...mindspore_side.probes import GRAPH, GradCall, cells_behind
+from ..facts import FrozenAttribute
 from ..findings import TestRun
 from .probed import ProbedCheck
 
@@ -90,6 +91,8 @@ class StaleAttributeCheck(ProbedCheck):
             new = now.get(setting, _MISSING)
             if new is not _MISSING and new != old and (what, setting) not in self.found:
                 self.found[(what, setting)] = (what, old, new, where)
+                path, owner, attr = setting
+                self.run.publish(FrozenAttribute(owner, attr, path, old, new))  # mode_parity names it as a cause
 
     def report(self, run: TestRun) -> None:
         run.count(self.calls)

@@ -22,6 +22,7 @@ import sys
 from types import FrameType
 from typing import Any, Callable, Optional
 
+from .. import internals
 from .grad_outputs import gradients_of, named_gradients
 from .locations import closure_values, is_after_grad, is_internal, same_objects
 
@@ -54,9 +55,9 @@ class GradCall:
 
 def api_name(grad_op: Any) -> str:
     kind = type(grad_op).__name__
-    if kind == "GradOperation":
+    if kind == internals.GRAD_OPERATION:
         return "ops.GradOperation"
-    if kind == "_Grad":
+    if kind == internals.GRAD_FUNCTION:
         return "value_and_grad" if getattr(grad_op, "get_value", False) else "grad"
     return kind
 
@@ -77,7 +78,7 @@ def graph_grad_target(executor: Any) -> Optional[dict]:
     if not is_after_grad(func):
         return None
     values = closure_values(func)
-    if "fn" not in values or "grad_" not in values:
+    if not all(name in values for name in internals.GRAPH_GRAD_TARGET):
         return None
     return values
 
@@ -93,7 +94,7 @@ def pynative_api(ms_dir: str) -> str:
         if name == "wrap_container":  # 2.7, 2.8: the function ops.vjp returned runs a _Grad
             return "ops.vjp"
         grad_op = frame.f_locals.get("self")
-        if found is None and grad_op is not None and type(grad_op).__name__ in ("GradOperation", "_Grad"):
+        if found is None and grad_op is not None and type(grad_op).__name__ in internals.GRAD_CLASSES:
             found = api_name(grad_op)
         frame = frame.f_back
     return found or "grad"

@@ -37,6 +37,7 @@ class Probes:
         self.orig_cell_call = self.cell_cls.__call__
         self.grad_style, self.base, self.grad_executor = internals.pynative_grads()
         self.grad_func = internals.resolve("grad_func")
+        internals.verify_graph_grad_closure()
         self.api = internals.resolve("graph_executors")
         self._installed = False
         from ..graph_inspection import GraphCache

@@ -12,6 +12,8 @@ import weakref
 from types import FrameType
 from typing import Any, Callable, Optional
 
+from .. import internals
+
 # The plugin's own package: its frames are never the user's line.
 _OWN_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -36,7 +38,7 @@ def same_objects(refs: tuple, args: tuple) -> bool:
 
 def is_after_grad(fn: Any) -> bool:
     """The closure ms.grad, ms.value_and_grad and GradOperation return (jitted in GRAPH_MODE)."""
-    return getattr(getattr(fn, "__code__", None), "co_name", None) == "after_grad"
+    return getattr(getattr(fn, "__code__", None), "co_name", None) == internals.GRAPH_GRAD_CLOSURE
 
 
 def closure_values(fn: Any) -> dict:

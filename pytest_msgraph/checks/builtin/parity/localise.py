@@ -21,6 +21,7 @@ from typing import Any, Callable, ContextManager, Optional
 
 import numpy as np
 
+from ....mindspore_side.context_guard import eagerly
 from .rerun import arrays, fresh, same
 
 
@@ -70,12 +71,10 @@ def localise(ms: Any, probes: Any, hidden: Callable[[], ContextManager[Any]], ma
     params = list(cell.get_parameters())
     saved = [p.asnumpy().copy() for p in params]
     states = (np.random.get_state(), random.getstate())
-    graph_mode = probes.is_graph()
     names = {id(sub): name for name, sub in cell.cells_and_names()}
     runs = 0
     try:
-        with probes.paused(), hidden():
-            ms.set_context(mode=ms.PYNATIVE_MODE)
+        with probes.paused(), hidden(), eagerly(ms):  # the mode is put back, whatever the replays set
             try:
                 records, order = _record_eagerly(ms, cell, args, states)
             finally:
@@ -101,6 +100,5 @@ def localise(ms: Any, probes: Any, hidden: Callable[[], ContextManager[Any]], ma
     finally:
         np.random.set_state(states[0])
         random.setstate(states[1])
-        ms.set_context(mode=ms.GRAPH_MODE if graph_mode else ms.PYNATIVE_MODE)
     return {"path": names.get(id(where), ""), "cell": type(where).__name__, "construct": _construct_line(where),
             "graph_runs": runs}

@@ -30,6 +30,7 @@ import importlib
 from typing import Any, Optional
 
 from ....mindspore_side.probes import GradCall, cells_behind, closure_values
+from ...facts import FrozenAttribute, InputWrite
 from ...findings import TestRun
 from ..probed import ProbedCheck
 from .outcomes import one_sided
@@ -165,12 +166,15 @@ class ModeParityCheck(ProbedCheck):
 
     # -- the test's end ----------------------------------------------------------------------------
     def report(self, run: TestRun) -> None:
-        # What stale_attribute saw in this test (it reports first): the cause of a difference, if any.
-        stale = [f.message.split(" after GRAPH_MODE")[0] for f in run.findings if f.check == "stale_attribute"]
+        # What stale_attribute and input_mutation learned in this test's call (published as they saw it): the
+        # cause of a difference, if any. The eager side's writes into its inputs explain one; the graph side's do not.
+        stale = [fact.words() for fact in run.facts_of(FrozenAttribute)]
         header: dict[str, Any] = {"kind": "header", "rtol": self.rtol, "atol": self.atol, "stale": stale,
                                   "raised": run.raised}
+        written = [fact.words() for fact in run.facts_of(InputWrite) if fact.mode != "GRAPH_MODE"]
+        if written and run.variant == "PYNATIVE_MODE":
+            header["written"] = written
         side = {"nodeid": run.nodeid, "header": header, **self.side}
-        self._header = header  # test_torn_down adds the eager side's writes into its inputs
         key = run.pair
         run.count(sum(len(entries) for entries in self.side.values()))
         if run.mode != run.variant:
@@ -202,23 +206,13 @@ class ModeParityCheck(ProbedCheck):
             for index, entry in self.side[kind].items():
                 run.record({"kind": kind, "index": index, "pair": key, "label": run.variant, **entry})
 
-    def test_torn_down(self, run: TestRun) -> None:
-        """The eager side's writes into its caller's tensors (input_mutation reports after this check), a cause."""
-        if not getattr(self, "active", False) or run.variant != "PYNATIVE_MODE":
-            return
-        written = [f.message.split(" in place")[0] for f in run.findings
-                   if f.check == "input_mutation" and f.details.get("mode") != "GRAPH_MODE"]
-        if written:
-            self._header["written"] = written  # the waiting eager side, compared in this process
-            run.record({"kind": "writes", "pair": run.pair, "label": run.variant, "written": written})
-
     def compare(self, records: list, emit) -> None:
         pairs: dict = {}
         for record in records:
             side = pairs.setdefault(record["pair"], {}).setdefault(
                 record.get("label") or record["mode"], {kind: {} for kind in KINDS})
             side["nodeid"] = record["nodeid"]
-            if record["kind"] in ("header", "writes"):
+            if record["kind"] == "header":
                 side[record["kind"]] = record
             else:
                 side[record["kind"]][record["index"]] = record
@@ -226,8 +220,6 @@ class ModeParityCheck(ProbedCheck):
             graph, pynative = sides.get("GRAPH_MODE"), sides.get("PYNATIVE_MODE")
             if not graph or not pynative or "header" not in graph or "header" not in pynative:
                 continue  # one variant skipped or not run: nothing to compare
-            if "writes" in pynative:
-                pynative["header"]["written"] = pynative["writes"]["written"]
             compared = graph["header"].get("compared")
             found_differences = differences(graph, pynative)
             verdict = one_sided(graph, pynative)

@@ -30,7 +30,7 @@ def _relative(value: Optional[float]) -> str:
     return "n/a (the PYNATIVE_MODE values that differ are 0)" if value is None else f"{value:.3g}"
 
 
-def describe(diff: dict[str, Any]) -> str:
+def difference_in_numbers(diff: dict[str, Any]) -> str:
     """One difference between two leaves, in numbers."""
     if diff["kind"] == "dtype or shape":
         return f"GRAPH_MODE gives {diff['graph']}, PYNATIVE_MODE {diff['pynative']}."
@@ -86,7 +86,7 @@ def _leaf_difference(g_leaf: dict[str, Any], p_leaf: dict[str, Any],
                                                 f"{p_leaf.get('value')}."}
     diff = compare_leaves(g_leaf, p_leaf, header["rtol"], header["atol"])
     if diff is not None:
-        diff["text"] = describe(diff)
+        diff["text"] = difference_in_numbers(diff)
     return diff
 
 

@@ -17,6 +17,8 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
+from ....mindspore_side.context_guard import eagerly
+
 
 def arrays(value: Any) -> list:
     if hasattr(value, "asnumpy"):
@@ -54,12 +56,10 @@ def repeatable(ms: Any, probes: Any, math: Any, run: Callable[[], Any], params: 
     ``params`` are the parameters the run may change (BatchNorm statistics): put back after each.
     """
     saved = [p.asnumpy().copy() for p in params]
-    graph_mode = probes.is_graph()
     states = (np.random.get_state(), random.getstate())
     runs = []
     try:
-        with probes.paused():
-            ms.set_context(mode=ms.PYNATIVE_MODE)
+        with probes.paused(), eagerly(ms):
             for _ in range(2):
                 np.random.set_state(states[0])
                 random.setstate(states[1])
@@ -71,8 +71,6 @@ def repeatable(ms: Any, probes: Any, math: Any, run: Callable[[], Any], params: 
     finally:
         np.random.set_state(states[0])
         random.setstate(states[1])
-        if graph_mode:
-            ms.set_context(mode=ms.GRAPH_MODE)
     return same(math, runs[0], runs[1], rtol, atol)
 
 

@@ -1,17 +1,21 @@
-"""A suite keeps its outcomes under the plugin, whatever ordinary pytest habits it is run with (issue 19).
+"""Which variants of a mode pair run, and where: the user's selection (-m, -k, --deselect, node ids), --lf,
+random order, every xdist --dist mode and pytest-split shards keep each pair whole and side by side.
 
-One suite, written with those habits (iterators in parametrize, a quarantined mode, a
-module-scoped mode parameter, strict xfails in one mode, a class), runs with
-``-p no:msgraph`` and with the plugin, serially, under ``-n 2`` with every ``--dist``
-mode, and in three pytest-split shards merged. Every test must keep its outcome, except
-the one the plugin convicts (documented below).
+One suite, written with ordinary pytest habits (iterators in parametrize, a quarantined mode, a
+module-scoped mode parameter, strict xfails in one mode, a class), runs with ``-p no:msgraph``
+and with the plugin, serially, under ``-n 2`` with every ``--dist`` mode, and in three
+pytest-split shards merged (issue 19). Every test must keep its outcome, except the one the
+plugin convicts (documented below).
 """
 import json
 import subprocess
 import sys
 
 import pytest
-from conftest import NET_SOURCE
+from conftest import CLEAN_AND_NOISY_PAIRS as SUITE
+from conftest import NET_SOURCE, NOISY_GRAPH
+
+from pytest_msgraph.core.modes import Mode
 
 HABITS = NET_SOURCE + '''
 import itertools
@@ -97,6 +101,7 @@ def test_plain():
     assert Net()(ones(2, 3)).shape == (2, 2)
 '''
 
+
 # Records each test's outcome in the process that reports (the xdist controller, or the only one),
 # so that a run without the plugin can be compared with one with it.
 RECORDER = '''
@@ -141,9 +146,12 @@ def pytest_sessionfinish(session):
             json.dump({"outcomes": _outcomes, "workers": _workers}, handle)
 '''
 
+
 # The one outcome the plugin changes, and why: mode_parity convicts the GRAPH_MODE variant
 # (np.random frozen at compile time), so the strict xfail the suite documents holds.
 CONVICTED = {"test_habits.py::test_frozen_noise_xfails_in_graph_mode[0]": ("failed", "xfailed")}
+
+
 DIST_MODES = ("load", "loadscope", "loadfile", "worksteal", "loadgroup")
 
 
@@ -235,3 +243,56 @@ def test_three_pytest_split_shards_merged_equal_the_whole_run(habits, pytester):
                              "shard-3.json", "--format", "json"], cwd=pytester.path, capture_output=True, text=True)
     assert merged.returncode == 0, merged.stderr
     assert json.loads(merged.stdout)["duplicates"] == []
+
+
+# --- random order and --lf, on a clean and a noisy pair -------------------------------------------
+
+
+def test_pairs_stay_together_in_random_order_so_the_graph_variant_fails_itself(pytester, run_pytest):
+    pytester.makepyfile(test_suite=SUITE)
+    run = run_pytest(randomly=True)
+    assert run.outcomes()[NOISY_GRAPH] == "failed"
+    assert "found at the end of the session" not in run.stdout()  # compared in-process, at once
+
+
+def test_last_failed_reruns_the_twin_and_fails_again(pytester, run_pytest):
+    pytester.makepyfile(test_suite=SUITE)
+    first = run_pytest(cache=True)
+    assert first.outcomes()[NOISY_GRAPH] == "failed"
+    again = run_pytest("--lf", cache=True)
+    assert again.ret == 1
+    assert again.outcomes() == {NOISY_GRAPH: "failed", "test_suite.py::test_noisy[PYNATIVE_MODE]": "passed"}
+
+
+# --- pairs.identity and pairs.ordering, pure ------------------------------------------------------
+
+
+class _Variant:
+    def __init__(self, nodeid, mode=None):
+        from pytest_msgraph.pairs.identity import MODE_PARAM
+
+        self.nodeid = nodeid
+        self.name = self.originalname = nodeid.split("::")[-1]
+        self.stash = pytest.Stash()
+        if mode is not None:
+            ids = self.name.partition("[")[2].rstrip("]").split("-")
+            self.callspec = type("CallSpec", (), {"params": {MODE_PARAM: mode, "n": ids[1]}, "id": "-".join(ids)})()
+
+    def get_closest_marker(self, name):
+        return None
+
+
+def test_pairs_are_named_and_put_side_by_side_pynative_first():
+    from pytest_msgraph.pairs.identity import identify, variant_of
+    from pytest_msgraph.pairs.ordering import pair_adjacent
+
+    g1, p1 = _Variant("t.py::f[GRAPH_MODE-1]", Mode.GRAPH_MODE), _Variant("t.py::f[PYNATIVE_MODE-1]", Mode.PYNATIVE_MODE)
+    g2, p2 = _Variant("t.py::f[GRAPH_MODE-2]", Mode.GRAPH_MODE), _Variant("t.py::f[PYNATIVE_MODE-2]", Mode.PYNATIVE_MODE)
+    plain = _Variant("t.py::plain")
+    for item in (g1, p1, g2, p2):
+        item.originalname = "f"
+    assert identify([g1, p1, g2, p2, plain], None) == [g1, p1, g2, p2]
+    assert [variant_of(i).pair for i in (g1, p1, g2, p2)] == ["t.py::f[1]", "t.py::f[1]", "t.py::f[2]", "t.py::f[2]"]
+    assert variant_of(plain) is None
+    ordered = pair_adjacent([g1, plain, g2, p2, p1])
+    assert [i.nodeid for i in ordered] == [p1.nodeid, g1.nodeid, plain.nodeid, p2.nodeid, g2.nodeid]

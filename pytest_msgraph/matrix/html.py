@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .matrix import FAILING, OUTCOME_RANK, SHOWN
-from .matrix_markdown import cell_text, environment_text, totals_text
+from .markdown import cell_text, environment_text, totals_text
+from .merge import FAILING, OUTCOME_RANK, SHOWN
 
 MEANINGS = (
     ("passed", "ran and passed"),
@@ -69,6 +69,6 @@ def page_data(matrix: dict[str, Any]) -> dict[str, Any]:
 def to_html(matrix: dict[str, Any]) -> str:
     import jinja2
 
-    environment = jinja2.Environment(loader=jinja2.PackageLoader("pytest_msgraph.reports", "templates"),
+    environment = jinja2.Environment(loader=jinja2.PackageLoader("pytest_msgraph.matrix", "templates"),
                                      autoescape=True, trim_blocks=True, lstrip_blocks=True)
     return environment.get_template("matrix.html.j2").render(**page_data(matrix))

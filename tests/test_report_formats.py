@@ -1,5 +1,5 @@
-"""Reports that tell the whole truth (issue 20): the JSON read with a strict parser, the JUnit XML
-with xml.etree, and the matrix's output, for each case a team meets."""
+"""The report formats agree with the run: the JSON read with a strict parser, the JUnit XML with
+xml.etree, and the matrix's reading of them, for each case a team meets (stops, subtests, NaN)."""
 import json
 import subprocess
 import sys

@@ -18,11 +18,11 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from .matrix import build_matrix
-from .matrix_baseline import baseline_refusal, comparison_refusal, mark_regressions
-from .matrix_html import to_html
-from .matrix_markdown import to_json, to_markdown
-from .validation import ReportError, load_report
+from ..reports.validation import ReportError, load_report
+from .baseline import baseline_refusal, comparison_refusal, mark_regressions
+from .html import to_html
+from .markdown import to_json, to_markdown
+from .merge import build_matrix
 
 FORMATS: dict[str, Callable[[dict[str, Any]], str]] = {"markdown": to_markdown, "html": to_html, "json": to_json}
 

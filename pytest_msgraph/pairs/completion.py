@@ -1,8 +1,8 @@
-"""Which variant of a mode pair runs when some plugin or the user left its twin out.
+"""Which variants of a mode pair run when some plugin or the user left one of them out.
 
-- The user's own selection wins: a twin that ``-k``, ``-m``, ``--deselect`` or the node
+- The user's own selection wins: a variant that ``-k``, ``-m``, ``--deselect`` or the node
   ids typed leave out does not run, and the variant that runs alone is not compared.
-- ``--lf`` reruns a failed variant's twin: a parity failure needs both sides.
+- ``--lf`` reruns the other variant of a failed one: a parity failure needs both.
 - A sharding plugin (pytest-split, pytest-shard, pytest-test-groups) keeps each pair
   whole in exactly one shard: the shard that holds the pair's first variant (in
   collection order, the same in every shard) runs both, and a shard that holds only a
@@ -15,6 +15,7 @@ from typing import Any, Optional
 
 import pytest
 
+from .identity import known_variant
 from .selection import selected_by_user
 
 # (option dest, what it is) of the sharding plugins this knows: a run with one of them set is a shard.
@@ -23,14 +24,15 @@ SHARDING_OPTIONS = (("splits", "pytest-split"), ("num_shards", "pytest-shard"),
 
 
 @dataclasses.dataclass
-class TwinNotes:
+class PairNotes:
     """What happened to pairs in this process, for one line each in the summary."""
 
-    alone: list[str] = dataclasses.field(default_factory=list)  # variants that run without their twin
-    lf_twins: list[str] = dataclasses.field(default_factory=list)  # twins --lf runs again
+    # (The names are the report's keys: the session notes travel to the controller as this dict.)
+    alone: list[str] = dataclasses.field(default_factory=list)  # variants that run without the other variant
+    lf_twins: list[str] = dataclasses.field(default_factory=list)  # variants --lf runs again for a failed one
     shard: Optional[str] = None  # the sharding plugin in use
     moved: int = 0  # lone variants left to the shard that holds their first variant
-    pulled: int = 0  # twins pulled into this shard
+    pulled: int = 0  # variants pulled into this shard
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -46,12 +48,12 @@ def sharding_plugin(config: pytest.Config) -> Optional[str]:
     return None
 
 
-def complete_pairs(items: list[Any], collected: list[Any], config: pytest.Config, pair_of: Any) -> tuple:
-    """Apply the rules above to ``items`` in place; return (restored, dropped, notes)."""
-    notes = TwinNotes(shard=sharding_plugin(config))
+def complete_pairs(items: list[Any], collected: list[Any], config: pytest.Config) -> tuple:
+    """Apply the rules above to ``items`` in place (``collected``: every variant); return (restored, dropped, notes)."""
+    notes = PairNotes(shard=sharding_plugin(config))
     pairs: dict[str, list[Any]] = {}
     for item in collected:
-        pairs.setdefault(pair_of(item), []).append(item)
+        pairs.setdefault(known_variant(item).pair, []).append(item)
     present = {id(item) for item in items}
     incomplete = {key: members for key, members in pairs.items()
                   if 0 < sum(id(m) in present for m in members) < len(members)}

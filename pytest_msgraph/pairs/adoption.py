@@ -27,12 +27,7 @@ import inspect
 import textwrap
 from typing import Any, Iterable, Optional
 
-import pytest
-
 MODE_VALUES = {0, 1}  # GRAPH_MODE, PYNATIVE_MODE
-
-# {test function's nodeid: its mode argument}, filled at collection on every process.
-ADOPTED_KEY = pytest.StashKey[dict]()
 
 
 def argnames(marker: Any) -> list[str]:
@@ -92,7 +87,7 @@ def mode_candidates(markers: Iterable[Any], function: Any) -> list[str]:
     return [name for name in direct_argnames(markers) if name == "mode" or name in passed]
 
 
-def mode_argument(items: list[Any], candidates: list[str]) -> Optional[str]:
+def find_mode_argument(items: list[Any], candidates: list[str]) -> Optional[str]:
     """The function's mode argument, from its items' callspecs, under the rule above."""
     adopted = []
     for name in candidates:
@@ -110,28 +105,9 @@ def mode_argument(items: list[Any], candidates: list[str]) -> Optional[str]:
 
 
 def adopt(items: list[Any]) -> Optional[str]:
-    """Register the mode argument of one function's items (if it has one); return it."""
+    """The mode argument of one function's items, if they have one (identity.py makes them variants)."""
     if not items:
         return None
     first = items[0]
     candidates = mode_candidates(first.iter_markers("parametrize"), getattr(first, "function", None))
-    argument = mode_argument(items, candidates) if candidates else None
-    if argument is not None:
-        first.config.stash.setdefault(ADOPTED_KEY, {})[function_nodeid(first)] = argument
-    return argument
-
-
-def function_nodeid(item: pytest.Item) -> str:
-    """``t.py::C::test_f[0-a]`` -> ``t.py::C::test_f`` (from the parent: xdist's loadgroup suffixes node ids)."""
-    original = getattr(item, "originalname", item.name)
-    parent = getattr(item, "parent", None)
-    if parent is None or not parent.nodeid:
-        return item.nodeid[: len(item.nodeid) - len(item.name)] + original
-    return f"{parent.nodeid}::{original}"
-
-
-def adopted_argument(item: pytest.Item) -> Optional[str]:
-    adopted = item.config.stash.get(ADOPTED_KEY, None)
-    if not adopted or getattr(item, "callspec", None) is None:
-        return None
-    return adopted.get(function_nodeid(item))
+    return find_mode_argument(items, candidates) if candidates else None

@@ -4,16 +4,16 @@ A row per test (its parameters kept, its mode taken out), a column per device, m
 jit level, each cell the outcome, the checks that flagged it and, for a failure, the
 one-line reason; totals per column. Beside the table: collection errors, reports that
 are incomplete, tests found in two reports of one column, and, against a baseline
-(``matrix_baseline``), the regressions, the baseline rows that match nothing and the
-columns not compared. Rendering is in ``matrix_markdown`` and ``matrix_html``; the command
-in ``matrix_cli``.
+(``baseline``), the regressions, the baseline rows that match nothing and the
+columns not compared. Rendering is in ``markdown`` and ``html``; the command
+in ``cli``.
 """
 from __future__ import annotations
 
 from typing import Any, Optional
 
 from ..core.signatures import split_nodeid
-from .json_report import REPORT_VERSION
+from ..reports.json_report import REPORT_VERSION
 
 DEVICE_ORDER = {"CPU": 0, "GPU": 1, "Ascend": 2}
 # When runs overlap in a cell, the most telling outcome wins; "skipped" means "not run here", and

@@ -1,7 +1,7 @@
 """Under pytest-xdist, both variants of a mode pair run on one worker, whatever ``--dist`` says.
 
-mode_parity compares a GRAPH_MODE variant with its PYNATIVE_MODE twin at once only
-when the twin ran just before in the same process; on another worker the comparison
+mode_parity compares a GRAPH_MODE variant with its PYNATIVE_MODE variant at once only
+when that one ran just before in the same process; on another worker the comparison
 waits for the end of the session, and a strict xfail or an xfailed variant then reads
 otherwise than in a serial run. ``loadscope``, ``loadfile`` and ``each`` keep a test
 function's items together already. For ``load``, ``worksteal`` and ``loadgroup`` this
@@ -10,11 +10,15 @@ own load balancing between them:
 
 - a test in a user's ``xdist_group`` (``--dist loadgroup``) goes with its group, and so do
   the other items of its test function (a pair is never split across groups);
-- a ``both_modes`` variant goes with its twin: the node id without the ``GRAPH_MODE`` or
-  ``PYNATIVE_MODE`` part of its id;
+- a ``both_modes`` variant goes with the other variant of its pair: the node id without the
+  ``GRAPH_MODE`` or ``PYNATIVE_MODE`` part of its id, which is the pair's name (identity.py);
 - an other parametrized test goes with its test function's items: the controller sees
   only node ids, and an adopted mode argument's ids are the user's (``0``, ``graph``);
 - a test that is not parametrized is a unit of its own.
+
+This is the one place that reads a pair from a node id rather than from the item's
+``Variant``: the scheduler runs on the controller, which never collects items (xdist
+hands it the workers' node ids only). A unit is always a whole pair or more.
 """
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ from typing import Any, Optional
 import pytest
 
 from ..core.nodeids import plain_nodeid, xdist_group
+from .identity import id_parts, pair_name
 
 MODE_IDS = ("PYNATIVE_MODE", "GRAPH_MODE")
 SPLITTING = ("load", "worksteal", "loadgroup")
@@ -38,12 +43,9 @@ def pair_unit(nodeid: str) -> str:
     function, bracket, params = base.partition("[")
     if not bracket:
         return base
-    parts = params[:-1].split("-")
-    for mode in MODE_IDS:
-        if mode in parts:
-            parts.remove(mode)
-            return function + (f"[{'-'.join(parts)}]" if parts else "")
-    return function
+    parts = id_parts(params[:-1])
+    mode_part = next((parts.index(mode) for mode in MODE_IDS if mode in parts), None)
+    return function if mode_part is None else pair_name(function, parts, mode_part)
 
 
 def units(collection: list[str]) -> dict[str, str]:

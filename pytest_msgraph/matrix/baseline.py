@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from .matrix import FAILING, NOT_RAN
+from .merge import FAILING, NOT_RAN
 
 
 def baseline_refusal(baseline: dict[str, Any], name: str) -> Optional[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any, Optional
 
-from .matrix import OUTCOME_RANK, SHOWN
+from .merge import OUTCOME_RANK, SHOWN
 
 
 def cell_text(cell: Optional[dict[str, Any]]) -> str:

@@ -1,10 +1,10 @@
-"""``--ms-both-modes=all`` on a test that never calls MindSpore: its GRAPH_MODE twin is skipped.
+"""``--ms-both-modes=all`` on a test that never calls MindSpore: its GRAPH_MODE variant is skipped as idle.
 
 The mode changes what a Cell call, an ``ms.jit`` function or a grad does; ops called
 outside them run eagerly in both modes, and plain Python not at all. So when a pair's
 PYNATIVE_MODE variant (which runs first, on the same worker) made none of those calls,
-its GRAPH_MODE twin would run the very same code again: mindnlp's torch-compatibility
-tests took 35 s instead of 16 s for it. The twin is skipped, with that reason.
+its GRAPH_MODE variant would run the very same code again: mindnlp's torch-compatibility
+tests took 35 s instead of 16 s for it. That variant is skipped, with that reason.
 
 A skipped GRAPH_MODE failure is a false green, so idleness is proved, never assumed:
 
@@ -13,7 +13,8 @@ A skipped GRAPH_MODE failure is a false green, so idleness is proved, never assu
   calls the checks do not hear) count as calls;
 * a fixture of a wider scope that an earlier test set up is idle only if its own setup
   made no call (every fixture setup is watched while the option is on);
-* an eager variant that failed, skipped or xfailed in any phase proves nothing: its twin runs.
+* an eager variant that failed, skipped or xfailed in any phase proves nothing: the GRAPH_MODE one runs;
+* an item whose fixtures pytest does not show (its private ``_fixtureinfo``) proves nothing either.
 
 Only pairs the option made: a test marked ``both_modes``, or one that parametrizes its
 own mode, is the user's explicit choice and always runs in both modes.
@@ -24,11 +25,9 @@ from typing import Any, Optional
 
 import pytest
 
-from ..checks.builtin.probed import shared_probes
 from ..core.modes import Mode
 from ..mindspore_side.probes import ProbeUnavailable
-from .pairing import pair_key
-from .variants import MODE_PARAM
+from .identity import OPTION, known_variant, variant_of
 
 REASON = ("msgraph: its PYNATIVE_MODE twin made no Cell, ms.jit or grad call, so GRAPH_MODE would run the same code "
           "(--ms-both-modes=all); mark it @pytest.mark.both_modes to run it anyway")
@@ -58,12 +57,11 @@ class _Watch:
         self.all_passed = True
 
 
-class IdleTwins:
+class IdleVariants:
     def __init__(self, both_modes: str) -> None:
         self.enabled = both_modes == "all"
         self._idle: set = set()  # pairs whose PYNATIVE_MODE variant made no MindSpore call
-        self._probes: Any = None
-        self._compiles: Any = None
+        self._session: Any = None  # the MindSpore session whose probes and compile log are heard
         self._log: Any = None  # the graphs compiled or reused while any window is open
         self._graphs_before = 0  # graphs logged in earlier windows
         self._calls = _Calls()
@@ -71,15 +69,15 @@ class IdleTwins:
         self._watches: dict[str, _Watch] = {}
         self._busy_fixtures: set = set()  # fixture definitions whose setup made a call
 
-    def _variant(self, item: pytest.Item) -> Optional[Mode]:
-        callspec = getattr(item, "callspec", None)
-        if not self.enabled or callspec is None or MODE_PARAM not in callspec.params \
-                or item.get_closest_marker("both_modes") is not None:
+    def _mode(self, item: pytest.Item) -> Optional[Mode]:
+        """The mode of a variant the option made (the only pairs whose GRAPH_MODE variant may be skipped)."""
+        variant = variant_of(item)
+        if not self.enabled or variant is None or variant.origin != OPTION:
             return None
-        return callspec.params[MODE_PARAM]
+        return variant.mode
 
     def skip_reason(self, item: pytest.Item) -> Optional[str]:
-        if self._variant(item) is Mode.GRAPH_MODE and pair_key(item) in self._idle:
+        if self._mode(item) is Mode.GRAPH_MODE and known_variant(item).pair in self._idle:
             return REASON
         return None
 
@@ -90,22 +88,19 @@ class IdleTwins:
 
     def start(self, item: pytest.Item, session: Any) -> None:
         """At the start of any item's setup: watch it (fixture setups included) while the option is on."""
-        if not self.enabled or self._probes is False:
+        if not self.enabled:
             return
-        if self._probes is None:
-            try:
-                self._probes = shared_probes(session.ms)
-            except ProbeUnavailable:
-                self._probes = None
-            # Without the probes or compile watching (an ms.jit call) nothing is proved idle: every twin runs.
-            if self._probes is None or session.compiles is None:
-                self._probes = False
-                return
-            self._compiles = session.compiles
+        try:
+            probes = session.probes()
+        except ProbeUnavailable:
+            return  # no call is heard, so nothing is proved idle: every variant runs
+        if session.compiles is None:
+            return  # an ms.jit call would go unheard: likewise
         if not self._watches:
-            self._probes.listen(self._calls)
-            self._log = self._compiles.start() if self._compiles is not None else None
-        self._watches[item.nodeid] = _Watch(self._ticks(), self._variant(item) is Mode.PYNATIVE_MODE)
+            self._session = session
+            probes.listen(self._calls)
+            self._log = session.compiles.start()
+        self._watches[item.nodeid] = _Watch(self._ticks(), self._mode(item) is Mode.PYNATIVE_MODE)
 
     def plugin_fixture_ran(self) -> None:
         """ms_gradcheck or torch_parity ran MindSpore with the probes paused: that is a call."""
@@ -137,17 +132,18 @@ class IdleTwins:
         if not self._watches:
             self._close()
         if idle:
-            self._idle.add(pair_key(item))
+            self._idle.add(known_variant(item).pair)
 
     def _close(self) -> None:
         """No window open: stop listening (the checks' per-test state resets) and logging graphs."""
-        self._probes.stop(self._calls)
-        if self._log is not None:
-            self._graphs_before += len(self._log.events)
-            self._compiles.stop(self._log)
-            self._log = None
+        self._session.probes().stop(self._calls)
+        self._graphs_before += len(self._log.events)
+        self._session.compiles.stop(self._log)
+        self._log = None
 
     def _requests_busy_fixture(self, item: pytest.Item) -> bool:
-        info = getattr(item, "_fixtureinfo", None)
-        definitions = info.name2fixturedefs.values() if info is not None else ()
-        return any(id(fixturedef) in self._busy_fixtures for defs in definitions for fixturedef in defs)
+        info = getattr(item, "_fixtureinfo", None)  # pytest's private record of the item's fixtures
+        definitions = getattr(info, "name2fixturedefs", None)
+        if definitions is None:
+            return True  # cannot tell which fixtures it used: not proved idle
+        return any(id(fixturedef) in self._busy_fixtures for defs in definitions.values() for fixturedef in defs)

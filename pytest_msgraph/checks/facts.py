@@ -1,0 +1,42 @@
+"""What one check learns that another needs, as data (pure).
+
+A check publishes a fact on the test's ``TestRun`` the moment it learns it (during the
+call, from a probe event), so a check that reads it when the call ends finds it there,
+whatever order the checks were registered in. The reader words the fact itself: no
+check ever reads another check's message, so rewording a message changes no verdict.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+GRAPH_MODE = "GRAPH_MODE"
+
+
+@dataclasses.dataclass(frozen=True)
+class FrozenAttribute:
+    """stale_attribute: GRAPH_MODE compiled a graph with ``cell.attribute`` at one value, which changed afterwards."""
+
+    cell: str  # the class that owns the attribute
+    attribute: str
+    path: str  # where that cell sits below the called one ('' for the called cell itself)
+    compiled_with: Any
+    now: Any
+    mode: str = GRAPH_MODE  # the side that keeps the old value
+
+    def words(self) -> str:
+        inside = f" (at '{self.path}')" if self.path else ""
+        return f"`{self.cell}.{self.attribute}`{inside} changed {self.compiled_with!r} → {self.now!r}"
+
+
+@dataclasses.dataclass(frozen=True)
+class InputWrite:
+    """input_mutation: a Cell wrote into a tensor (or a list of tensors) its caller passed, in one mode."""
+
+    cell: str  # the Cell class whose call wrote
+    position: int  # the argument's position in construct
+    argument: str  # as shown: ``label``, or ``features[0]`` for a list's tensor
+    mode: str  # the side that wrote
+
+    def words(self) -> str:
+        return f"{self.cell} wrote into its argument {self.position} ('{self.argument}')"

@@ -1,0 +1,6 @@
+"""``python -m pytest_msgraph.matrix``."""
+import sys
+
+from .cli import main
+
+sys.exit(main())
