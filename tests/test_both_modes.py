@@ -451,8 +451,15 @@ def test_parse_mode(text, mode):
 
 
 def test_mode_values_match_mindspore_constants_and_print_by_name():
-    assert Mode.GRAPH_MODE == 0 and Mode.PYNATIVE_MODE == 1
-    assert str(Mode.GRAPH_MODE) == "GRAPH_MODE"
+    import subprocess
+    import sys
+
+    # MindSpore's own constants, read in a fresh process (it does not survive a second import in this one).
+    done = subprocess.run([sys.executable, "-c", "import mindspore as ms; print(ms.GRAPH_MODE, ms.PYNATIVE_MODE)"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-2:] == [str(int(Mode.GRAPH_MODE)), str(int(Mode.PYNATIVE_MODE))]
+    assert str(Mode.GRAPH_MODE) == "GRAPH_MODE" and str(Mode.PYNATIVE_MODE) == "PYNATIVE_MODE"
 
 
 def test_parse_mode_list_orders_and_deduplicates():

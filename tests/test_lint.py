@@ -336,7 +336,7 @@ def test_msg004_thread_body_runs_once():
 
 def test_msg005_asnumpy_fails_under_strict():
     graph(ms.STRICT)
-    with pytest.raises(Exception):
+    with pytest.raises(AttributeError, match="In JIT strict mode, cannot get attributes asnumpy"):
         AsnumpyCell()(X)
 
 
