@@ -312,3 +312,99 @@ def test_baseline_refusals_as_pure_logic():
     mark_regressions(now, empty)
     assert comparison_refusal(now, empty, "b.json") == ("the baseline b.json has no tests: a comparison against it "
                                                         "would pass on anything")
+
+
+def _one_column_report(tests):
+    """A CPU report holding ``tests``: (node id, mode, outcome) each."""
+    report = json.loads(REPORTS[0].read_text())
+    report["findings"] = []
+    report["tests"] = [{"nodeid": nodeid, "outcome": outcome, "mode": mode, "device": "CPU", "duration": 0.1,
+                        "reason": None if outcome == "passed" else "boom"} for nodeid, mode, outcome in tests]
+    return report
+
+
+def test_a_test_that_passed_and_now_fails_in_another_column_is_a_regression_shown_as_moved():
+    # A test that sets GRAPH_MODE in its body passed under GRAPH_MODE; now a fixture raises before the body runs,
+    # so its error is filed under PYNATIVE_MODE, a column where the baseline has no verdict for it.
+    then = build_matrix([_one_column_report([("t.py::test_sets_graph", "GRAPH_MODE", "passed"),
+                                             ("t.py::test_eager", "PYNATIVE_MODE", "passed")])])
+    now = build_matrix([_one_column_report([("t.py::test_sets_graph", "PYNATIVE_MODE", "error"),
+                                            ("t.py::test_eager", "PYNATIVE_MODE", "passed"),
+                                            ("t.py::test_other", "GRAPH_MODE", "passed")])])
+    found = mark_regressions(now, then)
+    assert found == [{"test": "t.py::test_sets_graph", "column": "CPU PYNATIVE_MODE", "outcome": "error",
+                      "moved_from": ["CPU GRAPH_MODE"]}]
+    markdown = to_markdown(now)
+    assert "| `t.py::test_sets_graph` | - | error REGRESSED (moved from CPU GRAPH_MODE) [1] |" in markdown
+    assert "- `t.py::test_sets_graph` on CPU PYNATIVE_MODE: error (passed in the baseline on CPU GRAPH_MODE)" in markdown
+
+
+def test_look_alikes_of_a_moved_regression_are_not_one():
+    then = build_matrix([_one_column_report([("t.py::test_moves", "GRAPH_MODE", "passed"),
+                                             ("t.py::test_new_failure", "PYNATIVE_MODE", "failed"),
+                                             ("t.py::test_eager", "PYNATIVE_MODE", "passed")])])
+    # It passes in its new column; a test that failed already fails again; a test new to the suite fails.
+    now = build_matrix([_one_column_report([("t.py::test_moves", "PYNATIVE_MODE", "passed"),
+                                            ("t.py::test_new_failure", "GRAPH_MODE", "failed"),
+                                            ("t.py::test_brand_new", "PYNATIVE_MODE", "failed"),
+                                            ("t.py::test_eager", "GRAPH_MODE", "passed")])])
+    assert mark_regressions(now, then) == []
+
+
+def test_the_gate_exits_1_when_a_test_moved_column_and_fails(tmp_path):
+    then = _one_column_report([("t.py::test_sets_graph", "GRAPH_MODE", "passed"),
+                               ("t.py::test_eager", "PYNATIVE_MODE", "passed")])
+    now = _one_column_report([("t.py::test_sets_graph", "PYNATIVE_MODE", "error"),
+                              ("t.py::test_eager", "PYNATIVE_MODE", "passed"),
+                              ("t.py::test_eager_graph", "GRAPH_MODE", "passed")])
+    (tmp_path / "then.json").write_text(json.dumps(then))
+    (tmp_path / "now.json").write_text(json.dumps(now))
+    done = _cli(tmp_path / "now.json", "--baseline", tmp_path / "then.json")
+    assert done.returncode == 1, done.stderr
+    assert "1 cell(s) passed in the baseline and fail now (1 of them in another column than in the baseline)" \
+        in done.stderr
+
+
+SETS_ITS_OWN_MODE = '''
+import os
+import numpy as np
+import pytest
+import mindspore as ms
+from mindspore import nn
+
+
+@pytest.fixture
+def data():
+    if os.environ.get("BREAK_FIXTURE"):
+        raise RuntimeError("the data fixture broke")
+    return ms.Tensor(np.ones((2, 3), np.float32))
+
+
+def test_dense_in_graph_mode(data):
+    ms.set_context(mode=ms.GRAPH_MODE)  # MindSpore's own way: the body sets the mode
+    assert nn.Dense(3, 2)(data).shape == (2, 2)
+
+
+def test_eager():
+    assert nn.Dense(3, 2)(ms.Tensor(np.ones((2, 3), np.float32))).shape == (2, 2)
+'''
+
+
+@pytest.mark.parametrize("xdist", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_a_fixture_that_breaks_before_the_body_sets_the_mode_is_a_regression(pytester, run_pytest, monkeypatch,
+                                                                               xdist):
+    pytester.makepyfile(test_own_mode=SETS_ITS_OWN_MODE)
+    then = run_pytest(*xdist, "-p", "no:randomly")
+    (pytester.path / "then.json").write_text(json.dumps(then.report))
+    assert then.report["tests"][0]["mode"] == "GRAPH_MODE" and then.report["tests"][0]["outcome"] == "passed"
+    same = run_pytest(*xdist)  # the look-alike: nothing changed, nothing regressed
+    (pytester.path / "same.json").write_text(json.dumps(same.report))
+    assert _cli(pytester.path / "same.json", "--baseline", pytester.path / "then.json").returncode == 0
+    monkeypatch.setenv("BREAK_FIXTURE", "1")
+    now = run_pytest(*xdist)
+    (pytester.path / "now.json").write_text(json.dumps(now.report))
+    moved = next(t for t in now.report["tests"] if t["nodeid"].endswith("test_dense_in_graph_mode"))
+    assert (moved["mode"], moved["outcome"]) == ("PYNATIVE_MODE", "error")  # filed under the session's mode
+    done = _cli(pytester.path / "now.json", "--baseline", pytester.path / "then.json")
+    assert done.returncode == 1, done.stderr
+    assert "error REGRESSED (moved from CPU GRAPH_MODE)" in done.stdout

@@ -1,6 +1,9 @@
 """Compare a matrix with a baseline, and refuse a baseline that proves nothing (pure data).
 
-A cell is compared only where both sides have a verdict for the same test in the same column.
+A cell is compared where both sides have a verdict for the same test in the same column; and a
+test is compared as a whole: one that passed in the baseline and fails now in a column where the
+baseline had no verdict for it (its row moved: a fixture raised before the test's body set the
+mode, so the failure is filed under the session's mode) is a regression too, shown as moved.
 A column is its device, its mode and, for GRAPH_MODE, the jit level the run set: the same suite
 run with ``--ms-jit-level=O1`` against a baseline without it, on another device, or against a
 baseline whose device was unavailable (every cell "not run") shares no column with it. A
@@ -68,11 +71,40 @@ def mark_regressions(matrix: dict[str, Any], baseline: dict[str, Any]) -> list[d
             if then == "passed" and cell["outcome"] in FAILING:
                 cell["regressed"] = True
                 found.append({"test": row["test"], "column": key, "outcome": cell["outcome"]})
+    found += _moved_regressions(matrix, baseline, before)
+    compared += sum(1 for r in found if r.get("moved_from") is not None)
     current = {row["test"] for row in matrix["rows"]}
     matrix["unmatched_baseline"] = sorted(row["test"] for row in baseline["rows"] if row["test"] not in current)
     matrix["not_compared"] = not_compared(matrix, baseline)
     matrix["compared"] = compared
     matrix["regressions"] = found
+    return found
+
+
+def _moved_regressions(matrix: dict[str, Any], baseline: dict[str, Any],
+                       before: dict[tuple[str, str], str]) -> list[dict[str, Any]]:
+    """Tests that passed in the baseline and fail now in a column where the baseline had no verdict for them.
+
+    The column it fails in now must be one both sides ran tests in: a column the baseline lacks
+    (another jit level, another device) is said as not compared, and a failure there is not a
+    regression of this comparison.
+    """
+    shared = _verdict_columns(matrix) & _verdict_columns(baseline)
+    passed_then = {row["test"]: {key for key, cell in row["cells"].items() if cell["outcome"] == "passed"}
+                   for row in baseline["rows"]}
+    found = []
+    for row in matrix["rows"]:
+        passed = passed_then.get(row["test"])
+        if not passed:
+            continue
+        for key, cell in row["cells"].items():
+            then = before.get((row["test"], key))
+            if key not in shared or cell["outcome"] not in FAILING or (then is not None and then not in NOT_RAN):
+                continue
+            moved = sorted(k for k in passed if row["cells"].get(k, {}).get("outcome", "not run") in NOT_RAN)
+            cell["regressed"] = True
+            cell["moved_from"] = moved
+            found.append({"test": row["test"], "column": key, "outcome": cell["outcome"], "moved_from": moved})
     return found
 
 

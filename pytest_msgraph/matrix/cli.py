@@ -97,7 +97,9 @@ def _verdict(args: argparse.Namespace, matrix: dict[str, Any]) -> int:
               file=sys.stderr)
         status = 1
     if matrix["regressions"]:
-        print(f"msgraph matrix: {len(matrix['regressions'])} cell(s) passed in the baseline and fail now.",
+        moved = sum(r.get("moved_from") is not None for r in matrix["regressions"])
+        elsewhere = f" ({moved} of them in another column than in the baseline)" if moved else ""
+        print(f"msgraph matrix: {len(matrix['regressions'])} cell(s) passed in the baseline and fail now{elsewhere}.",
               file=sys.stderr)
         status = 1
     return status

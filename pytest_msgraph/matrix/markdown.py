@@ -18,7 +18,7 @@ def cell_text(cell: Optional[dict[str, Any]]) -> str:
     if cell["checks"]:
         text += f" ({', '.join(cell['checks'])})"
     if cell.get("regressed"):
-        text += " REGRESSED"
+        text += " REGRESSED" + (f" (moved from {_md(', '.join(cell['moved_from']))})" if cell.get("moved_from") else "")
     return text
 
 
@@ -64,6 +64,14 @@ def _table(matrix: dict[str, Any], notes: list[str]) -> list[str]:
     return lines
 
 
+def _moved(regression: dict[str, Any]) -> str:
+    """A regression in another column than the test's baseline verdict: where it passed then."""
+    moved = regression.get("moved_from")
+    if moved is None:
+        return ""
+    return f" (passed in the baseline on {', '.join(moved)})" if moved else " (a column it had no verdict in)"
+
+
 def _listed(title: str, entries: list[str]) -> list[str]:
     return ["", title, ""] + [f"- {entry}" for entry in entries] if entries else []
 
@@ -85,7 +93,8 @@ def to_markdown(matrix: dict[str, Any]) -> str:
                      [f"{_code(d['test'])} on {_md(d['column'])}: {_md('; '.join(d['in']))}"
                       for d in matrix["duplicates"]])
     lines += _listed(f"**{len(matrix['regressions'])} regression(s)** against the baseline:",
-                     [f"{_code(r['test'])} on {_md(r['column'])}: {r['outcome']}" for r in matrix["regressions"]])
+                     [f"{_code(r['test'])} on {_md(r['column'])}: {r['outcome']}" + _moved(r)
+                      for r in matrix["regressions"]])
     lines += _listed(f"**{len(matrix['unmatched_baseline'])} baseline row(s) match no row of this matrix:**",
                      [_code(test) for test in matrix["unmatched_baseline"]])
     lines += _listed(f"**{len(matrix['not_compared'])} column(s) not compared with the baseline:**",
