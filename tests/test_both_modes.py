@@ -468,3 +468,65 @@ def test_parse_mode_list_orders_and_deduplicates():
         parse_mode_list("graph,eager")
     with pytest.raises(ValueError, match="no mode given"):
         parse_mode_list(" , ")
+
+
+# What the idle rule counts as mode-dependent work besides Cell calls, jit and grads, each proved on MindSpore by its
+# GRAPH_MODE variant, and look-alikes that stay idle. Measured on 2.10 without the plugin: set_inputs with a dynamic
+# shape that construct's signature cannot take raises TypeError in GRAPH_MODE at once and runs in PYNATIVE_MODE.
+IDLE_RULE = '''
+import numpy as np
+import pytest
+import mindspore as ms
+from mindspore import nn, ops
+
+
+class TwoInputs(nn.Cell):
+    def construct(self, x, y):
+        return x + y
+
+
+def test_set_inputs_only():
+    TwoInputs().set_inputs(ms.Tensor(shape=[None, 3], dtype=ms.float32))
+
+
+def test_model_predict():
+    net = nn.Dense(3, 2)
+    assert ms.train.Model(net).predict(ms.Tensor(np.ones((2, 3), np.float32))).shape == (2, 2)
+
+
+def test_a_cell_method():
+    assert len(nn.Dense(3, 2).trainable_params()) == 2
+
+
+def test_ops_outside_any_cell():
+    assert ops.add(ms.Tensor(np.ones(3, np.float32)), 1).shape == (3,)
+
+
+def test_numpy_only():
+    assert np.ones(3).sum() == 3
+
+
+def test_a_cell_built_and_never_used():
+    net = nn.Dense(3, 2)
+    assert net.in_channels == 3  # an attribute read is no call
+'''
+
+
+def test_idle_means_proved_idle_set_inputs_and_model_methods_count(pytester, run_pytest):
+    pytester.makepyfile(test_idle_rule=IDLE_RULE)
+    run = run_pytest("--ms-both-modes=all")
+    outcomes = {nodeid.split("::")[1]: outcome for nodeid, outcome in run.outcomes().items()}
+    assert outcomes == {
+        # Work on a Cell or a Model: the GRAPH_MODE variant runs (and set_inputs fails there, as without the plugin).
+        "test_set_inputs_only[PYNATIVE_MODE]": "passed", "test_set_inputs_only[GRAPH_MODE]": "failed",
+        "test_model_predict[PYNATIVE_MODE]": "passed", "test_model_predict[GRAPH_MODE]": "passed",
+        "test_a_cell_method[PYNATIVE_MODE]": "passed", "test_a_cell_method[GRAPH_MODE]": "passed",
+        # Look-alikes: nothing whose behaviour depends on the mode was touched.
+        "test_ops_outside_any_cell[PYNATIVE_MODE]": "passed", "test_ops_outside_any_cell[GRAPH_MODE]": "skipped",
+        "test_numpy_only[PYNATIVE_MODE]": "passed", "test_numpy_only[GRAPH_MODE]": "skipped",
+        "test_a_cell_built_and_never_used[PYNATIVE_MODE]": "passed",
+        "test_a_cell_built_and_never_used[GRAPH_MODE]": "skipped",
+    }, run.stdout()[-3000:]
+    assert "TypeError" in run.stdout()
+    parallel = run_pytest("--ms-both-modes=all", "-n", "2")
+    assert parallel.outcomes() == run.outcomes()

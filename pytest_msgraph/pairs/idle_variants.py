@@ -1,13 +1,17 @@
 """``--ms-both-modes=all`` on a test that never calls MindSpore: its GRAPH_MODE variant is skipped as idle.
 
-The mode changes what a Cell call, an ``ms.jit`` function or a grad does; ops called
-outside them run eagerly in both modes, and plain Python not at all. So when a pair's
+The mode changes what a Cell call, an ``ms.jit`` function or a grad does, and what a Cell's
+or a Model's methods do (``set_inputs`` checks the declared inputs at once in GRAPH_MODE only);
+ops called outside them run eagerly in both modes, and plain Python not at all. So when a pair's
 PYNATIVE_MODE variant (which runs first, on the same worker) made none of those calls,
 its GRAPH_MODE variant would run the very same code again: mindnlp's torch-compatibility
 tests took 35 s instead of 16 s for it. That variant is skipped, with that reason.
 
 A skipped GRAPH_MODE failure is a false green, so idleness is proved, never assumed:
 
+* what counts: a Cell call, an ``ms.jit`` call or compile, a grad, and any call of a public
+  method of a Cell or a ``Model`` from the user's code (``probes/method_calls.py``); what does
+  not: ops called outside any Cell, numpy, a Cell built and never used, an attribute read;
 * the whole eager variant is watched, setup (every fixture it requests), call and
   teardown, and the plugin's own fixtures (``ms_gradcheck``, ``torch_parity``, whose
   calls the checks do not hear) count as calls;
@@ -27,9 +31,11 @@ import pytest
 
 from ..core.modes import Mode
 from ..mindspore_side.probes import ProbeUnavailable
+from ..mindspore_side.probes.method_calls import MethodCalls
 from .identity import OPTION, known_variant, variant_of
 
-REASON = ("msgraph: its PYNATIVE_MODE twin made no Cell, ms.jit or grad call, so GRAPH_MODE would run the same code "
+REASON = ("msgraph: its PYNATIVE_MODE twin made no Cell, ms.jit or grad call and called no Cell or Model method, so "
+          "GRAPH_MODE would run the same code "
           "(--ms-both-modes=all); mark it @pytest.mark.both_modes to run it anyway")
 
 
@@ -65,6 +71,7 @@ class IdleVariants:
         self._log: Any = None  # the graphs compiled or reused while any window is open
         self._graphs_before = 0  # graphs logged in earlier windows
         self._calls = _Calls()
+        self._methods: Any = None  # MethodCalls, made with the first window
         self._fixture_calls = 0  # calls made by the plugin's own fixtures (hidden from the probes)
         self._watches: dict[str, _Watch] = {}
         self._busy_fixtures: set = set()  # fixture definitions whose setup made a call
@@ -84,7 +91,8 @@ class IdleVariants:
     def _ticks(self) -> int:
         """Every call so far: Cell, grad, compiled or cached graph, a plugin fixture's work."""
         graphs = self._graphs_before + (len(self._log.events) if self._log is not None else 0)
-        return self._calls.count + self._fixture_calls + graphs
+        methods = self._methods.count if self._methods is not None else 0
+        return self._calls.count + self._fixture_calls + graphs + methods
 
     def start(self, item: pytest.Item, session: Any) -> None:
         """At the start of any item's setup: watch it (fixture setups included) while the option is on."""
@@ -100,6 +108,9 @@ class IdleVariants:
             self._session = session
             probes.listen(self._calls)
             self._log = session.compiles.start()
+            if self._methods is None:
+                self._methods = MethodCalls(session.ms)
+            self._methods.start()
         self._watches[item.nodeid] = _Watch(self._ticks(), self._mode(item) is Mode.PYNATIVE_MODE)
 
     def plugin_fixture_ran(self) -> None:
@@ -140,6 +151,7 @@ class IdleVariants:
         self._graphs_before += len(self._log.events)
         self._session.compiles.stop(self._log)
         self._log = None
+        self._methods.stop()
 
     def _requests_busy_fixture(self, item: pytest.Item) -> bool:
         info = getattr(item, "_fixtureinfo", None)  # pytest's private record of the item's fixtures
