@@ -50,6 +50,7 @@ def pytest_configure(config: pytest.Config) -> None:
     state.pairing = VariantPairing(complete=state.runner.policies.get("mode_parity") != "off",
                                    reorder=state.settings.restore_context)
     config.pluginmanager.register(state.pairing, "msgraph-variant-pairing")
+    config.pluginmanager.register(state.fixture_modes, "msgraph-fixture-modes")
     config.stash[lint_items.LINT_SESSION] = lint_items.LintSession(
         policy=lambda: state.runner.policies[lint_items.CHECK],
         publish=lambda item, run: lifecycle.publish_run(item, run, state))

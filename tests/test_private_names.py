@@ -69,6 +69,7 @@ PACKAGE = Path(pytest_msgraph.__file__).parent
 ALLOWED: dict[str, set[str]] = {
     # --- pytest ---------------------------------------------------------------------------------------
     "pairs/idle_variants.py": {"_fixtureinfo"},  # which fixtures a variant requested (busy-fixture test)
+    "pairs/fixture_modes.py": {"_fixtureinfo"},  # the wider fixtures an item uses (made again in its mode)
     "pairs/ordering.py": {"_arg2scope"},  # a mode parameter's scope (keep pytest's order when wider)
     "pairs/selection.py": {  # the user's -k / -m / --deselect applied again to a dropped twin
         "_pytest.main.pytest_collection_modifyitems", "_pytest.mark.deselect_by_keyword",

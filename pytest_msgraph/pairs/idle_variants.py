@@ -33,25 +33,11 @@ from ..core.modes import Mode
 from ..mindspore_side.probes import ProbeUnavailable
 from ..mindspore_side.probes.method_calls import MethodCalls
 from .identity import OPTION, known_variant, variant_of
+from .work import CallCounter
 
 REASON = ("msgraph: its PYNATIVE_MODE twin made no Cell, ms.jit or grad call and called no Cell or Model method, so "
           "GRAPH_MODE would run the same code "
           "(--ms-both-modes=all); mark it @pytest.mark.both_modes to run it anyway")
-
-
-class _Calls:
-    """A probe listener that counts MindSpore's mode-dependent calls."""
-
-    count = 0
-
-    def forward_started(self, cell: Any, args: tuple) -> None:
-        self.count += 1
-
-    def grad_started(self, call: Any) -> None:
-        self.count += 1
-
-    def probe_failed(self, event: str, exc: Exception) -> None:
-        """Nothing here can fail; the hub's listener contract asks for it."""
 
 
 class _Watch:
@@ -70,7 +56,7 @@ class IdleVariants:
         self._session: Any = None  # the MindSpore session whose probes and compile log are heard
         self._log: Any = None  # the graphs compiled or reused while any window is open
         self._graphs_before = 0  # graphs logged in earlier windows
-        self._calls = _Calls()
+        self._calls = CallCounter()
         self._methods: Any = None  # MethodCalls, made with the first window
         self._fixture_calls = 0  # calls made by the plugin's own fixtures (hidden from the probes)
         self._watches: dict[str, _Watch] = {}

@@ -61,6 +61,7 @@ def setup(item: pytest.Item, state: PluginState) -> None:
     variant = variant_of(item)
     started_from = state.ms.begin_test(item.nodeid, variant.mode if variant is not None else None)
     mode = variant.mode if variant is not None else state.ms.current_mode()
+    state.fixture_modes.remake_for(item, mode)  # a wider fixture made in the other mode is made again, in this one
     run = TestRun(plain_nodeid(item.nodeid), mode.name, state.ms.device, item)
     run.pair = variant.pair if variant is not None else None
     run.variant = variant.mode.name if variant is not None else None
@@ -103,7 +104,8 @@ def _finish_call(item: pytest.Item, state: PluginState, ist: ItemState, log: Any
         session.compiles.stop(log)
         # A fixture's own graphs (ms_gradcheck, torch_parity) count in no budget, but they are graph code run.
         ist.run.compile_events = with_causes([e for e in log.events if not e.get("hidden")])
-        ist.run.fixture_graphs = sum(bool(e.get("hidden")) for e in log.events)
+        ist.run.fixture_graphs = sum(bool(e.get("hidden")) for e in log.events) \
+            + state.fixture_modes.graphs_for(item, Mode[ist.run.variant or ist.run.mode or "PYNATIVE_MODE"])
     # Report the mode the test ran in: an unmarked test may switch modes itself, and a variant
     # whose body sets another mode than its own (set_context(mode=ms.GRAPH_MODE) for mode=mode) too.
     ist.run.mode = _ran_in(session.current_mode(), ist.run.compile_events).name

@@ -11,6 +11,7 @@ from ..checks.frame import CheckRegistry, resolve_policies
 from ..checks.runner import CheckRunner
 from ..mindspore_side.device import DeviceUnavailable, ensure_available
 from ..mindspore_side.session import MindSporeSession
+from ..pairs.fixture_modes import FixtureModes
 from ..pairs.idle_variants import IdleVariants
 from ..reports.results import Results
 from .collection_context import CollectionContextWatcher
@@ -48,6 +49,7 @@ class PluginState:
         # so that the GRAPH_MODE twin's compile-failure advice is given only where it applies.
         self.eager_failures: dict[str, str] = {}
         self.idle_variants = IdleVariants(settings.both_modes)
+        self.fixture_modes = FixtureModes(lambda: self.ms)  # registered in pytest_configure
         # Errors of the session itself (a warning filter raised a check's "inactive" warning).
         self.session_errors: list[str] = []
         self._notes_sent = False
