@@ -9,6 +9,7 @@ import pytest
 
 from ..checks.frame import CheckRegistry, resolve_policies
 from ..checks.runner import CheckRunner
+from ..core.releases import status_line
 from ..mindspore_side.device import DeviceUnavailable, ensure_available
 from ..mindspore_side.session import MindSporeSession
 from ..pairs.fixture_modes import FixtureModes
@@ -127,15 +128,22 @@ class PluginState:
     def warn_inactive_checks(self) -> None:
         """One warning per check that could not start (e.g. a MindSpore internal is missing).
 
-        A warning filter that makes it an error makes it the session's: every test still
-        runs, the summary says why, and the session exits with status 1.
+        On a tested MindSpore release a check that cannot start is a check that proved nothing
+        where it should have: the session's error, not a warning that exits 0. Every test still
+        runs, the summary says why, and the session exits with status 1. Outside the tested range
+        (said at the start of the run) it is a warning, unless a filter makes it an error.
         """
+        version = self.ms.version if self.ms is not None else None
+        tested = version is not None and status_line(version) is None
         for name, reason in self.runner.inactive.items():
             if name not in self._warned_inactive:
                 self._warned_inactive.add(name)
                 message = f"msgraph: check {name!r} is inactive for this session: {reason}"
                 if warn_at(message, self.config.rootpath):
                     self.session_errors.append(f"{message} (a warning filter made this warning an error)")
+                elif tested:
+                    self.session_errors.append(f"{message} (MindSpore {version} is a tested release: a check that "
+                                               "cannot start there proved nothing, so the session fails)")
 
     def take_session_notes(self) -> Optional[dict]:
         """What this process says once about the session (on its first report): pairs, session errors."""
