@@ -406,7 +406,10 @@ def test_terminal_text_fits_and_folds():
     long = "x" * 300
     assert len(fit("  " + long)) == 160 and fit("  " + long).startswith("  x") and fit(long).endswith("…")
     assert fit("a\n  b") == "a b"
-    assert all(len(line) <= 160 for line in wrapped("word " * 100, indent="  > "))
+    folded = wrapped("word " * 100, indent="  > ")  # 500 characters in two lines: the second is cut
+    assert len(folded) == 2 and all(len(line) <= 160 for line in folded)
+    assert folded[0].startswith("  > word") and folded[1].endswith("…")
+    assert wrapped("word " * 20, indent="  > ", lines=3) == ["  > " + " ".join(["word"] * 20)]  # short: whole
     assert len(wrapped("word " * 100, lines=2)) == 2
     assert listed("head: ", ["a" * 60, "b" * 60, "c" * 60]) == "head: " + "a" * 60 + ", " + "b" * 60 + ", and 1 more"
     assert shape_of("call 2 at t.py:12 in GRAPH_MODE, 0.25 s") == shape_of("call 3 at t.py:40 in PYNATIVE_MODE, 1 s")
@@ -431,7 +434,7 @@ def test_the_report_validates_with_the_new_fields(big, run_pytest):
 
     run = run_pytest("-k", "test_leak")
     jsonschema.validate(run.report, schema("report"))
-    assert json.dumps(run.report)  # strict JSON
+    json.dumps(run.report, allow_nan=False)  # strict JSON: a NaN or an infinity raises ValueError
 
 
 def test_the_example_workflow_annotates_and_keeps_the_junit_xml():

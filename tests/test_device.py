@@ -11,10 +11,12 @@ def test_device_is_case_insensitive_and_shown_in_header_and_report(pytester, run
 
 
 def test_device_from_ini(pytester, run_pytest):
-    pytester.makeini("[pytest]\nms_device = CPU\n")
+    # Ascend, not CPU (MindSpore's default here): a test that passes only if the key is read.
+    pytester.makeini("[pytest]\nms_device = Ascend\nms_device_unavailable = skip\n")
     pytester.makepyfile("def test_f(): pass")
     run = run_pytest()
-    run.result.stdout.fnmatch_lines(["msgraph: *device CPU*"])
+    run.result.stdout.fnmatch_lines(["msgraph: *device Ascend (unavailable on this runner: every test skipped)*"])
+    assert run.outcomes() == {"test_device_from_ini.py::test_f": "skipped"} and run.ret == 0
 
 
 def test_unknown_device_is_a_usage_error_naming_the_choices(pytester, usage_error):

@@ -66,6 +66,10 @@ def test_a_matrix_json_can_be_the_baseline(tmp_path):
     out = tmp_path / "m.json"
     assert _cli(*REPORTS, "--format", "json", "--out", out).returncode == 0
     assert _cli(*REPORTS, "--baseline", out).returncode == 0
+    cpu = tmp_path / "cpu-matrix.json"
+    assert _cli(REPORTS[0], "--format", "json", "--out", cpu).returncode == 0
+    done = _cli(_regressed_now(tmp_path), "--baseline", cpu)  # its outcomes read back from the matrix JSON
+    assert done.returncode == 1 and "1 cell(s) passed in the baseline and fail now" in done.stderr
 
 
 @pytest.mark.parametrize("content, message", [

@@ -195,3 +195,4 @@ def pytest_sessionfinish(session):
     pytester.makepyfile(net_source + "\n@pytest.mark.both_modes\ndef test_a():\n    Net()(ones(2, 3))\n")
     run = run_pytest("-s")
     assert "NO TORCH" in run.stdout()
+    assert run.ret == 0 and set(run.outcomes().values()) == {"passed"} and len(run.outcomes()) == 2  # both ran
