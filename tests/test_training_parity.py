@@ -343,8 +343,11 @@ def test_the_wrong_side_is_named_and_carries_the_finding(pytester, run_pytest):
     """MindSpore 2.10's float16 LSTM backward on CPU is wrong in PYNATIVE_MODE, right in GRAPH_MODE (0.0004 of
     float32): non-finite in most runs, else finite and different from one eager run to the next."""
     pytester.makepyfile(test_sides=SIDES)
-    run = run_pytest()
-    found = {f["nodeid"].split("::")[1]: f for f in run.findings("mode_parity")}
+    for _ in range(3):  # the defect is MindSpore's and nondeterministic: under load a run may miss it
+        run = run_pytest()
+        found = {f["nodeid"].split("::")[1]: f for f in run.findings("mode_parity")}
+        if "test_lstm_float16_backward[1]" in found:
+            break
     lstm = found["test_lstm_float16_backward[1]"]  # the eager variant
     nonfinite = "PYNATIVE_MODE gives" in lstm["message"] and "NaN or infinite value(s) where GRAPH_MODE is finite" in lstm["message"]
     assert nonfinite or "PYNATIVE_MODE is not deterministic here" in lstm["message"], lstm["message"]
