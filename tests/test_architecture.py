@@ -34,6 +34,7 @@ MAY_IMPORT = {
 # Modules that import neither pytest nor MindSpore (nor torch): unit-tested directly, usable anywhere.
 PURE = ("core/*.py", "checks/frame.py", "checks/findings.py", "checks/builtin/*_arithmetic.py",
         "checks/builtin/parity/arithmetic.py", "checks/builtin/parity/pairs.py", "checks/builtin/parity/outcomes.py",
+        "checks/builtin/parity/evidence.py",
         "matrix/*.py", "reports/validation.py", "reports/results.py", "reports/terminal_text.py",
         "reports/summary.py", "reports/annotations.py", "reports/junit.py", "lint/rules.py", "lint/cli.py",
         "lint/messages.py", "lint/per_call.py", "lint/nn_classes.py", "lint/visitor.py", "lint/input_writes.py",

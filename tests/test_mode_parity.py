@@ -124,14 +124,20 @@ def test_frozen_numpy_randomness_is_a_finding_on_the_graph_variant(serial):
     message = finding["message"]
     assert message.startswith("Noisy call 2, output: GRAPH_MODE differs from PYNATIVE_MODE: max abs diff ")
     assert "4 of 4 elements beyond rtol=0.0001, atol=1e-05); first at index (0,):" in message
-    assert "frozen into the graph at compile time" in message
+    assert ("The GRAPH_MODE side is the wrong one: re-run eagerly from another numpy and Python random state, the call "
+            "gives other values (and the same from the same state): it draws from that state, which GRAPH_MODE froze "
+            "into the graph at compile time." in message), message
     assert set(finding["difference"]) >= {"max_abs", "max_rel", "index", "graph", "pynative"}
 
 
 def test_python_attribute_changed_after_the_first_call(serial):
     [finding] = serial[1]["test_attribute_changed_after_first_call[GRAPH_MODE]"]
     assert "first at index (0,): 1 vs 2" in finding["message"]
-    assert "A Python attribute changed after GRAPH_MODE compiled the graph" in finding["message"]  # the cause
+    # The side and its evidence, the place, and the fix: one of each.
+    assert ("The GRAPH_MODE side is the wrong one: stale_attribute saw `Scaled.scale` changed 1.0 → 2.0"
+            in finding["message"]), finding["message"]
+    assert "The modes part at Scaled's own construct (" in finding["message"]
+    assert "Pass the attribute to construct as a Tensor" in finding["message"]
     [stale] = [f for f in serial[2]["findings"] if f["check"] == "stale_attribute"]
     assert stale["nodeid"].endswith("test_attribute_changed_after_first_call[GRAPH_MODE]")
 

@@ -80,7 +80,7 @@ def test_a_flag_changed_after_compile_is_named_and_the_gradients_and_weights_par
     parity = [f for f in run.findings("mode_parity")]
     grad = next(f for f in parity if f["nodeid"].endswith("test_grad_after_the_flag_changed[0]"))
     assert grad["gradient"] == "weight 'body.weight'" and grad["call"] == 2
-    assert "A Python attribute changed after GRAPH_MODE compiled the graph" in grad["message"]
+    assert "The GRAPH_MODE side is the wrong one: stale_attribute saw `Backbone.freeze_body`" in grad["message"]
     assert "Usual causes" not in grad["message"]
     loop = [f for f in parity if f["nodeid"].endswith("test_functional_loop[0]")]
     step = next(f for f in loop if "parameter" in f)

@@ -23,6 +23,7 @@ class FrozenAttribute:
     compiled_with: Any
     now: Any
     mode: str = GRAPH_MODE  # the side that keeps the old value
+    construct: str = ""  # file.py:12 of the owning class's construct, where the graph reads the attribute
 
     def words(self) -> str:
         inside = f" (at '{self.path}')" if self.path else ""

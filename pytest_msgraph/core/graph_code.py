@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import functools
 import inspect
+import os
 import textwrap
 from typing import Any, Iterator, Optional, Union
 
@@ -97,3 +98,18 @@ def _class_tree(klass: type) -> Optional[ast.ClassDef]:
         return None
     node = tree.body[0] if tree.body else None
     return node if isinstance(node, ast.ClassDef) else None
+
+
+_CONSTRUCTS: dict[Any, str] = {}
+
+
+def construct_location(cls: Any) -> str:
+    """``file.py:12`` of a Cell class's construct, relative to the working directory; '?' when it has no source."""
+    if cls not in _CONSTRUCTS:
+        try:
+            construct = cls.construct
+            where = f"{os.path.relpath(inspect.getsourcefile(construct) or '?')}:{inspect.getsourcelines(construct)[1]}"
+        except (OSError, TypeError, AttributeError):
+            where = "?"
+        _CONSTRUCTS[cls] = where
+    return _CONSTRUCTS[cls]

@@ -38,6 +38,31 @@ _UNPACK = ("a tuple unpack of the wrong length (w, _, = x.shape on a rank-3 tens
            "index it (x.shape[0]).")
 
 
+# MindSpore's text for branches that return different types (measured on 2.10): the dtypes, then each branch's
+# file and line ("true branch: ...\nIn file f.py:7, 12~34").
+_JOIN_DTYPES = re.compile(r"Type Join Failed: dtype1 = (\w+), dtype2 = (\w+)")
+_JOIN_BRANCH = re.compile(r"(true|false) branch: [^\n]*\nIn file (.+?):(\d+)")
+
+
+def branch_join_cause(text: str) -> Optional[dict[str, Any]]:
+    """{"rule", "cause", "fix", "path", "line"} for GRAPH_MODE's 'Type Join Failed' (an if whose branches return
+    different dtypes), placed at the first branch; None for any other error."""
+    dtypes = _JOIN_DTYPES.search(text)
+    branches = {kind: (path, int(line)) for kind, path, line in _JOIN_BRANCH.findall(text)}
+    if dtypes is None or len(branches) != 2:
+        return None
+    first, second = branches["true"], branches["false"]
+    name = Path(first[0]).name
+    return {"rule": "type-join",
+            "cause": (f"the two branches of an if give different dtypes ({dtypes.group(1)} and {dtypes.group(2)}; "
+                      f"the if branch at line {first[1]}, the else branch at line {second[1]} of {name}):"
+                      " GRAPH_MODE compiles both and must join them into one type, PYNATIVE_MODE runs only the branch "
+                      "taken."),
+            "fix": "Return one dtype from both branches: cast in each (y = x.astype(ms.int32) in the else branch too), "
+                   "or cast once after the if.",
+            "path": first[0], "line": first[1]}
+
+
 def known_cause(error: str, path: Optional[str], line: Optional[int]) -> Optional[dict[str, str]]:
     """{"rule", "cause", "fix"} when ``error`` (type and message) at ``path:line`` matches a known difference."""
     for pattern, rule, cause, fix in _TEXTS:

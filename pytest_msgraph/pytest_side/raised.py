@@ -17,7 +17,7 @@ from typing import Any, Optional
 
 import pytest
 
-from ..lint.failure_causes import known_cause, rule_lines
+from ..lint.failure_causes import branch_join_cause, known_cause, rule_lines
 from ..mindspore_side.compile_errors import construct_locations, headline, is_compile_error
 
 _OWN_DIR = str(Path(__file__).resolve().parent.parent)
@@ -36,7 +36,10 @@ def describe_raised(exc: BaseException, rootdir: Path) -> Optional[dict[str, Any
     error = f"{type(exc).__name__}: {text}".rstrip(": ")[:300]
     place = _construct_place(exc) if compile_error else None
     path, line = place or _frame_place(exc, rootdir) or (None, None)
-    cause = known_cause(error, path, line) or {}
+    joined = branch_join_cause(str(exc))
+    if joined is not None:  # MindSpore names both branches: the place is the first, not the call that compiled it
+        path, line = joined.pop("path"), joined.pop("line")
+    cause = joined or known_cause(error, path, line) or {}
     called_at = None
     lines = rule_lines(path, cause.get("rule", "")) if compile_error else []
     if len(lines) == 1 and lines[0] != line:  # the rejected statement itself, in the file of the call that compiled it

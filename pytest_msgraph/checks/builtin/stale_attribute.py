@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from typing import Any, Optional
 
-from ...core.graph_code import attributes_read
+from ...core.graph_code import attributes_read, construct_location
 from ...core.signatures import signature
 from ...mindspore_side.graph_inspection import graph_id
 from ...mindspore_side.probes import GRAPH, GradCall, cells_behind
@@ -32,15 +32,15 @@ FIX = ("Fix: pass it to construct as a Tensor (or ms.mutable(value)) so that the
        "set it before the first call and build the cell, or the grad function, again.")
 
 
-def settings(roots: list) -> dict[tuple[str, str, str], Any]:
+def settings(roots: list) -> dict[tuple[str, type, str], Any]:
     """{(path, class, attribute): value} of the scalar attributes the graph code of every cell reads."""
-    found: dict[tuple[str, str, str], Any] = {}
+    found: dict[tuple[str, type, str], Any] = {}
     for root in roots:
         for path, cell in root.cells_and_names():
             for attr in attributes_read(type(cell)):
                 value = vars(cell).get(attr, _MISSING)
                 if value is not _MISSING and isinstance(value, _SCALARS):
-                    found[(path, type(cell).__name__, attr)] = value
+                    found[(path, type(cell), attr)] = value
     return found
 
 
@@ -92,11 +92,14 @@ class StaleAttributeCheck(ProbedCheck):
             if new is not _MISSING and new != old and (what, setting) not in self.found:
                 self.found[(what, setting)] = (what, old, new, where)
                 path, owner, attr = setting
-                self.run.publish(FrozenAttribute(owner, attr, path, old, new))  # mode_parity names it as a cause
+                # mode_parity names it as the cause, and its construct as the place where the modes part.
+                self.run.publish(FrozenAttribute(owner.__name__, attr, path, old, new,
+                                                 construct=construct_location(owner)))
 
     def report(self, run: TestRun) -> None:
         run.count(self.calls)
-        for (_, (path, owner, attr)), (what, old, new, where) in self.found.items():
+        for (_, (path, cls, attr)), (what, old, new, where) in self.found.items():
+            owner = cls.__name__
             inside = f" (at '{path}')" if path else ""
             run.emit(f"`{owner}.{attr}`{inside} changed {old!r} → {new!r} after GRAPH_MODE compiled {what} at "
                      f"{where}; the graph still uses {old!r}, while PYNATIVE_MODE reads {new!r}.",

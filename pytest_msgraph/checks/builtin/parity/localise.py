@@ -5,69 +5,70 @@ probes paused, its compiles hidden from every budget, the numpy and Python rando
 of the call put back, and every parameter restored after each run (the test sees
 nothing of it). Nothing is installed on the cells of a test whose modes agree.
 
-1. The call runs once more in PYNATIVE_MODE with a forward hook on every sub-cell
-   (removed right after), recording each sub-cell's first call: inputs and outputs.
-2. Each child of the diverging cell, in the order they were called, runs alone in
-   GRAPH_MODE on its recorded inputs; the first whose output differs from its eager
-   output is the one to descend into. A cell none of whose children differ is where the
-   modes part: its own construct does something the modes read differently.
+1. The call runs once more in PYNATIVE_MODE with every Cell call recorded (``Cell.__call__``
+   wrapped, put back right after): each sub-cell call with copies of its positional and
+   keyword arguments, its output, and the call it was made from. Members of a
+   ``CellList`` called from their parent's loop, and a ``SequentialCell``'s members, are
+   calls like any other.
+2. The calls made from the diverging call, in the order they were made, each run alone
+   in GRAPH_MODE on its recorded arguments; the first whose output differs from its eager
+   output is the one to descend into. A call none of whose calls differ is where the
+   modes part: its own construct does something the modes read differently. When that
+   construct is MindSpore's own (a ``TrainOneStepCell``), there is no place in the user's
+   code to name: the result says so (``own``: false) rather than name a site-packages file.
 """
 from __future__ import annotations
 
-import inspect
 import os
 import random
 from typing import Any, Callable, ContextManager, Optional
 
 import numpy as np
 
+from ....core.graph_code import construct_location
 from ....mindspore_side.context_guard import eagerly
-from .rerun import arrays, fresh, same
+from .rerun import arrays, fresh, put_back, same
 
 
-def _put_back(ms: Any, params: list, saved: list) -> None:
-    for param, value in zip(params, saved):
-        param.set_data(ms.Tensor(value))
+def _record_calls(ms: Any, cell: Any, args: tuple, states: tuple) -> list:
+    """Every Cell call of one PYNATIVE_MODE run: [cell, args, kwargs, output arrays, index of the calling call]."""
+    calls: list = []
+    stack = [-1]
+    cls = ms.nn.Cell
+    previous = cls.__call__
 
+    def recording(sub: Any, *call_args: Any, **kwargs: Any) -> Any:
+        index = len(calls)
+        # Copies, taken before the call: a construct that writes into its inputs must not change what is replayed.
+        calls.append([sub, fresh(call_args), dict(zip(kwargs, fresh(tuple(kwargs.values())))), [], stack[-1]])
+        stack.append(index)
+        try:
+            out = previous(sub, *call_args, **kwargs)
+        finally:
+            stack.pop()
+        calls[index][3] = arrays(out)
+        return out
 
-def _construct_line(cell: Any) -> str:
-    try:
-        construct = type(cell).construct
-        return f"{os.path.relpath(inspect.getsourcefile(construct) or '?')}:{inspect.getsourcelines(construct)[1]}"
-    except (OSError, TypeError):
-        return "?"
-
-
-def _record_eagerly(ms: Any, cell: Any, args: tuple, states: tuple) -> tuple[dict, list]:
-    """Each sub-cell's first call in one PYNATIVE_MODE run: {id: (inputs, output arrays)}, and the call order."""
-    records: dict = {}
-    order: list = []
-
-    def hook(sub: Any, inputs: tuple, output: Any) -> None:
-        if id(sub) not in records:
-            records[id(sub)] = (inputs, arrays(output))
-            order.append(sub)
-
-    subs = [sub for _, sub in cell.cells_and_names() if sub is not cell]
-    # Registering a hook turns a sub-cell's empty hook slots (None) into dicts: put the very objects back after.
-    slots = [(sub, {k: v for k, v in vars(sub).items() if "hook" in k}) for sub in subs]
-    handles = [sub.register_forward_hook(hook) for sub in subs]
+    cls.__call__ = recording
     try:
         np.random.set_state(states[0])
         random.setstate(states[1])
         cell(*fresh(args))  # copies: a construct that writes into its inputs must not reach the test's
     finally:
-        for handle in handles:
-            handle.remove()
-        for sub, before in slots:
-            vars(sub).update(before)
-    return records, order
+        cls.__call__ = previous
+    return calls
+
+
+def _owned_by_mindspore(ms: Any, cell: Any) -> bool:
+    source = construct_location(type(cell))
+    return os.path.abspath(source.rpartition(":")[0]).startswith(os.path.dirname(os.path.abspath(ms.__file__)))
 
 
 def localise(ms: Any, probes: Any, hidden: Callable[[], ContextManager[Any]], math: Any, cell: Any, args: tuple,
              rtol: Optional[float], atol: Optional[float]) -> Optional[dict[str, Any]]:
-    """{"path", "cell", "construct", "graph_runs"} of the innermost sub-cell whose GRAPH_MODE output parts from its
-    PYNATIVE_MODE one (``path`` '' when the top cell's own construct is where); None when it could not run."""
+    """{"path", "cell", "construct", "graph_runs", "own"} of the innermost sub-cell call whose GRAPH_MODE output
+    parts from its PYNATIVE_MODE one (``path`` '' when the top cell's own construct is where; ``own`` false when
+    that construct is MindSpore's); None when it could not run."""
     params = list(cell.get_parameters())
     saved = [p.asnumpy().copy() for p in params]
     states = (np.random.get_state(), random.getstate())
@@ -76,22 +77,21 @@ def localise(ms: Any, probes: Any, hidden: Callable[[], ContextManager[Any]], ma
     try:
         with probes.paused(), hidden(), eagerly(ms):  # the mode is put back, whatever the replays set
             try:
-                records, order = _record_eagerly(ms, cell, args, states)
+                calls = _record_calls(ms, cell, args, states)
             finally:
-                _put_back(ms, params, saved)
+                put_back(ms, params, saved)
             ms.set_context(mode=ms.GRAPH_MODE)
-            where = cell
+            where = 0
             while True:
-                children = {id(child) for child in where.name_cells().values()}
-                for child in (sub for sub in order if id(sub) in children):
-                    inputs, eager = records[id(child)]
+                for index in (i for i, call in enumerate(calls) if call[4] == where):
+                    sub, call_args, kwargs, eager, _ = calls[index]
                     runs += 1
                     try:
-                        graph = arrays(child(*inputs))
+                        graph = arrays(sub(*fresh(call_args), **dict(zip(kwargs, fresh(tuple(kwargs.values()))))))
                     finally:
-                        _put_back(ms, params, saved)
+                        put_back(ms, params, saved)
                     if not same(math, graph, eager, rtol, atol):
-                        where = child
+                        where = index
                         break
                 else:
                     break
@@ -100,5 +100,8 @@ def localise(ms: Any, probes: Any, hidden: Callable[[], ContextManager[Any]], ma
     finally:
         np.random.set_state(states[0])
         random.setstate(states[1])
-    return {"path": names.get(id(where), ""), "cell": type(where).__name__, "construct": _construct_line(where),
-            "graph_runs": runs}
+    found = calls[where][0]
+    path = "" if where == 0 else names.get(id(found), f"(a {type(found).__name__} {type(cell).__name__} does not hold)")
+    return {"path": path, "cell": type(found).__name__,
+            "construct": construct_location(type(found)), "graph_runs": runs,
+            "own": not _owned_by_mindspore(ms, found)}

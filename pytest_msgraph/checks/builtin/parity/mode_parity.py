@@ -29,15 +29,15 @@ from __future__ import annotations
 import importlib
 from typing import Any, Optional
 
+import numpy as np
+
+from ....mindspore_side.context_guard import eagerly
 from ....mindspore_side.probes import GradCall, cells_behind, closure_values
 from ...facts import FrozenAttribute, InputWrite
 from ...findings import TestRun
 from ..probed import ProbedCheck
-from .outcomes import one_sided
 from .pairs import differences
-from .records import flatten, refs, semantics, shares_parameters
-
-KINDS = ("calls", "grads", "steps")
+from .records import KINDS, compare_records, flatten, refs, semantics, shares_parameters
 
 
 class ModeParityCheck(ProbedCheck):
@@ -51,6 +51,7 @@ class ModeParityCheck(ProbedCheck):
         self.math = importlib.import_module("pytest_msgraph.checks.builtin.parity.arithmetic")
         self.rerun = importlib.import_module("pytest_msgraph.checks.builtin.parity.rerun")
         self.localise = importlib.import_module("pytest_msgraph.checks.builtin.parity.localise")
+        self.nonfinite = importlib.import_module("pytest_msgraph.checks.builtin.parity.nonfinite")
         self._optimizer = mindspore.nn.Optimizer
         self._waiting: dict = {}  # pair -> the PYNATIVE_MODE side, until its GRAPH_MODE side ends
         # The pair compared last: a retry of that GRAPH_MODE test (pytest-rerunfailures) compares again.
@@ -67,6 +68,9 @@ class ModeParityCheck(ProbedCheck):
         graph = self.run.variant == "GRAPH_MODE"
         self.twin = self._waiting.get(self.run.pair) if graph else None  # the eager side, to compare call by call
         self.rtol, self.atol = self._tolerances(self.run)
+        self._first_weights: Optional[list] = None  # the trained weights before the first step, eager side only
+        self._last_grad: Optional[GradCall] = None  # the grad call whose gradients an optimizer step applies
+        self._located = False  # where non-finite values start is found once per test
 
     @staticmethod
     def _tolerances(run: TestRun) -> tuple:
@@ -104,16 +108,18 @@ class ModeParityCheck(ProbedCheck):
         if self.probes.mode() == "GRAPH_MODE" and self._has_random_op(cell):
             call["random"] = True
         calls[index] = call
-        rerun = lambda: cell(*self.rerun.fresh(args))  # on copies: the test's own tensors stay as they are
-        if not call.get("random") and self._check_eager_side("calls", index, call, rerun, list(cell.get_parameters())):
+        rerun = lambda copies: cell(*copies)  # on copies: the test's own tensors stay as they are
+        if not call.get("random") and self._check_eager_side("calls", index, call, rerun, args,
+                                                             list(cell.get_parameters()), out):
             if call.get("eager_repeatable") is not False and cell.name_cells():  # find the layer where they part
                 call["diverges_at"] = self.localise.localise(self.ms, self.probes, self.run.compiles_hidden, self.math,
                                                              cell, args, self.rtol, self.atol)
-        self._record_step(cell)
+        self._record_step(cell, args)
 
     def grads_computed(self, call: GradCall, named: list) -> None:
         if call.nested:
             return  # a train-step cell's own grad: its results show in the parameters after the step
+        self._last_grad = call
         grads = self.side["grads"]
         index = len(grads)
         entry = grads[index] = {"api": call.api, "location": call.location, "leaves": self._leaves(named)}
@@ -121,32 +127,85 @@ class ModeParityCheck(ProbedCheck):
         self.params["grads"].append(refs(params))
         if call.graph_fn is not None:
             values = closure_values(call.graph_fn)
-            grad = self.rerun.eager_grad(self.ms, call.fn, values.get("grad_position"), values.get("weights"),
-                                         call.args)
-            self._check_eager_side("grads", index, entry, grad, params)
+            grad = self.rerun.eager_grad(self.ms, call.fn, values.get("grad_position"), values.get("weights"))
+            self._check_eager_side("grads", index, entry, grad, call.args, params, [value for _, value in named])
 
-    def _record_step(self, cell: Any) -> None:
-        """After an optimizer or train-step call: the parameters it trained."""
+    def _trained(self, cell: Any) -> Optional[list]:
+        """The parameters an optimizer call or a train-step call trains; None for any other cell."""
         if isinstance(cell, self._optimizer):
-            trained = list(cell.parameters)
-        elif isinstance(getattr(cell, "optimizer", None), self._optimizer):
-            trained = list(cell.optimizer.parameters)
-        else:
+            return list(cell.parameters)
+        if isinstance(getattr(cell, "optimizer", None), self._optimizer):
+            return list(cell.optimizer.parameters)
+        return None
+
+    def forward_started(self, cell: Any, args: tuple) -> None:
+        # The weights before the first step, for the non-finite experiment (later steps start from the step before).
+        if self._eager_side() and not self.side["steps"] and self._first_weights is None:
+            trained = self._trained(cell)
+            if trained is not None:
+                self._first_weights = [p.asnumpy().copy() for p in trained]
+
+    def _eager_side(self) -> bool:
+        return self.run.variant == "PYNATIVE_MODE" and self.probes.mode() == "PYNATIVE_MODE"
+
+    def _record_step(self, cell: Any, args: tuple) -> None:
+        """After an optimizer or train-step call: the parameters it trained."""
+        trained = self._trained(cell)
+        if trained is None:
             return
         steps = self.side["steps"]
         named = [(p.name, p) for p in trained]
-        steps[len(steps)] = {"cell": type(cell).__name__, "leaves": self._leaves(named),
-                             "location": self.probes.user_location()}
+        entry = steps[len(steps)] = {"cell": type(cell).__name__, "leaves": self._leaves(named),
+                                     "location": self.probes.user_location()}
         self.params["steps"].append(refs(trained))
+        if self._eager_side() and not self._located:
+            self._locate_nonfinite(cell, args, trained, entry)
+
+    def _locate_nonfinite(self, cell: Any, args: tuple, trained: list, entry: dict) -> None:
+        """The first step that leaves a trained parameter non-finite: where the non-finite values start."""
+        after = [p.asnumpy().copy() for p in trained]
+        if all(np.isfinite(value).all() for value in after if value.dtype.kind in "fc"):
+            return
+        self._located = True
+        before = self._weights_before(len(self.side["steps"]) - 1)
+        if before is None or len(before) != len(trained):
+            entry["nonfinite_start"] = {"phase": None, "runs": 0, "seen": [],
+                                        "not_run": "the weights before the step were not kept (over the size cap)"}
+            return
+        if hasattr(cell, "network"):  # a train-step cell: run it again
+            cells, again = [cell.network], (lambda: cell(*self.rerun.fresh(args)))
+        elif self._last_grad is not None:  # an optimizer: the grad call whose gradients it applied, again
+            grad = self._last_grad
+            cells = cells_behind(grad.fn)
+            differentiate = self.rerun.eager_grad(self.ms, grad.fn, None, trained)
+            again = lambda: differentiate(self.rerun.fresh(grad.args))  # noqa: E731
+        else:
+            return
+        entry["nonfinite_start"] = self.nonfinite.locate(self.ms, self.probes, eagerly, cells, again, trained,
+                                                         before, after)
+
+    def _weights_before(self, index: int) -> Optional[list]:
+        if index == 0:
+            return self._first_weights
+        leaves = self.side["steps"][index - 1]["leaves"]
+        if not all("data" in leaf for leaf in leaves):
+            return None
+        return [self.math.decode(leaf).copy() for leaf in leaves]
 
     def _has_random_op(self, cell: Any) -> bool:
         facts = self.probes.graphs.facts(cell)
         return facts is not None and bool(facts.random_ops)
 
-    def _check_eager_side(self, kind: str, index: int, entry: dict, run: Any, params: list) -> bool:
-        """After a mismatch with the eager twin's entry, run it twice eagerly: is the eager side repeatable?
+    def _check_eager_side(self, kind: str, index: int, entry: dict, run: Any, args: tuple, params: list,
+                          out: Any) -> bool:
+        """After a mismatch with the eager twin's entry, the experiments that say which side departs and why.
 
-        True when the graph side departs from the twin (a mismatch, GRAPH_MODE the side to doubt so far)."""
+        ``run(copies)`` makes the call again on copies of ``args``. Recorded on the entry: ``eager_repeatable``
+        (two eager runs from one random state agree), ``host_random`` (a run from another numpy and Python random
+        state differs), ``eager_on_graph_inputs`` (an eager run agrees with this GRAPH_MODE side's ``out``: the
+        modes compute alike on the same inputs) and, when the eager run wrote into its copies,
+        ``graph_on_eager_writes`` (GRAPH_MODE on the written copies gives the eager run's values: the write is
+        what differs). True when the graph side departs from the twin (a mismatch)."""
         twin = self._twin_of(kind, index)
         if twin is None:
             return False
@@ -154,11 +213,19 @@ class ModeParityCheck(ProbedCheck):
         mine = {"header": header, **{k: {} for k in KINDS}, kind: {0: entry}}
         theirs = {"header": header, **{k: {} for k in KINDS}, kind: {0: twin}}
         mismatch = differences(mine, theirs)
-        if mismatch and mismatch[0]["side"] == "GRAPH_MODE":
-            entry["eager_repeatable"] = self.rerun.repeatable(self.ms, self.probes, self.math, run, params,
-                                                             self.rtol, self.atol)
-            return True
-        return False
+        if not mismatch or mismatch[0]["side"] != "GRAPH_MODE":
+            return False
+        done = self.rerun.eager_runs(self.ms, self.probes, run, args, params)
+        if done is not None:
+            (first, again, shifted), written = done
+            same = lambda a, b: self.rerun.same(self.math, a, b, self.rtol, self.atol)  # noqa: E731
+            entry["eager_repeatable"] = same(first, again)
+            entry["host_random"] = entry["eager_repeatable"] and not same(first, shifted)
+            entry["eager_on_graph_inputs"] = same(first, self.rerun.arrays(out))
+            if written is not None and not entry["eager_on_graph_inputs"]:
+                graph = self.rerun.graph_run(self.ms, self.probes, self.run.compiles_hidden, run, written, params)
+                entry["graph_on_eager_writes"] = graph is not None and same(graph, first)
+        return True
 
     def _twin_of(self, kind: str, index: int) -> Optional[dict]:
         twin = self.twin[kind].get(index) if self.twin is not None else None
@@ -168,12 +235,15 @@ class ModeParityCheck(ProbedCheck):
     def report(self, run: TestRun) -> None:
         # What stale_attribute and input_mutation learned in this test's call (published as they saw it): the
         # cause of a difference, if any. The eager side's writes into its inputs explain one; the graph side's do not.
-        stale = [fact.words() for fact in run.facts_of(FrozenAttribute)]
-        header: dict[str, Any] = {"kind": "header", "rtol": self.rtol, "atol": self.atol, "stale": stale,
-                                  "raised": run.raised}
-        written = [fact.words() for fact in run.facts_of(InputWrite) if fact.mode != "GRAPH_MODE"]
-        if written and run.variant == "PYNATIVE_MODE":
-            header["written"] = written
+        frozen = run.facts_of(FrozenAttribute)
+        header: dict[str, Any] = {"kind": "header", "rtol": self.rtol, "atol": self.atol,
+                                  "stale": [fact.words() for fact in frozen], "raised": run.raised,
+                                  "stale_places": [{"path": fact.path, "cell": fact.cell, "attribute": fact.attribute,
+                                                    "construct": fact.construct} for fact in frozen]}
+        writes = run.facts_of(InputWrite)
+        written = [fact.words() for fact in writes if fact.mode == run.variant]
+        if written:  # this side's own writes into its inputs: a cause the experiments may confirm
+            header["written" if run.variant == "PYNATIVE_MODE" else "graph_written"] = written
         side = {"nodeid": run.nodeid, "header": header, **self.side}
         key = run.pair
         run.count(sum(len(entries) for entries in self.side.values()))
@@ -207,29 +277,4 @@ class ModeParityCheck(ProbedCheck):
                 run.record({"kind": kind, "index": index, "pair": key, "label": run.variant, **entry})
 
     def compare(self, records: list, emit) -> None:
-        pairs: dict = {}
-        for record in records:
-            side = pairs.setdefault(record["pair"], {}).setdefault(
-                record.get("label") or record["mode"], {kind: {} for kind in KINDS})
-            side["nodeid"] = record["nodeid"]
-            if record["kind"] == "header":
-                side[record["kind"]] = record
-            else:
-                side[record["kind"]][record["index"]] = record
-        for _, sides in sorted(pairs.items()):
-            graph, pynative = sides.get("GRAPH_MODE"), sides.get("PYNATIVE_MODE")
-            if not graph or not pynative or "header" not in graph or "header" not in pynative:
-                continue  # one variant skipped or not run: nothing to compare
-            compared = graph["header"].get("compared")
-            found_differences = differences(graph, pynative)
-            verdict = one_sided(graph, pynative)
-            # One variant raised, its twin passed: that is the finding, on the failing side; unless a difference
-            # before the raise says more (a test asserting what the modes computed differently) and no cause is known.
-            if verdict is not None and (verdict["details"].get("cause") or not found_differences):
-                at = graph if verdict["side"] == "GRAPH_MODE" else pynative
-                emit(verdict["message"], nodeid=at["nodeid"], mode=verdict["side"], **verdict["details"])
-            for found in found_differences:
-                if compared and found["side"] == "GRAPH_MODE":
-                    continue  # reported in the process that ran both
-                at = graph if found["side"] == "GRAPH_MODE" else pynative
-                emit(found["message"], nodeid=at["nodeid"], mode=found["side"], **found["details"])
+        compare_records(records, emit)

@@ -3,25 +3,15 @@
 A side is what one variant recorded: ``calls`` (each top-level Cell call's outputs),
 ``grads`` (each grad call's gradients, named) and ``steps`` (the trained parameters
 after each optimizer or train-step call), each a ``{index: entry}``, and its
-``header``. A difference says which side is wrong: the side with NaN or infinity
-where the other is finite, the eager side when two eager runs of the same call
-differ (``eager_repeatable`` false), else GRAPH_MODE.
+``header``. Which side departs, on what evidence, and why: ``evidence``.
 """
 from __future__ import annotations
 
 from typing import Any, Callable, Iterator, Optional
 
-from ....core.graph_code import MODE_DEPENDENT_METHODS
 from .arithmetic import GRAPH, PYNATIVE, compare_leaves
+from .evidence import USUAL_CAUSES, cause, verdict, wrong_side
 from .outcomes import raised_in
-
-USUAL_CAUSES = (
-    "Usual causes: numpy or Python state read inside construct is frozen into the graph at compile time "
-    "(np.random, a Python counter, a list built in Python). If the difference is numerical noise, widen the "
-    "tolerance: @pytest.mark.ms_tolerance(rtol=..., atol=...)."
-)
-# Tensor methods whose result differs between the modes by design, with what to say.
-SEMANTICS = {name: f"{what} {fix}" for name, (what, fix) in MODE_DEPENDENT_METHODS.items()}
 
 Emit = Callable[..., None]
 
@@ -38,8 +28,7 @@ def difference_in_numbers(diff: dict[str, Any]) -> str:
     if bad and bad["side"] != "both":
         other = GRAPH if bad["side"] == PYNATIVE else PYNATIVE
         count = bad["graph"] if bad["side"] == GRAPH else bad["pynative"]
-        return (f"{bad['side']} gives {count} NaN or infinite value(s) where {other} is finite: the {bad['side']} "
-                "side is the wrong one (a MindSpore defect or an overflow on that side, not a graph-mode trap).")
+        return f"{bad['side']} gives {count} NaN or infinite value(s) where {other} is finite."
     if diff["kind"] == "summary":
         return (f"compared by summary (the values were over the per-test size cap): {diff['statistic']} is "
                 f"{diff['graph']:.6g} in GRAPH_MODE, {diff['pynative']:.6g} in PYNATIVE_MODE.")
@@ -47,34 +36,6 @@ def difference_in_numbers(diff: dict[str, Any]) -> str:
             f"{_relative(diff['max_rel'])} ({diff['mismatched']} of {diff['size']} elements beyond "
             f"rtol={diff['rtol']:g}, atol={diff['atol']:g}); first at index {tuple(diff['index'])}: "
             f"{diff['graph']:.6g} vs {diff['pynative']:.6g}.")
-
-
-def wrong_side(diff: dict[str, Any], entry: dict[str, Any], header: dict[str, Any]) -> str:
-    bad = diff.get("nonfinite")
-    if bad and bad["side"] in (GRAPH, PYNATIVE):
-        return str(bad["side"])
-    return PYNATIVE if entry.get("eager_repeatable") is False or header.get("written") else GRAPH
-
-
-def cause(header: dict[str, Any], entry: dict[str, Any], diff: dict[str, Any]) -> str:
-    """Why the modes differ, when something the plugin saw says so; else the usual causes."""
-    if diff.get("nonfinite") and diff["nonfinite"]["side"] != "both":
-        return ""
-    if header.get("written"):
-        return (f"PYNATIVE_MODE wrote into a tensor its caller passed ({'; '.join(header['written'])}; see "
-                "input_mutation): eagerly the write changes data the code reads afterwards, GRAPH_MODE works on a "
-                "copy, so the eager side is the one that departs. Copy before writing (y = x.copy()).")
-    if entry.get("eager_repeatable") is False:
-        return ("PYNATIVE_MODE is not deterministic here: two eager runs of this call on the same inputs and weights "
-                "gave different values, so the eager side is the one to doubt (an op that reads memory it does not "
-                "own, such as a CTCLoss whose lengths exceed the predictions).")
-    if header.get("stale"):
-        return (f"A Python attribute changed after GRAPH_MODE compiled the graph, which still uses the old value: "
-                f"{'; '.join(header['stale'])} (see stale_attribute).")
-    for api in entry.get("semantics", ()):
-        if api in SEMANTICS:
-            return SEMANTICS[api]
-    return USUAL_CAUSES
 
 
 def _leaf_difference(g_leaf: dict[str, Any], p_leaf: dict[str, Any],
@@ -156,22 +117,38 @@ def _calls(graph: dict[str, Any], pynative: dict[str, Any], header: dict[str, An
             continue
         path, diff = first
         where = f"{g['cell']} call {index + 1}" + (f", {path}" if path else "")
-        found.append(_finding(wrong_side(diff, g, header), f"{where}: {diff['text']}{_parted(g)}", g,
+        found.append(_finding(wrong_side(diff, g, header), f"{where}: {diff['text']}{verdict(diff, g, header)}"
+                              f"{_parted(g, header)}", g,
                               fix=cause(header, g, diff) or None, cell=g["cell"], call=index + 1, output=path,
                               diverges_at=g.get("diverges_at"),
                               difference={k: v for k, v in diff.items() if k != "text"}))
     return found
 
 
-def _parted(entry: dict[str, Any]) -> str:
-    """Where inside the call the modes part (mode_parity localised it after the mismatch), or ''."""
+def _parted(entry: dict[str, Any], header: dict[str, Any]) -> str:
+    """Where inside the call the modes part, and the experiment that shows it, or ''.
+
+    A frozen attribute is the place when there is one: replayed alone, its cell compiles anew with the new value
+    and agrees, so the replay cannot find it, and one finding names one place."""
+    frozen = header.get("stale_places") or []
+    if frozen:
+        first = frozen[0]
+        inside = f"'{first['path']}' ({first['cell']}" if first["path"] else f"{first['cell']}'s own construct ("
+        return (f" The modes part at {inside}, construct at {first['construct']}): it reads `{first['attribute']}`, "
+                "which GRAPH_MODE froze when it compiled (stale_attribute compared the value at compile time with "
+                "the value at this call).")
     at = entry.get("diverges_at")
     if not at:
         return ""
+    runs = f"{at['graph_runs']} sub-cell call(s) replayed alone in GRAPH_MODE on their PYNATIVE_MODE arguments"
+    if at.get("own") is False:
+        return (f" No place in your code was found: {runs}, none differs, and the call where they stop, "
+                f"{at['cell']}, is MindSpore's own. What differs is state a replay does not see (a value read at "
+                "compile time, a draw frozen into the graph).")
     if at["path"]:
         return (f" The modes part first in '{at['path']}' ({at['cell']}, construct at {at['construct']}): the "
-                "innermost sub-cell whose GRAPH_MODE output differs when run alone on its PYNATIVE_MODE inputs.")
-    return (f" No sub-cell differs alone on its PYNATIVE_MODE inputs: the modes part in {at['cell']}'s own construct "
+                f"innermost sub-cell call whose GRAPH_MODE output differs when run alone ({runs}).")
+    return (f" No sub-cell call differs alone ({runs}): the modes part in {at['cell']}'s own construct "
             f"at {at['construct']}.")
 
 
@@ -190,7 +167,8 @@ def _grads(graph: dict[str, Any], pynative: dict[str, Any], header: dict[str, An
     for index, g, _, name, diff in _differing(graph, pynative, "grads", header):
         what = f"gradient of {name}" if name else "gradients"
         found.append(_finding(wrong_side(diff, g, header), f"{g['api']} call {index + 1} at {g['location']}, {what}: "
-                              f"{diff['text']}", g, fix=cause(header, g, diff) or None, gradient=name, call=index + 1,
+                              f"{diff['text']}{verdict(diff, g, header)}", g, fix=cause(header, g, diff) or None,
+                              gradient=name, call=index + 1,
                               difference={k: v for k, v in diff.items() if k != "text"}))
     return found
 
@@ -202,28 +180,51 @@ def _steps(graph: dict[str, Any], pynative: dict[str, Any], header: dict[str, An
                                                                                                  p["leaves"])]
         differing = [path for path, found in leaves if found is not None] if name else []
         more = f" ({len(differing)} parameters differ then)" if len(differing) > 1 else ""
-        start = _nonfinite_start(leaves, wrong_side(diff, g, header))
-        what = f"parameter '{name}'"
-        if start:  # the layer where it starts, not the first parameter in declaration order
-            what = (f"Non-finite values start at '{start[0]}' (its parameter '{start[1]}' is the last non-finite one "
-                    "in declaration order, every one after it is finite: the backward went non-finite there and "
-                    f"carried it to the layers before); first differing parameter '{name}'")
-        return [_finding(wrong_side(diff, g, header), f"{what} after training step {index + 1} ({g['cell']}), the "
-                         f"first step where the modes part{more}: {diff['text']}", g,
+        # Non-finite values in any parameter say more than the first finite difference: they are reported too.
+        nonfinite = [(path, found) for path, found in leaves
+                     if found and (found.get("nonfinite") or {}).get("side") in (GRAPH, PYNATIVE)]
+        extra = ""
+        if nonfinite and not diff.get("nonfinite"):
+            diff = {**diff, "nonfinite": nonfinite[0][1]["nonfinite"]}
+            extra = _nonfinite_parameters(nonfinite, diff["nonfinite"]["side"])
+        bad = (diff.get("nonfinite") or {}).get("side")
+        start = (p if bad == PYNATIVE else g).get("nonfinite_start") if bad in (GRAPH, PYNATIVE) else None
+        return [_finding(wrong_side(diff, g, header), f"parameter '{name}' after training step {index + 1} "
+                         f"({g['cell']}), the first step where the modes part{more}: {diff['text']}"
+                         f"{extra}{verdict(diff, g, header)}{_started(start, bad)}",
+                         g,
                          fix=cause(header, g, diff) or None, parameter=name, step=index + 1, parameters=differing,
-                         nonfinite_from=start[0] if start else None,
-                         difference={k: v for k, v in diff.items() if k != "text"})]
+                         nonfinite_from=(start or {}).get("path") if (start or {}).get("phase") else None,
+                         nonfinite_start=start, difference={k: v for k, v in diff.items() if k != "text"})]
     return []
 
 
-def _nonfinite_start(leaves: list[tuple[str, Optional[dict[str, Any]]]], side: str) -> Optional[tuple[str, str]]:
-    """(cell, parameter) where non-finite parameters on ``side`` start, when finite ones follow them.
+def _nonfinite_parameters(nonfinite: list[Any], side: Optional[str]) -> str:
+    """The parameters ``side`` left non-finite (said when the first difference named is a finite one)."""
+    named = [path for path, found in nonfinite if found["nonfinite"]["side"] == side]
+    count = sum(found["nonfinite"]["graph" if side == GRAPH else "pynative"] for _, found in nonfinite
+                if found["nonfinite"]["side"] == side)
+    return (f" {side} left {count} NaN or infinite value(s) in {len(named)} parameter(s) "
+            f"({', '.join(repr(path) for path in named)}) where the other side is finite.")
 
-    Declaration order follows the forward pass in a usual network, and the backward runs it in reverse: the last
-    non-finite parameter with only finite ones after it is where the backward went non-finite.
-    """
-    bad = [i for i, (_, found) in enumerate(leaves) if found and (found.get("nonfinite") or {}).get("side") == side]
-    if not bad or bad[-1] == len(leaves) - 1 or len(bad) < 2:
-        return None  # one non-finite parameter is named already; the last layer's has no finite one after it
-    parameter = leaves[bad[-1]][0]
-    return parameter.rpartition(".")[0] or parameter, parameter
+
+def _started(start: Optional[dict[str, Any]], side: Optional[str]) -> str:
+    """Where the non-finite values start, as the eager experiment found it (``nonfinite.locate``), or ''."""
+    if side not in (GRAPH, PYNATIVE):
+        return ""
+    if start is None:
+        return (f" Where they start was not looked for: the experiment replays the step eagerly, and {side} is "
+                "the side that went non-finite." if side == GRAPH else "")
+    if start.get("not_run"):
+        return f" Where they start was not looked for: {start['not_run']}."
+    if start["phase"] is None:
+        places = "; ".join(f"{p['phase']} of '{p['path']}' ({p['cell']})" if p else "no place (finite)"
+                           for p in start["seen"])
+        return (f" Where they start moves from run to run: the step replayed eagerly {start['runs']} times from the "
+                f"same weights and inputs made them first in: {places} (a nondeterministic op on that side).")
+    what = ("its forward output is non-finite from finite inputs" if start["phase"] == "forward" else
+            "the gradient of its inputs is non-finite while the gradient of its output is finite: the backward of "
+            "one of its ops made them")
+    return (f" Non-finite values start in the {start['phase']} of '{start['path']}' ({start['cell']}, construct at "
+            f"{start['construct']}): {what}, in {start['runs']} eager replays of the step from the same weights and "
+            "inputs, with every sub-cell's activations and gradients recorded.")

@@ -7,10 +7,14 @@ is not compared.
 from __future__ import annotations
 
 import weakref
-from typing import Any
+from typing import Any, Callable
 
 from ....core.graph_code import methods_called
-from .pairs import SEMANTICS
+from .evidence import SEMANTICS
+from .outcomes import one_sided
+from .pairs import differences
+
+KINDS = ("calls", "grads", "steps")  # what a side records: top-level Cell calls, grad calls, training steps
 
 
 def refs(parameters: Any) -> list:
@@ -42,3 +46,34 @@ def semantics(cell: Any) -> list[str]:
     """The mode-dependent Tensor methods the graph code of the cell's tree calls."""
     classes = {type(c) for _, c in cell.cells_and_names()}
     return sorted({api for cls in classes for api in methods_called(cls) if api in SEMANTICS})
+
+
+def compare_records(records: list, emit: Callable[..., None]) -> None:
+    """End of session, on the controller: compare each pair's two sides from their records, and emit what differs
+    (a difference on the GRAPH_MODE side already reported in the process that ran both is left out)."""
+    pairs: dict = {}
+    for record in records:
+        side = pairs.setdefault(record["pair"], {}).setdefault(
+            record.get("label") or record["mode"], {kind: {} for kind in KINDS})
+        side["nodeid"] = record["nodeid"]
+        if record["kind"] == "header":
+            side[record["kind"]] = record
+        else:
+            side[record["kind"]][record["index"]] = record
+    for _, sides in sorted(pairs.items()):
+        graph, pynative = sides.get("GRAPH_MODE"), sides.get("PYNATIVE_MODE")
+        if not graph or not pynative or "header" not in graph or "header" not in pynative:
+            continue  # one variant skipped or not run: nothing to compare
+        compared = graph["header"].get("compared")
+        found_differences = differences(graph, pynative)
+        verdict = one_sided(graph, pynative)
+        # One variant raised, its twin passed: that is the finding, on the failing side; unless a difference
+        # before the raise says more (a test asserting what the modes computed differently) and no cause is known.
+        if verdict is not None and (verdict["details"].get("cause") or not found_differences):
+            at = graph if verdict["side"] == "GRAPH_MODE" else pynative
+            emit(verdict["message"], nodeid=at["nodeid"], mode=verdict["side"], **verdict["details"])
+        for found in found_differences:
+            if compared and found["side"] == "GRAPH_MODE":
+                continue  # reported in the process that ran both
+            at = graph if found["side"] == "GRAPH_MODE" else pynative
+            emit(found["message"], nodeid=at["nodeid"], mode=found["side"], **found["details"])

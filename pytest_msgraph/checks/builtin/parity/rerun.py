@@ -1,4 +1,11 @@
-"""After a mismatch, is the eager side repeatable? Run it twice in PYNATIVE_MODE and compare.
+"""After a mismatch, three experiments in one: the call run three times in PYNATIVE_MODE on copies of the GRAPH_MODE
+side's inputs.
+
+Do two eager runs from the same random state agree (is the eager side repeatable)?
+Does a third, from another numpy and Python random state, give other values (then the
+call draws from that state, which GRAPH_MODE froze at compile time)? Does the first
+agree with GRAPH_MODE's own output (then the modes compute alike on the same inputs,
+and what differs is what the call received: an eager write into an input, say)?
 
 Used by mode_parity only after a Cell call's outputs, or a grad call's gradients, differ
 between the modes, on the GRAPH_MODE variant's own cell (or differentiated function) and
@@ -49,34 +56,62 @@ def _fresh(value: Any) -> Any:
     return value
 
 
-def repeatable(ms: Any, probes: Any, math: Any, run: Callable[[], Any], params: list, rtol: Optional[float],
-               atol: Optional[float]) -> Optional[bool]:
-    """True when two eager runs of ``run()`` agree, False when they differ, None when they could not run.
+def eager_runs(ms: Any, probes: Any, run: Callable[[tuple], Any], args: tuple,
+               params: list) -> Optional[tuple[list, Optional[tuple]]]:
+    """Three eager runs of ``run(copies of args)`` from the same weights: the first two from the same numpy and
+    Python random state, the third from another. (their outputs as arrays, the first run's copies when it wrote into
+    them, else None); None when they could not run.
 
     ``params`` are the parameters the run may change (BatchNorm statistics): put back after each.
     """
     saved = [p.asnumpy().copy() for p in params]
     states = (np.random.get_state(), random.getstate())
     runs = []
+    copies: list = []
     try:
         with probes.paused(), eagerly(ms):
-            for _ in range(2):
+            for shifted in (False, False, True):
                 np.random.set_state(states[0])
                 random.setstate(states[1])
-                runs.append(arrays(run()))
-                for param, value in zip(params, saved):
-                    param.set_data(ms.Tensor(value))
+                if shifted:  # another state: a construct that draws from it gives other values
+                    np.random.random()
+                    random.random()
+                copies.append(fresh(args))
+                runs.append(arrays(run(copies[-1])))
+                put_back(ms, params, saved)
     except Exception:  # the eager run itself fails: nothing to say about it
         return None
     finally:
         np.random.set_state(states[0])
         random.setstate(states[1])
-    return same(math, runs[0], runs[1], rtol, atol)
+    before, after = arrays(list(args)), arrays(list(copies[0]))
+    wrote = len(before) != len(after) or any(a.shape != b.shape or not (a == b).all() for a, b in zip(before, after))
+    return runs, copies[0] if wrote else None
 
 
-def eager_grad(ms: Any, fn: Any, grad_position: Any, weights: Any, args: tuple) -> Callable[[], Any]:
+def graph_run(ms: Any, probes: Any, hidden: Any, run: Callable[[tuple], Any], args: tuple,
+              params: list) -> Optional[list]:
+    """The outputs (arrays) of one GRAPH_MODE run of ``run(copies of args)``, its compiles hidden, the weights put
+    back; None when it could not run."""
+    saved = [p.asnumpy().copy() for p in params]
+    try:
+        with probes.paused(), hidden(), eagerly(ms):  # eagerly() puts the mode back afterwards
+            ms.set_context(mode=ms.GRAPH_MODE)
+            return arrays(run(fresh(args)))
+    except Exception:
+        return None
+    finally:
+        put_back(ms, params, saved)
+
+
+def put_back(ms: Any, params: list, saved: list) -> None:
+    for param, value in zip(params, saved):
+        param.set_data(ms.Tensor(value))
+
+
+def eager_grad(ms: Any, fn: Any, grad_position: Any, weights: Any) -> Callable[[tuple], Any]:
     """A fresh PYNATIVE_MODE grad of what a GRAPH_MODE grad function differentiated (its own is left alone)."""
-    return lambda: ms.grad(fn, grad_position=grad_position, weights=weights)(*fresh(args))
+    return lambda args: ms.grad(fn, grad_position=grad_position, weights=weights)(*args)
 
 
 def same(math: Any, first: list, second: list, rtol: Optional[float], atol: Optional[float]) -> bool:

@@ -1,0 +1,109 @@
+"""Which side of a mode pair departs from the code, on what evidence, and why (pure).
+
+A difference says which side is wrong only on evidence, and names it: two eager re-runs
+that differ (``eager_repeatable`` false) doubt the eager side; a frozen attribute
+(stale_attribute), a draw from numpy's or Python's random state (an eager re-run from
+another state differs: ``host_random``) or a GRAPH_MODE write into an input convicts
+GRAPH_MODE; an eager write into an input convicts PYNATIVE_MODE only when an experiment
+shows the write is what differs (``eager_on_graph_inputs``: the eager re-run on unwritten
+copies gives GRAPH_MODE's values; ``graph_on_eager_writes``: GRAPH_MODE on the written
+copies gives the eager values); a side alone non-finite is wrong when nothing points the
+other way. Where nothing decides, the finding says so and GRAPH_MODE is failed.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ....core.graph_code import MODE_DEPENDENT_METHODS
+from .arithmetic import GRAPH, PYNATIVE
+
+USUAL_CAUSES = (
+    "Usual causes: numpy or Python state read inside construct is frozen into the graph at compile time "
+    "(np.random, a Python counter, a list built in Python). If the difference is numerical noise, widen the "
+    "tolerance: @pytest.mark.ms_tolerance(rtol=..., atol=...)."
+)
+# Tensor methods whose result differs between the modes by design, with what to say.
+SEMANTICS = {name: f"{what} {fix}" for name, (what, fix) in MODE_DEPENDENT_METHODS.items()}
+
+
+def side_and_evidence(diff: dict[str, Any], entry: dict[str, Any], header: dict[str, Any]) -> tuple[str, str]:
+    """The side that departs from the code, and what the plugin saw or ran that shows it ('' when nothing decides).
+
+    Evidence pointing at a side outranks a non-finite side: a frozen attribute makes GRAPH_MODE the one that departs
+    even where the eager side, obeying the changed code, goes NaN."""
+    if entry.get("eager_repeatable") is False:
+        return PYNATIVE, ("PYNATIVE_MODE is not deterministic here: two eager re-runs of this call on the same inputs "
+                          "and weights gave different values")
+    if header.get("stale"):
+        return GRAPH, (f"stale_attribute saw {'; '.join(header['stale'])} after GRAPH_MODE compiled the graph, which "
+                       "still uses the old value while PYNATIVE_MODE runs the code as it now reads")
+    if entry.get("host_random"):
+        return GRAPH, ("re-run eagerly from another numpy and Python random state, the call gives other values (and "
+                       "the same from the same state): it draws from that state, which GRAPH_MODE froze into the "
+                       "graph at compile time")
+    if header.get("written") and entry.get("eager_on_graph_inputs"):
+        return PYNATIVE, ("re-run eagerly on unwritten copies of the GRAPH_MODE side's inputs, the call gives "
+                          "GRAPH_MODE's values: the modes compute alike, and PYNATIVE_MODE's write into its input is "
+                          "what differs")
+    if header.get("written") and entry.get("graph_on_eager_writes"):
+        return PYNATIVE, ("run in GRAPH_MODE on the values an eager re-run wrote into its copies of the inputs, the "
+                          "call gives the eager values: the modes compute alike, and PYNATIVE_MODE's write into its "
+                          "input, read back in the same call, is what differs")
+    if header.get("graph_written"):
+        return GRAPH, (f"input_mutation saw GRAPH_MODE write into a tensor its caller passed "
+                       f"({'; '.join(header['graph_written'])}), which the calls after it read")
+    bad = diff.get("nonfinite")
+    if bad and bad["side"] in (GRAPH, PYNATIVE):
+        return str(bad["side"]), (f"{bad['side']} alone has non-finite values, and no frozen attribute, input write "
+                                  "or unrepeatable eager run points at the other side (a MindSpore defect or an "
+                                  "overflow on that side, not a graph-mode trap)")
+    return GRAPH, ""
+
+
+def wrong_side(diff: dict[str, Any], entry: dict[str, Any], header: dict[str, Any]) -> str:
+    return side_and_evidence(diff, entry, header)[0]
+
+
+def verdict(diff: dict[str, Any], entry: dict[str, Any], header: dict[str, Any]) -> str:
+    """The sentence that says which side is wrong and on what evidence, or that nothing decided it."""
+    side, evidence = side_and_evidence(diff, entry, header)
+    if evidence:
+        return f" The {side} side is the wrong one: {evidence}."
+    return (" Nothing the plugin saw or ran decides which side is wrong (no frozen attribute, frozen random draw, "
+            "input write, non-finite side or unrepeatable eager run): the GRAPH_MODE variant is failed, and both sides "
+            "are shown.")
+
+
+def cause(header: dict[str, Any], entry: dict[str, Any], diff: dict[str, Any]) -> str:
+    """Why the modes differ, when something the plugin saw or ran says so; else the usual causes."""
+    side, evidence = side_and_evidence(diff, entry, header)
+    if entry.get("eager_repeatable") is False:
+        return ("An op that reads memory it does not own, such as a CTCLoss whose lengths exceed the predictions, "
+                "gives another value at each eager run: fix the inputs it reads.")
+    if header.get("stale"):
+        return ("Pass the attribute to construct as a Tensor (or ms.mutable(value)) so that the graph reads it at each "
+                "call, or set it before the first call and build the cell again (see stale_attribute).")
+    if entry.get("host_random"):
+        return ("Draw with MindSpore's own random ops (ops.randn_like, ops.uniform, nn.Dropout), which run at each "
+                "call in both modes, or pass the numpy draw in as an input.")
+    if side == PYNATIVE and header.get("written"):
+        return (f"PYNATIVE_MODE wrote into a tensor its caller passed ({'; '.join(header['written'])}; see "
+                "input_mutation): eagerly the write changes data the code reads afterwards, GRAPH_MODE works on a "
+                "copy. Copy before writing (y = x.copy()).")
+    if header.get("graph_written"):
+        return (f"GRAPH_MODE wrote into a tensor its caller passed ({'; '.join(header['graph_written'])}; see "
+                "input_mutation): x += ... on an input writes back in GRAPH_MODE only. Bind the result to a new name "
+                "(y = x + 1).")
+    if evidence and diff.get("nonfinite"):
+        return ""
+    unproven = ""
+    if header.get("written"):
+        unproven = (f"PYNATIVE_MODE wrote into its input ({'; '.join(header['written'])}), but that is not why: "
+                    + ("re-run eagerly on unwritten copies of the GRAPH_MODE side's inputs, the call still differs. "
+                       if entry.get("eager_on_graph_inputs") is False and not entry.get("graph_on_eager_writes")
+                       else
+                       "no re-run on unwritten copies could be made here to show it is. "))
+    for api in entry.get("semantics", ()):
+        if api in SEMANTICS:
+            return unproven + SEMANTICS[api]
+    return unproven + USUAL_CAUSES

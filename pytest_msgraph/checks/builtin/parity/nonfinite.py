@@ -1,0 +1,115 @@
+"""Where non-finite values start in a training step: found from activations and gradients, not from names.
+
+Runs only in the PYNATIVE_MODE variant, after a training step left a trained parameter
+NaN or infinite where the step before left them all finite. The step is run again
+eagerly from the weights it started from, with a forward and a backward hook on every
+sub-cell of what it trains (removed right after, and the weights the test's step left
+put back): each sub-cell's inputs and output in the forward, its output and input
+gradients in the backward, reduced to "all finite or not".
+
+The place is the first sub-cell whose forward output is non-finite from finite inputs;
+if the forward is finite, the innermost sub-cell whose input gradient is non-finite
+while its output gradient is finite (the backward of one of its ops made them). The
+experiment runs until it shows the same place twice (at most three runs): a place that
+moves from run to run (MindSpore's float16 LSTM backward on CPU is nondeterministic) is
+reported as moving, with every place seen, never as one of them.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+from ....core.graph_code import construct_location
+
+RUNS = 3
+
+
+def _finite(value: Any) -> bool:
+    values = value if isinstance(value, (tuple, list)) else (value,)
+    for item in values:
+        if isinstance(item, (tuple, list)):
+            if not _finite(item):
+                return False
+        elif hasattr(item, "asnumpy") and str(item.dtype).startswith(("Float", "BFloat", "Complex")):
+            array = item.asnumpy()
+            if not np.isfinite(array).all():
+                return False
+    return True
+
+
+def _place(log: list, paths: dict) -> Optional[tuple[str, str, Any]]:
+    """(phase, path, cell) of where the non-finite values start in one run's log, or None."""
+    for phase, cell, before, after in log:
+        if phase == "forward" and before and not after:
+            return phase, paths[id(cell)], cell
+    made = [cell for phase, cell, before, after in log if phase == "backward" and before and not after]
+    for cell in made:  # the innermost: none of its own sub-cells is one
+        inner = {id(sub) for _, sub in cell.cells_and_names() if sub is not cell}
+        if not any(id(other) in inner for other in made):
+            return "backward", paths[id(cell)], cell
+    return None
+
+
+def _hook(cells: list, log: list) -> Callable[[], None]:
+    """Install the recording hooks; returns what removes them and puts the cells' hook slots back as they were."""
+    subs = list({id(sub): sub for root in cells for _, sub in root.cells_and_names()}.values())
+    # Registering a hook turns a cell's empty hook slots (None) into dicts: put the very objects back after.
+    slots = [(sub, {k: v for k, v in vars(sub).items() if "hook" in k}) for sub in subs]
+    handles = []
+    for sub in subs:
+        handles.append(sub.register_forward_hook(
+            lambda cell, inputs, output: log.append(("forward", cell, _finite(inputs), _finite(output)))))
+        # The backward hook's arguments: the gradients of the cell's inputs, then of its output.
+        handles.append(sub.register_backward_hook(
+            lambda cell, grad_in, grad_out: log.append(("backward", cell, _finite(grad_out), _finite(grad_in)))))
+
+    def remove() -> None:
+        for handle in handles:
+            handle.remove()
+        for sub, before in slots:
+            vars(sub).update(before)
+
+    return remove
+
+
+def locate(ms: Any, probes: Any, eagerly: Any, cells: list, run: Callable[[], Any], params: list, before: list,
+           after: list) -> Optional[dict[str, Any]]:
+    """Run the step ``run()`` from the weights ``before`` with the hooks, until a place shows twice.
+
+    {"phase", "path", "cell", "construct", "runs", "seen"} when it did ("phase" None when the places moved);
+    None when the step could not run again. ``after`` is put back into ``params`` in every case."""
+    paths: dict = {}
+    for root in cells:
+        # Inside a loss wrapper (nn.WithLossCell), the user's network names its sub-cells as its parameters do.
+        backbone = getattr(root, "backbone_network", None)
+        for named in ((backbone,) if backbone is not None else ()) + (root,):
+            for name, sub in named.cells_and_names():
+                paths.setdefault(id(sub), name)
+    seen: list = []
+    log: list = []
+    remove = _hook(cells, log)
+    found = None
+    try:
+        with probes.paused(), eagerly(ms):
+            for _ in range(RUNS):
+                for param, value in zip(params, before):
+                    param.set_data(ms.Tensor(value))
+                log.clear()
+                run()
+                place = _place(log, paths)
+                words = {"phase": place[0], "path": place[1], "cell": type(place[2]).__name__,
+                         "construct": construct_location(type(place[2]))} if place else None
+                if words is not None and words in seen:
+                    found = words
+                    break
+                seen.append(words)
+    except Exception:  # the step cannot run again here: say nothing rather than a guessed place
+        return None
+    finally:
+        remove()
+        for param, value in zip(params, after):
+            param.set_data(ms.Tensor(value))
+    if found is not None:
+        return {**found, "runs": len(seen) + 1, "seen": [found]}
+    return {"phase": None, "runs": len(seen), "seen": seen}

@@ -1,0 +1,98 @@
+"""Issue 39: each "which side", "where" and "why" of a mode difference rests on an experiment the plugin ran, and
+the finding says which. The cases are in tests/data/evidence_suite.py, each beside a look-alike that must give no
+finding; the truth of the two training cases is measured by that file run as a plain script in each mode."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SUITE = Path(__file__).parent / "data" / "evidence_suite.py"
+
+
+def _truth(mode, case):
+    done = subprocess.run([sys.executable, str(SUITE), mode, case], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1].replace("'", '"'))
+
+
+def test_the_truth_without_the_plugin():
+    # The switch: only the eager side obeys it and goes NaN, in mid and what lies before it; the head stays finite.
+    assert set(_truth("GRAPH_MODE", "switch").values()) == {0}
+    eager = _truth("PYNATIVE_MODE", "switch")
+    assert eager["head.weight"] == 0 and eager["mid.dense.weight"] > 0 and eager["stem.weight"] > 0
+    # The loss: the write made on a copy changes nothing (still parts); without the noise the modes agree.
+    graph, pynative = _truth("GRAPH_MODE", "loss"), _truth("PYNATIVE_MODE", "loss")
+    assert graph[0] != pynative[0] and graph[1] == graph[0] and pynative[1] == pynative[0]
+    assert graph[2] == pynative[2]
+
+
+@pytest.fixture(scope="module")
+def evidence(tmp_path_factory):
+    """One run of the suite with the plugin, as a user runs it (a fresh interpreter)."""
+    where = tmp_path_factory.mktemp("evidence")
+    (where / "test_evidence_suite.py").write_text(SUITE.read_text())
+    report = where / "r.json"
+    result = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:randomly", "-p", "no:cacheprovider",
+                             "-p", "no:xdist", f"--ms-report={report}", "test_evidence_suite.py"], cwd=where,
+                            capture_output=True, text=True)
+    data = json.loads(report.read_text())
+    found: dict = {}
+    for finding in data["findings"]:
+        found.setdefault(finding["nodeid"].split("::")[1], []).append(finding)
+    return result, data, found
+
+
+def _parity(found, name):
+    return [f for f in found.get(name, []) if f["check"] == "mode_parity"]
+
+
+def test_a_frozen_switch_convicts_graph_mode_even_where_the_eager_side_goes_non_finite(evidence):
+    _, data, found = evidence
+    findings = _parity(found, "test_switch[GRAPH_MODE-switched]")
+    assert findings and not _parity(found, "test_switch[PYNATIVE_MODE-switched]")
+    step = next(f for f in findings if f.get("step"))
+    assert "The GRAPH_MODE side is the wrong one: stale_attribute saw `Mid.on`" in step["message"]
+    # Where the eager NaN starts: found by replaying the step with every sub-cell's gradients recorded.
+    assert step["nonfinite_from"] == "mid" and step["nonfinite_start"]["phase"] == "backward", step["message"]
+    call = next(f for f in findings if f.get("call"))
+    assert "The modes part at 'network._backbone.mid' (Mid, construct at" in call["message"]
+    assert "cell_wrapper.py" not in call["message"] and "No sub-cell" not in call["message"]
+
+
+def test_a_numpy_draw_not_an_eager_write_is_the_cause(evidence):
+    _, _, found = evidence
+    [finding] = _parity(found, "test_write_and_noise[GRAPH_MODE-noise]")
+    assert "The GRAPH_MODE side is the wrong one: re-run eagerly from another numpy and Python random state" \
+        in finding["message"]
+    assert "but that is not why" not in finding["message"] or "eager" in finding["message"]
+    assert not _parity(found, "test_write_and_noise[PYNATIVE_MODE-noise]")
+
+
+@pytest.mark.parametrize("test, place", [
+    ("test_cell_list[GRAPH_MODE-noise]", "'body.0.blocks.1.jitter' (Jitter"),
+    ("test_keyword[GRAPH_MODE-noise]", "'jitter' (Jitter"),
+    ("test_deep_flag[GRAPH_MODE]", "The modes part at 'body.1.gate' (Gate"),
+])
+def test_the_place_is_where_the_calls_really_part(evidence, test, place):
+    _, _, found = evidence
+    [finding] = _parity(found, test)
+    assert place in finding["message"], finding["message"]
+    assert finding["message"].count("The modes part") == 1 and "No sub-cell" not in finding["message"]
+
+
+def test_branches_of_two_dtypes_are_named_with_the_fix(evidence):
+    _, _, found = evidence
+    [finding] = _parity(found, "test_branches[GRAPH_MODE-join]")
+    lines = SUITE.read_text().splitlines()
+    first = lines.index("            y = x.astype(ms.int32)") + 1
+    assert finding["line"] == first and finding["rule"] == "type-join"
+    assert "the two branches of an if give different dtypes (Int32 and Float32" in finding["message"]
+    assert "Return one dtype from both branches" in finding["fix"]
+
+
+def test_look_alikes_give_nothing(evidence):
+    result, data, found = evidence
+    assert not [name for name in found if "lookalike" in name], found.keys()
+    outcomes = {t["nodeid"].split("::")[1]: t["outcome"] for t in data["tests"]}
+    assert all(outcome == "passed" for name, outcome in outcomes.items() if "lookalike" in name), outcomes
