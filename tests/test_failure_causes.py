@@ -1,5 +1,7 @@
 """lint.failure_causes: which known difference between the modes explains an error one mode raised (pure)."""
-from pytest_msgraph.lint.failure_causes import known_cause, rule_lines
+from pathlib import Path
+
+from pytest_msgraph.lint.failure_causes import known_cause, rule_places
 
 SOURCE = '''
 import mindspore as ms
@@ -54,5 +56,5 @@ def test_graph_only_compile_messages():
 
 def test_the_rejected_statement_is_found_in_the_file_of_the_call(tmp_path):
     path, lines = _file(tmp_path)
-    assert rule_lines(path, "MSG009") == [lines.index("        a = r.max(2) < 4.0") + 1]
-    assert rule_lines(str(tmp_path / "missing.py"), "MSG001") == [] and rule_lines(None, "MSG001") == []
+    assert rule_places(path, "MSG009") == [(str(Path(path).resolve()), lines.index("        a = r.max(2) < 4.0") + 1)]
+    assert rule_places(str(tmp_path / "missing.py"), "MSG001") == [] and rule_places(None, "MSG001") == []

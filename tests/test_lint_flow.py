@@ -232,9 +232,10 @@ def test_ms_lint_items_report_what_a_files_graph_code_reaches_in_other_files(pyt
                      ("pkg/net.py::msgraph-lint", "net.py", "MSG008"), ("pkg/net.py::msgraph-lint", "net.py", "MSG003")}
 
 
-def test_a_cause_is_read_from_the_failing_file_only(tmp_path):
-    """The lint reports a reached helper's finding in the helper's file: its line number names nothing here."""
-    from pytest_msgraph.lint.failure_causes import known_cause, rule_lines
+def test_a_cause_is_read_from_the_failing_file_and_a_rejected_statement_found_in_the_helper_it_reaches(tmp_path):
+    """The lint reports a reached helper's finding in the helper's file: its line number names nothing here, and the
+    rejected statement of a compile failure at the call is the helper's."""
+    from pytest_msgraph.lint.failure_causes import known_cause, rule_places
     from pytest_msgraph.lint.rules import lint_file
 
     pkg = tmp_path / "pkg"
@@ -248,4 +249,4 @@ def test_a_cause_is_read_from_the_failing_file_only(tmp_path):
     reached = [(Path(f.path).name, f.line, f.rule) for f in lint_file(net)]
     assert ("utils.py", 2, "MSG001") in reached  # the try in the helper, reported while linting net.py
     assert known_cause("ValueError: boom", str(net), 2) is None  # line 2 of net.py is an import
-    assert rule_lines(str(net), "MSG001") == []
+    assert rule_places(str(net), "MSG001", 7) == [(str((pkg / "utils.py").resolve()), 2)]

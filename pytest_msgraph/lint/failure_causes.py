@@ -7,6 +7,7 @@ itself shows. No match means no cause: the verdict then shows the two outcomes o
 """
 from __future__ import annotations
 
+import ast
 import functools
 import re
 from pathlib import Path
@@ -63,7 +64,7 @@ def branch_join_cause(text: str) -> Optional[dict[str, Any]]:
             "path": first[0], "line": first[1]}
 
 
-def known_cause(error: str, path: Optional[str], line: Optional[int]) -> Optional[dict[str, str]]:
+def known_cause(error: str, path: Optional[str], line: Optional[int]) -> Optional[dict[str, Any]]:
     """{"rule", "cause", "fix"} when ``error`` (type and message) at ``path:line`` matches a known difference."""
     for pattern, rule, cause, fix in _TEXTS:
         if pattern in error:
@@ -81,30 +82,84 @@ def known_cause(error: str, path: Optional[str], line: Optional[int]) -> Optiona
         for compiled, rule, cause, fix in _LINES:
             if compiled.search(code):
                 return {"rule": rule, "cause": cause, "fix": fix}
+        for made in _where_values_were_made(path, line):  # the failing value may come from a line above
+            for compiled, rule, cause, fix in _LINES:
+                if compiled.search(_line(path, made) or ""):
+                    return {"rule": rule, "cause": cause, "fix": fix, "line": made, "failed_at": line}
     if "values to unpack" in error:
         return {"rule": "unpack", "cause": _UNPACK[0], "fix": _UNPACK[1]}
     return None
 
 
-def rule_lines(path: Optional[str], rule: str) -> list[int]:
-    """The lines of ``path`` where the lint finds ``rule``: MindSpore names the call, not the rejected statement."""
+def _where_values_were_made(path: str, line: int) -> list[int]:
+    """The lines, in the function holding ``line``, of the last assignment above it to each name that line reads."""
     try:
-        return [f.line for f in _own_findings(path) if f.rule == rule] if path else []
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        return []
+    functions = [node for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                 and node.lineno <= line <= (node.end_lineno or node.lineno)]
+    if not functions:
+        return []
+    function = max(functions, key=lambda node: node.lineno)  # the innermost
+    read = {node.id for node in ast.walk(function) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
+            and node.lineno == line}
+    made: dict[str, int] = {}
+    for node in ast.walk(function):
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and node.lineno < line:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                for name in ast.walk(target):
+                    if isinstance(name, ast.Name) and name.id in read and node.lineno > made.get(name.id, 0):
+                        made[name.id] = node.lineno
+    return sorted(set(made.values()), reverse=True)  # the nearest first
+
+
+def rule_places(path: Optional[str], rule: str, line: Optional[int] = None) -> list[tuple[str, int]]:
+    """(file, line) where the lint finds ``rule`` on the path compiled from ``path:line``: in the class (or function)
+    around that line, else in the helpers and bases the file reaches (another module's function construct calls),
+    else anywhere in the file. MindSpore names the call, not the rejected statement."""
+    if not path:
+        return []
+    try:
+        here = Path(path).resolve()
+        stat = here.stat()
+        found = [f for f in _findings_in(str(here), stat.st_mtime_ns, stat.st_size) if f.rule == rule]
     except Exception:
         return []
+    own = [(str(here), f.line) for f in found if Path(f.path).resolve() == here]
+    span = _enclosing(here, line)
+    around = [place for place in own if span and span[0] <= place[1] <= span[1]]
+    helpers = sorted({(str(Path(f.path).resolve()), f.line) for f in found if Path(f.path).resolve() != here})
+    return around or helpers or own
+
+
+def _enclosing(path: Path, line: Optional[int]) -> Optional[tuple[int, int]]:
+    """(first, last) line of the innermost class around ``line``, else of the innermost function; None if neither."""
+    if not line:
+        return None
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        return None
+    for kinds in ((ast.ClassDef,), (ast.FunctionDef, ast.AsyncFunctionDef)):
+        spans = [(node.lineno, node.end_lineno or node.lineno) for node in ast.walk(tree)
+                 if isinstance(node, kinds) and node.lineno <= line <= (node.end_lineno or node.lineno)]
+        if spans:
+            return max(spans)
+    return None
 
 
 def _own_findings(path: str) -> tuple[Any, ...]:
     """The lint's findings in ``path`` itself (it also reports the helpers and bases the file reaches, elsewhere)."""
     here = Path(path).resolve()
     stat = here.stat()
-    return _findings_in(str(here), stat.st_mtime_ns, stat.st_size)
+    return tuple(f for f in _findings_in(str(here), stat.st_mtime_ns, stat.st_size) if Path(f.path).resolve() == here)
 
 
 @functools.lru_cache(maxsize=16)  # a verdict asks twice (its cause, then the cause's line); the file's stat keys it
 def _findings_in(path: str, mtime_ns: int, size: int) -> tuple[Any, ...]:
-    here = Path(path)
-    return tuple(f for f in lint_file(here) if Path(f.path).resolve() == here)
+    return tuple(lint_file(Path(path)))
 
 
 def _line(path: Optional[str], line: Optional[int]) -> Optional[str]:

@@ -1,8 +1,9 @@
 """What a variant's call raised, for mode_parity's pair verdict: what, where in the user's code, and why.
 
 Read once, when a test's call phase raises, into ``TestRun.raised`` (plain data that
-travels to the controller). The place is the innermost frame in the project (not
-MindSpore, not this plugin, not an installed package), or, for a GRAPH_MODE compile
+travels to the controller). The place is the innermost frame of the user's code,
+wherever it lives (not MindSpore, pytest, this plugin or Python's library; an installed
+model zoo's loss is the user's code), or, for a GRAPH_MODE compile
 failure, the innermost construct line MindSpore names. The cause is the lint's
 knowledge of the modes' semantic differences (``lint.failure_causes``), when the text
 or the line matches one.
@@ -12,12 +13,15 @@ from __future__ import annotations
 import os
 import re
 import sys
+import sysconfig
 from pathlib import Path
 from typing import Any, Optional
 
+import _pytest
+import pluggy
 import pytest
 
-from ..lint.failure_causes import branch_join_cause, known_cause, rule_lines
+from ..lint.failure_causes import branch_join_cause, known_cause, rule_places
 from ..mindspore_side.compile_errors import construct_locations, headline, is_compile_error
 
 _OWN_DIR = str(Path(__file__).resolve().parent.parent)
@@ -35,18 +39,25 @@ def describe_raised(exc: BaseException, rootdir: Path) -> Optional[dict[str, Any
     text = headline(exc) if compile_error else (str(exc).strip().splitlines() or [""])[0]
     error = f"{type(exc).__name__}: {text}".rstrip(": ")[:300]
     place = _construct_place(exc) if compile_error else None
-    path, line = place or _frame_place(exc, rootdir) or (None, None)
+    path, line = place or _frame_place(exc) or (None, None)
     joined = branch_join_cause(str(exc))
     if joined is not None:  # MindSpore names both branches: the place is the first, not the call that compiled it
         path, line = joined.pop("path"), joined.pop("line")
-    cause = joined or known_cause(error, path, line) or {}
+    cause: dict[str, Any] = joined or known_cause(error, path, line) or {}
+    traced_from = cause.pop("failed_at", None)
+    if traced_from is not None:  # the failing value was made on a line above: that line is the place
+        line = cause.pop("line")
     called_at = None
-    lines = rule_lines(path, cause.get("rule", "")) if compile_error else []
-    if len(lines) == 1 and lines[0] != line:  # the rejected statement itself, in the file of the call that compiled it
-        called_at, line = f"{os.path.relpath(str(path), rootdir)}:{line}", lines[0]
+    places = rule_places(path, cause.get("rule", ""), line) if compile_error else []
+    if len(places) == 1 and places[0] != (str(Path(str(path)).resolve()), line):
+        # The rejected statement itself, in the file of the call that compiled it or in a helper that call reaches.
+        called_at = f"{os.path.relpath(str(path), rootdir)}:{line}"
+        path, line = places[0]
     where = f"{os.path.relpath(path, rootdir)}:{line}" if path else "(no line of the project)"
     found: dict[str, Any] = {"error": error, "compile": compile_error, "path": path, "line": line, "where": where,
                              "code": _code(path, line), "called_at": called_at, **cause}
+    if traced_from is not None:
+        found["failed_at"] = f"{os.path.relpath(str(path), rootdir)}:{traced_from}"
     return found
 
 
@@ -60,17 +71,27 @@ def _construct_place(exc: BaseException) -> Optional[tuple[str, int]]:
     return None
 
 
-def _frame_place(exc: BaseException, rootdir: Path) -> Optional[tuple[str, int]]:
-    root = str(rootdir.resolve())
+def _frame_place(exc: BaseException) -> Optional[tuple[str, int]]:
+    """The innermost frame of the user's code, wherever it lives (an installed model zoo's loss included): outside
+    MindSpore, pytest, pluggy, this plugin and Python's own library."""
     place = None
     tb = exc.__traceback__
     while tb is not None:
         filename = os.path.abspath(tb.tb_frame.f_code.co_filename)
-        ours = filename.startswith(_OWN_DIR + os.sep) or "site-packages" in filename
-        if filename.startswith(root + os.sep) and not ours:
+        if not filename.startswith(_not_user_code()) and os.path.exists(filename):
             place = (filename, tb.tb_lineno)
         tb = tb.tb_next
     return place
+
+
+def _not_user_code() -> tuple[str, ...]:
+    dirs = [_OWN_DIR, os.path.dirname(pytest.__file__), os.path.dirname(_pytest.__file__),
+            os.path.dirname(pluggy.__file__), sysconfig.get_paths()["stdlib"]]
+    for name in ("mindspore", "numpy"):  # only when loaded: their frames can only be in a traceback then
+        module = sys.modules.get(name)
+        if module is not None and module.__file__:
+            dirs.append(os.path.dirname(module.__file__))
+    return tuple(os.path.abspath(d) + os.sep for d in dirs)
 
 
 def _code(path: Optional[str], line: Optional[int]) -> Optional[str]:

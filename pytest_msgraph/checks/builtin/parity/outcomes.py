@@ -27,9 +27,11 @@ def one_sided(graph: dict[str, Any], pynative: dict[str, Any]) -> Optional[dict[
     stage = "fails to compile" if what.get("compile") else "raises"
     code = f" (`{what['code']}`)" if what.get("code") else ""
     via = f", compiled from {what['called_at']}" if what.get("called_at") else ""
+    if what.get("failed_at"):  # the place is the line that made the failing value
+        via += f", which made the value that fails at {what['failed_at']}"
     message = f"{bad} {stage} where {good} passes: {what['error'].rstrip('.')} at {what['where']}{code}{via}."
     details: dict[str, Any] = {"failing_mode": bad, "passing_mode": good, "error": what["error"],
-                               "path": what.get("path"), "line": what.get("line")}
+                               "path": what.get("path"), "line": what.get("line"), "failed_at": what.get("failed_at")}
     if what.get("cause"):
         message += f" Cause: {what['cause']}"
         details.update(rule=what.get("rule"), cause=what["cause"], fix=what.get("fix"))
