@@ -1,7 +1,7 @@
 """Issue 39: a variant that raises where its twin passes is placed at the statement that is the cause: the rejected
 statement in a helper module construct calls, the line above that made the failing value, the frame of an installed
-package outside the rootdir (a model zoo's loss), never the test's call for any of them."""
-import pytest
+package outside the rootdir (a model zoo's loss), never the test's call for any of them; and a variant whose fixture
+raises gets the verdict a raising call gets."""
 
 HELPER = '''
 def safe_double(x):
@@ -76,6 +76,18 @@ def test_min_axis(cell):
     cell()(Tensor(np.ones((2, 3), np.float32)))
 
 
+@pytest.fixture
+def tried():
+    net = Tries()
+    net(Tensor(np.ones(2, np.float32)))  # GRAPH_MODE compiles it here, in the fixture
+    return net
+
+
+@pytest.mark.both_modes
+def test_fixture_compiles(tried):
+    assert tried is not None
+
+
 @pytest.mark.both_modes
 def test_zoo_loss():
     RatioLoss()(Tensor(np.ones((2, 3), np.float32)))
@@ -112,5 +124,8 @@ def test_each_failure_is_placed_at_its_cause(pytester, run_pytest, monkeypatch):
     assert zoo_loss["path"].endswith("zoo/losses.py"), zoo_loss["message"]
     assert zoo_loss["line"] == _line(ZOO_LOSS, "        keep = ops.maximum(r, 1 / r).max(1) < 4.0")
     assert zoo_loss["rule"] == "MSG009"
+    fixture = found["test_fixture_compiles[GRAPH_MODE]"]  # a fixture's failure gets the verdict a call's gets
+    assert fixture["line"] == own["line"] and fixture["rule"] == "MSG001", fixture["message"]
+    assert run.outcomes()["test_places.py::test_fixture_compiles[GRAPH_MODE]"] == "error"
     assert not [name for name in found if "lookalike" in name]
     assert run.outcomes()["test_places.py::test_min_axis[GRAPH_MODE-lookalike]"] == "passed"

@@ -21,6 +21,7 @@ from ..reports.junit import testcase_properties
 from ..reports.results import REPORT_ATTR
 from .compile_failures import explain_compile_failure
 from .markers import allowed_checks, max_compiles
+from .raised import NOT_FAILURES as _NOT_FAILURES
 from .raised import describe_raised
 from .state import PluginState
 from .warning import MsGraphWarning, pointer, warn_at
@@ -197,9 +198,25 @@ def _junit_properties(data: dict, ist: Optional[ItemState]) -> list[tuple[str, s
                                findings)
 
 
+def _fixture_raised(item: pytest.Item, call_info: Any, ist: ItemState, state: PluginState) -> None:
+    """A variant whose fixture raised (its call never ran) gets the pair verdict a raising call gets: mode_parity
+    hears a call that raised at once, with the fixture's error."""
+    parity = [check for check in ist.checks if check.name == "mode_parity"]
+    if ist.run.pair is None or not parity or isinstance(call_info.excinfo.value, _NOT_FAILURES):
+        return
+    state.runner.notify(parity, "test_started", ist.run)
+    try:
+        ist.run.raised = describe_raised(call_info.excinfo.value, item.config.rootpath)
+    except Exception:  # reading the failure must never hide the fixture's own error; no verdict then
+        ist.run.raised = {"skipped": True}
+    state.runner.notify(parity, "test_finished", ist.run)
+
+
 def annotate_report(item: pytest.Item, call_info: Any, report: Any, state: PluginState) -> None:
     """Put the test's mode, device, new findings and counts on the report, for every process."""
     ist = item.stash.get(ITEM_KEY, None)
+    if ist is not None and call_info.when == "setup" and call_info.excinfo is not None:
+        _fixture_raised(item, call_info, ist, state)
     if ist is None:
         # Not run under the plugin's MindSpore session (skipped first, or a lint item).
         variant = variant_of(item)

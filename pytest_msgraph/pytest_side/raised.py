@@ -27,13 +27,13 @@ from ..mindspore_side.compile_errors import construct_locations, headline, is_co
 _OWN_DIR = str(Path(__file__).resolve().parent.parent)
 _PLACE = re.compile(r"^(.+?\.py):(\d+)")
 # An exception that is an outcome, not a failure of the code: nothing to compare.
-_NOT_FAILURES = (pytest.skip.Exception, pytest.xfail.Exception, KeyboardInterrupt, SystemExit)
+NOT_FAILURES = (pytest.skip.Exception, pytest.xfail.Exception, KeyboardInterrupt, SystemExit)
 
 
 def describe_raised(exc: BaseException, rootdir: Path) -> Optional[dict[str, Any]]:
     """{"error", "compile", "path", "line", "code", ...cause} for an exception a test's call raised; for a skip,
     an xfail or an interruption {"skipped": True}: that side checked nothing, so no verdict can rest on it."""
-    if isinstance(exc, _NOT_FAILURES):
+    if isinstance(exc, NOT_FAILURES):
         return {"skipped": True}
     compile_error = is_compile_error(exc)
     text = headline(exc) if compile_error else (str(exc).strip().splitlines() or [""])[0]
