@@ -41,3 +41,20 @@ class InputWrite:
 
     def words(self) -> str:
         return f"{self.cell} wrote into its argument {self.position} ('{self.argument}')"
+
+
+@dataclasses.dataclass(frozen=True)
+class CompiledHook:
+    """compiled_hooks: a hook with Python side effects on a cell GRAPH_MODE compiled, whose Python never ran there."""
+
+    cell: str  # the class of the cell the hook is on
+    path: str  # where that cell sits below the called one ('' for the called cell itself)
+    kind: str  # forward_hook, forward_pre_hook, backward_hook, ...
+    hook: str  # the hook function's name
+    location: str  # file.py:12 of the hook's source
+    effects: tuple[str, ...]  # what it does in Python: "calls feats.append()", "prints"
+
+    def words(self) -> str:
+        on = f"'{self.path}' ({self.cell})" if self.path else self.cell
+        return (f"the {self.kind.replace('_', ' ')} `{self.hook}` ({self.location}) on {on}, which "
+                f"{', '.join(self.effects)}")

@@ -1,5 +1,6 @@
 """The checks that ship with pytest-msgraph, registered through the plugin's own hook."""
 from .bn_update_count import BnUpdateCountCheck
+from .compiled_hooks import CompiledHooksCheck
 from .context_leak import ContextLeakCheck
 from .double_forward import DoubleForwardCheck
 from .dynamic_shape import DynamicShapeCheck
@@ -19,6 +20,7 @@ def pytest_msgraph_register_checks(registry, config):
     registry.add(DynamicShapeCheck())
     registry.add(StaleAttributeCheck())  # before mode_parity, which names what it saw as a cause
     registry.add(ModeParityCheck())
+    registry.add(CompiledHooksCheck())
     registry.add(GraphSyntaxCheck())
     registry.add(ContextLeakCheck())
     registry.add(RecompileCheck())

@@ -33,7 +33,7 @@ import numpy as np
 
 from ....mindspore_side.context_guard import eagerly
 from ....mindspore_side.probes import GradCall, cells_behind, closure_values
-from ...facts import FrozenAttribute, InputWrite
+from ...facts import CompiledHook, FrozenAttribute, InputWrite
 from ...findings import TestRun
 from ..probed import ProbedCheck
 from .pairs import differences
@@ -239,7 +239,8 @@ class ModeParityCheck(ProbedCheck):
         header: dict[str, Any] = {"kind": "header", "rtol": self.rtol, "atol": self.atol,
                                   "stale": [fact.words() for fact in frozen], "raised": run.raised,
                                   "stale_places": [{"path": fact.path, "cell": fact.cell, "attribute": fact.attribute,
-                                                    "construct": fact.construct} for fact in frozen]}
+                                                    "construct": fact.construct} for fact in frozen],
+                                  "hooks": [fact.words() for fact in run.facts_of(CompiledHook)]}
         writes = run.facts_of(InputWrite)
         written = [fact.words() for fact in writes if fact.mode == run.variant]
         if written:  # this side's own writes into its inputs: a cause the experiments may confirm

@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Any, Optional
 
 MODES = ("GRAPH_MODE", "PYNATIVE_MODE")
+HOOK_FIX = ("Return what the hook captures from construct (return out, feature), or run the capturing pass in "
+            "PYNATIVE_MODE.")
 
 
 def one_sided(graph: dict[str, Any], pynative: dict[str, Any]) -> Optional[dict[str, Any]]:
@@ -32,6 +34,11 @@ def one_sided(graph: dict[str, Any], pynative: dict[str, Any]) -> Optional[dict[
     message = f"{bad} {stage} where {good} passes: {what['error'].rstrip('.')} at {what['where']}{code}{via}."
     details: dict[str, Any] = {"failing_mode": bad, "passing_mode": good, "error": what["error"],
                                "path": what.get("path"), "line": what.get("line"), "failed_at": what.get("failed_at")}
+    hooks = graph["header"].get("hooks")
+    if not what.get("cause") and hooks:  # a compiled hook's Python ran on one side only: what it captured differs
+        what = {**what, "rule": "compiled_hooks", "fix": HOOK_FIX,
+                "cause": (f"GRAPH_MODE compiled {'; '.join(hooks)}, into the graph and never ran its Python (see "
+                          "compiled_hooks): what a hook captures, counts or logs is there in PYNATIVE_MODE only.")}
     if what.get("cause"):
         message += f" Cause: {what['cause']}"
         details.update(rule=what.get("rule"), cause=what["cause"], fix=what.get("fix"))

@@ -1,0 +1,155 @@
+"""compiled_hooks (issue 39): a hook with Python side effects on a cell GRAPH_MODE compiles is named, and named as
+the cause when the pair then ends differently; a hook that only returns a tensor is not. The truth is measured by a
+plain script per mode, without the plugin."""
+import subprocess
+import sys
+
+from pytest_msgraph.core.hook_effects import side_effects
+
+TRUTH = '''
+import sys
+import numpy as np
+import mindspore as ms
+from mindspore import nn, Tensor
+
+
+
+class Net(nn.Cell):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Dense(4, 4)
+        self.b = nn.Dense(4, 2)
+
+    def construct(self, x):
+        return self.b(self.a(x))
+
+
+def capture(cell, inputs, output):
+    features.append(output)
+
+
+def double(cell, inputs, output):
+    return output * 2
+
+
+ms.set_context(mode=getattr(ms, sys.argv[1]))
+ms.set_seed(0)
+net, features = Net(), []
+net.a.register_forward_hook(capture)
+net.b.register_forward_hook(double)
+out = net(Tensor(np.ones((2, 4), np.float32)))
+print(len(features), round(float(out.asnumpy().sum()), 5))
+'''
+
+SUITE = '''
+import numpy as np
+import pytest
+import mindspore as ms
+from mindspore import nn, Tensor
+
+
+class Net(nn.Cell):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Dense(4, 4)
+        self.b = nn.Dense(4, 2)
+
+    def construct(self, x):
+        return self.b(self.a(x))
+
+
+@pytest.mark.both_modes
+def test_feature_capture():
+    net, features = Net(), []
+
+    def capture(cell, inputs, output):
+        features.append(output)
+
+    net.a.register_forward_hook(capture)
+    net(Tensor(np.ones((2, 4), np.float32)))
+    assert features[0].shape == (2, 4)
+
+
+@pytest.mark.both_modes
+def test_hook_on_a_sequential_member():
+    ms.set_seed(0)
+    net = nn.SequentialCell([nn.Dense(4, 4), nn.Dense(4, 2)])
+
+    def double(cell, inputs, output):
+        return output * 2
+
+    net[1].register_forward_hook(double)
+    net(Tensor(np.ones((2, 4), np.float32)))
+
+
+@pytest.mark.both_modes
+def test_tensor_only_hook_lookalike():
+    net = Net()
+
+    def double(cell, inputs, output):
+        return output * 2
+
+    net.b.register_forward_hook(double)
+    net(Tensor(np.ones((2, 4), np.float32)))
+'''
+
+
+def test_the_truth_without_the_plugin(tmp_path):
+    script = tmp_path / "truth.py"
+    script.write_text(TRUTH)
+    graph, pynative = (subprocess.run([sys.executable, str(script), mode], capture_output=True, text=True,
+                                      check=True).stdout.split()[-2:] for mode in ("GRAPH_MODE", "PYNATIVE_MODE"))
+    assert graph[0] == "0" and pynative[0] == "1"  # the list stays empty in GRAPH_MODE
+    assert graph[1] == pynative[1]  # the tensor result applies in both
+
+
+def test_a_capturing_hook_is_named_and_is_the_cause_of_the_pair(pytester, run_pytest):
+    pytester.makepyfile(test_hooks=SUITE)
+    run = run_pytest()
+    hooks = {f["nodeid"].split("::")[1]: f for f in run.findings("compiled_hooks")}
+    assert set(hooks) == {"test_feature_capture[GRAPH_MODE]", "test_hook_on_a_sequential_member[GRAPH_MODE]"}
+    hook = hooks["test_feature_capture[GRAPH_MODE]"]
+    assert hook["hook"] == "capture" and hook["path"] == "a" and hook["effects"] == ["calls features.append()"]
+    assert hooks["test_hook_on_a_sequential_member[GRAPH_MODE]"]["effects"][0].startswith("is skipped with its tensor")
+    verdicts = {f["nodeid"].split("::")[1]: f for f in run.findings("mode_parity")}
+    assert set(verdicts) == {"test_feature_capture[GRAPH_MODE]", "test_hook_on_a_sequential_member[GRAPH_MODE]"}
+    verdict = verdicts["test_feature_capture[GRAPH_MODE]"]
+    assert verdict["rule"] == "compiled_hooks"
+    assert "the forward hook `capture` (test_hooks.py:21) on 'a' (Dense), which calls features.append()" \
+        in verdict["message"]
+    # The skipped hook: the values part, and the hook is the evidence that convicts GRAPH_MODE.
+    assert "The GRAPH_MODE side is the wrong one: compiled_hooks saw the forward hook `double`" \
+        in verdicts["test_hook_on_a_sequential_member[GRAPH_MODE]"]["message"]
+    outcomes = {k.split("::")[1]: v for k, v in run.outcomes().items()}
+    assert outcomes["test_tensor_only_hook_lookalike[GRAPH_MODE]"] == "passed"
+
+
+def test_what_counts_as_a_side_effect():
+    log, counts, seen = [], {"n": 0}, set()
+    total = 0
+
+    def appends(cell, inputs, output):
+        log.append(output)
+
+    def counts_in_a_dict(cell, inputs, output):
+        counts["n"] += 1
+
+    def prints(cell, inputs, output):
+        print(output.shape)
+
+    def rebinds(cell, inputs, output):
+        nonlocal total
+        total += 1
+
+    def local_only(cell, inputs, output):
+        kept = []
+        kept.append(output)
+        return output * 2
+
+    assert side_effects(appends) == ["calls log.append()"]
+    assert side_effects(counts_in_a_dict) == ["writes counts['n']"]
+    assert side_effects(prints) == ["prints"]
+    assert side_effects(rebinds) == ["rebinds total"]
+    assert side_effects(local_only) == []
+    assert side_effects(lambda cell, inputs, output: seen.add(1)) == ["calls seen.add()"]
+    assert side_effects(len) == []  # no source: nothing claimed
