@@ -96,3 +96,26 @@ def test_look_alikes_give_nothing(evidence):
     assert not [name for name in found if "lookalike" in name], found.keys()
     outcomes = {t["nodeid"].split("::")[1]: t["outcome"] for t in data["tests"]}
     assert all(outcome == "passed" for name, outcome in outcomes.items() if "lookalike" in name), outcomes
+
+
+def test_the_order_of_evidence():
+    from pytest_msgraph.checks.builtin.parity.evidence import judged
+
+    finite = {"kind": "values"}
+    eager_nan = {"kind": "values", "nonfinite": {"side": "PYNATIVE_MODE", "graph": 0, "pynative": 3}}
+    stale = {"stale": ["`Mid.on` changed False → True"]}
+    written = {"written": ["Loss wrote into its argument 1 ('label')"]}
+    assert judged(eager_nan, {}, stale)[:2] == ("GRAPH_MODE", "frozen_attribute")  # outranks the NaN side
+    assert judged(eager_nan, {}, {})[:2] == ("PYNATIVE_MODE", "nonfinite")
+    assert judged(finite, {"eager_repeatable": False}, stale)[:2] == ("PYNATIVE_MODE", "unrepeatable")
+    assert judged(finite, {"host_random": True}, written)[:2] == ("GRAPH_MODE", "host_random")
+    # A write is a cause only when an experiment shows it: without one, nothing decides.
+    assert judged(finite, {}, written) == ("GRAPH_MODE", "", "")
+    assert judged(finite, {"eager_on_graph_inputs": False}, written) == ("GRAPH_MODE", "", "")
+    assert judged(finite, {"eager_on_graph_inputs": True}, written)[:2] == ("PYNATIVE_MODE", "eager_write")
+    assert judged(finite, {"graph_on_eager_writes": True}, written)[:2] == ("PYNATIVE_MODE", "eager_write")
+    # The float32 reference decides only by a clear margin.
+    far = {"float32_reference": {"GRAPH_MODE": 0.004, "PYNATIVE_MODE": 11.5}}
+    close = {"float32_reference": {"GRAPH_MODE": 0.004, "PYNATIVE_MODE": 0.006}}
+    assert judged(finite, far, {})[:2] == ("PYNATIVE_MODE", "float32_reference")
+    assert judged(finite, close, {}) == ("GRAPH_MODE", "", "")

@@ -86,8 +86,12 @@ def test_each_direction_is_found_in_the_mode_that_writes_and_look_alikes_are_not
     graph_write = {"test_cells.py::test_tensor[GRAPH_MODE-AddsInPlace]"} if AUGMENTED_WRITES_BACK else set()
     assert set(found) == {"test_cells.py::test_list[PYNATIVE_MODE-Neck]",
                           "test_cells.py::test_tuple[PYNATIVE_MODE]"} | graph_write, found
-    assert found["test_cells.py::test_tuple[PYNATIVE_MODE]"]["message"].startswith(
-        "WritesATupleItem wrote into its argument 0 ('pair[0]') in place in PYNATIVE_MODE, a list or tuple")
+    tuple_write = found["test_cells.py::test_tuple[PYNATIVE_MODE]"]
+    written_at = _line(CELLS, "        first[0] = 5.0")  # the finding is placed at the write, not at the call
+    assert tuple_write["message"].startswith(
+        f"WritesATupleItem wrote into its argument 0 ('pair[0]') in place in PYNATIVE_MODE at test_cells.py:"
+        f"{written_at}, a list or tuple"), tuple_write["message"]
+    assert tuple_write["line"] == written_at and tuple_write["path"].endswith("test_cells.py")
     if AUGMENTED_WRITES_BACK:
         graph = found["test_cells.py::test_tensor[GRAPH_MODE-AddsInPlace]"]
         assert graph["mode"] == "GRAPH_MODE" and graph["argument"] == "x"
@@ -95,6 +99,11 @@ def test_each_direction_is_found_in_the_mode_that_writes_and_look_alikes_are_not
     eager = found["test_cells.py::test_list[PYNATIVE_MODE-Neck]"]
     assert eager["argument"] == "features" and "a list or tuple of Tensors" in eager["message"]
     assert "Only PYNATIVE_MODE does this" in eager["message"]
+
+
+def _line(source, text):
+    """The 1-based line of ``text`` in a module pytester writes (it drops the leading newline)."""
+    return source.lstrip("\n").splitlines().index(text) + 1
 
 
 SUITE = '''
@@ -158,8 +167,13 @@ def test_a_write_into_an_input_fails_the_eager_side_and_names_the_argument(pytes
                         "test_lookalike_copies_first[GRAPH_MODE]": "passed"}, run.stdout()[-3000:]
     parity = {f["nodeid"].split("::")[1]: f for f in run.findings("mode_parity")}
     assert set(parity) == {"test_writes_label[PYNATIVE_MODE]", "test_writes_label_again[PYNATIVE_MODE]"}
-    assert "PYNATIVE_MODE wrote into a tensor its caller passed (WritesLabel wrote into its argument 1 ('label'); " \
-           "see input_mutation)" in parity["test_writes_label[PYNATIVE_MODE]"]["message"]
+    write = _line(SUITE, "        target[0] = 100")
+    assert "PYNATIVE_MODE wrote into a tensor its caller passed (WritesLabel wrote into its argument 1 ('label') at " \
+           f"test_suite.py:{write}; see input_mutation)" in parity["test_writes_label[PYNATIVE_MODE]"]["message"]
+    # The eager write is proven the cause (the eager re-run on unwritten copies gives GRAPH_MODE's values), and the
+    # finding is placed at it.
+    assert parity["test_writes_label[PYNATIVE_MODE]"]["evidence"] == "eager_write"
+    assert parity["test_writes_label[PYNATIVE_MODE]"]["line"] == write
     assert "Usual causes" not in parity["test_writes_label[PYNATIVE_MODE]"]["message"]
     writes = {f["nodeid"].split("::")[1]: f for f in run.findings("input_mutation")}
     assert len(run.findings("input_mutation")) == 2  # one per write, not one per name the tensor was passed as

@@ -38,9 +38,11 @@ class InputWrite:
     position: int  # the argument's position in construct
     argument: str  # as shown: ``label``, or ``features[0]`` for a list's tensor
     mode: str  # the side that wrote
+    written_at: str = ""  # file.py:12 of the statement in construct that writes, when its source says
 
     def words(self) -> str:
-        return f"{self.cell} wrote into its argument {self.position} ('{self.argument}')"
+        at = f" at {self.written_at}" if self.written_at else ""
+        return f"{self.cell} wrote into its argument {self.position} ('{self.argument}'){at}"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -32,6 +32,11 @@ def _read_by(node: ast.AST) -> set[str]:
 
 def written_arguments(function: ast.FunctionDef) -> set[str]:
     """The arguments of ``function`` whose data the body writes into, directly or through a derived name."""
+    return set(write_lines(function))
+
+
+def write_lines(function: ast.FunctionDef) -> dict[str, int]:
+    """{argument: the line (of the parsed source) of the first statement that writes into its data}."""
     arguments = [a.arg for a in function.args.posonlyargs + function.args.args][1:]
     origins: dict[str, set[str]] = {name: {name} for name in arguments}
     assignments = sorted((n for n in ast.walk(function) if isinstance(n, ast.Assign)), key=lambda n: n.lineno)
@@ -43,27 +48,41 @@ def written_arguments(function: ast.FunctionDef) -> set[str]:
     def carried_by(node: ast.AST) -> set[str]:
         return set().union(*(origins.get(name, set()) for name in _read_by(node)))
 
-    written: set[str] = set()
+    written: dict[str, int] = {}
+
+    def wrote(names: set[str], line: int) -> None:
+        for name in names:
+            written[name] = min(written.get(name, line), line)
+
     for step in ast.walk(function):
         targets = step.targets if isinstance(step, ast.Assign) else [step.target] if isinstance(step, ast.AugAssign) \
             else []
         for target in targets:
             if isinstance(target, ast.Subscript):
-                written |= carried_by(target)
+                wrote(carried_by(target), target.lineno)
             elif isinstance(step, ast.AugAssign) and isinstance(target, ast.Name) and target.id in arguments:
-                written.add(target.id)
+                wrote({target.id}, step.lineno)
         if isinstance(step, ast.Call) and isinstance(step.func, ast.Attribute):
             attr = step.func.attr
             if attr.endswith("_") and not attr.startswith("_"):  # Tensor's in-place methods: fill_, copy_, add_
-                written |= carried_by(step.func.value)
+                wrote(carried_by(step.func.value), step.lineno)
     return written
 
 
 def written_by(method: Any) -> set[str]:
     """``written_arguments`` of a method object; empty when its source cannot be read."""
+    return set(written_where(method))
+
+
+def written_where(method: Any) -> dict[str, tuple[str, int]]:
+    """{argument: (file, line)} of the first write into each argument a method's body makes; {} without source."""
     try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(method)))
+        lines, first = inspect.getsourcelines(method)
+        tree = ast.parse(textwrap.dedent("".join(lines)))
+        path = inspect.getsourcefile(method) or "?"
     except (OSError, TypeError, SyntaxError):
-        return set()
+        return {}
     function = tree.body[0] if tree.body else None
-    return written_arguments(function) if isinstance(function, ast.FunctionDef) else set()
+    if not isinstance(function, ast.FunctionDef):
+        return {}
+    return {name: (path, first + line - 1) for name, line in write_lines(function).items()}

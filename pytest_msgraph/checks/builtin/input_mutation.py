@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
 from typing import Any, Optional
 
 from ...mindspore_side.probes import GRAPH, PYNATIVE
 from ..facts import InputWrite
 from ..findings import TestRun
-from .argument_writes import written_by
+from .argument_writes import written_by, written_where
 from .probed import ProbedCheck
 
 WHY = {
@@ -73,6 +74,15 @@ def _written_one(cell: Any, names: list[str], positions: list[int]) -> tuple[int
     written = written_by(type(cell).construct)
     chosen = next((p for p in positions if _name(names, p) in written), positions[0])
     return chosen, [p for p in positions if p != chosen]
+
+
+def _at(cell: Any, argument: str) -> Optional[tuple[str, int]]:
+    """(file, line) of the statement in construct that writes into ``argument``, when its source says."""
+    return written_where(type(cell).construct).get(argument)
+
+
+def _shown(at: Optional[tuple[str, int]]) -> str:
+    return f"{os.path.relpath(at[0])}:{at[1]}" if at else ""
 
 
 class InputMutationCheck(ProbedCheck):
@@ -125,26 +135,28 @@ class InputMutationCheck(ProbedCheck):
             position, also = _written_one(cell, names, [position, *aliases])
             name = _name(names, position)
             also_names = [_name(names, p) for p in also]
-            self._found((type(cell).__name__, position, None, mode), (name, name, where, also_names))
+            self._found((type(cell).__name__, position, None, mode), (name, name, where, also_names, _at(cell, name)))
         for position, index in changed:
             if index is not None:
                 name = _name(names, position)
                 shown = name if index == "items" else f"{name}[{index}]"
-                self._found((type(cell).__name__, position, "list", mode), (name, shown, where, []))
+                self._found((type(cell).__name__, position, "list", mode), (name, shown, where, [], _at(cell, name)))
 
     def _found(self, key: tuple, data: tuple) -> None:
         """A write, once per cell, argument and mode; published at once for mode_parity, which names it as a cause."""
         if key not in self.found:
             self.found[key] = data
             cell, position, _, mode = key
-            self.run.publish(InputWrite(cell, position, data[1], mode))
+            self.run.publish(InputWrite(cell, position, data[1], mode, written_at=_shown(data[4])))
 
     def report(self, run: TestRun) -> None:
         run.count(self.calls)
-        for (cell, position, kind, mode), (name, shown, where, also) in self.found.items():
+        for (cell, position, kind, mode), (name, shown, where, also, at) in self.found.items():
             what = "a Tensor" if kind is None else "a list or tuple of Tensors"
             same = f" The caller passed the same tensor as {', '.join(repr(a) for a in also)} too." if also else ""
-            run.emit(f"{cell} wrote into its argument {position} ('{shown}') in place in {mode}, {what} the caller "
-                     f"passed at {where}: the caller's '{name}' holds other values after the call.{same} {WHY[mode]}",
-                     fix=FIX[mode], cell=cell, argument=name, position=position, mode=mode, location=where,
-                     aliases=also)
+            place = {"path": at[0], "line": at[1], "written_at": _shown(at)} if at else {}
+            written = f" at {_shown(at)}" if at else ""
+            run.emit(f"{cell} wrote into its argument {position} ('{shown}') in place in {mode}{written}, {what} the "
+                     f"caller passed at {where}: the caller's '{name}' holds other values after the call.{same} "
+                     f"{WHY[mode]}", fix=FIX[mode], cell=cell, argument=name, position=position, mode=mode,
+                     location=where, aliases=also, **place)

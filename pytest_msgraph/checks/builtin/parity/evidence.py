@@ -26,52 +26,69 @@ USUAL_CAUSES = (
 SEMANTICS = {name: f"{what} {fix}" for name, (what, fix) in MODE_DEPENDENT_METHODS.items()}
 
 
-def side_and_evidence(diff: dict[str, Any], entry: dict[str, Any], header: dict[str, Any]) -> tuple[str, str]:
-    """The side that departs from the code, and what the plugin saw or ran that shows it ('' when nothing decides).
+def judged(diff: dict[str, Any], entry: dict[str, Any], header: dict[str, Any]) -> tuple[str, str, str]:
+    """(side that departs from the code, basis, words): the basis names the experiment or fact that shows it
+    ("unrepeatable", "frozen_attribute", "host_random", "eager_write", "hook", "graph_write", "float32_reference",
+    "nonfinite"), or is ''
+    when nothing decides (GRAPH_MODE then, and no words).
 
     Evidence pointing at a side outranks a non-finite side: a frozen attribute makes GRAPH_MODE the one that departs
     even where the eager side, obeying the changed code, goes NaN."""
     if entry.get("eager_repeatable") is False:
-        return PYNATIVE, ("PYNATIVE_MODE is not deterministic here: two eager re-runs of this call on the same inputs "
-                          "and weights gave different values")
+        return PYNATIVE, "unrepeatable", ("PYNATIVE_MODE is not deterministic here: two eager re-runs of this call on "
+                                          "the same inputs and weights gave different values")
     if header.get("stale"):
-        return GRAPH, (f"stale_attribute saw {'; '.join(header['stale'])} after GRAPH_MODE compiled the graph, which "
-                       "still uses the old value while PYNATIVE_MODE runs the code as it now reads")
+        return GRAPH, "frozen_attribute", (f"stale_attribute saw {'; '.join(header['stale'])} after GRAPH_MODE "
+                                           "compiled the graph, which still uses the old value while PYNATIVE_MODE "
+                                           "runs the code as it now reads")
     if entry.get("host_random"):
-        return GRAPH, ("re-run eagerly from another numpy and Python random state, the call gives other values (and "
-                       "the same from the same state): it draws from that state, which GRAPH_MODE froze into the "
-                       "graph at compile time")
+        return GRAPH, "host_random", ("re-run eagerly from another numpy and Python random state, the call gives other "
+                                      "values (and the same from the same state): it draws from that state, which "
+                                      "GRAPH_MODE froze into the graph at compile time")
     if header.get("written") and entry.get("eager_on_graph_inputs"):
-        return PYNATIVE, ("re-run eagerly on unwritten copies of the GRAPH_MODE side's inputs, the call gives "
-                          "GRAPH_MODE's values: the modes compute alike, and PYNATIVE_MODE's write into its input is "
-                          "what differs")
+        return PYNATIVE, "eager_write", ("re-run eagerly on unwritten copies of the GRAPH_MODE side's inputs, the call "
+                                         "gives GRAPH_MODE's values: the modes compute alike, and PYNATIVE_MODE's "
+                                         "write into its input is what differs")
     if header.get("written") and entry.get("graph_on_eager_writes"):
-        return PYNATIVE, ("run in GRAPH_MODE on the values an eager re-run wrote into its copies of the inputs, the "
-                          "call gives the eager values: the modes compute alike, and PYNATIVE_MODE's write into its "
-                          "input, read back in the same call, is what differs")
+        return PYNATIVE, "eager_write", ("run in GRAPH_MODE on the values an eager re-run wrote into its copies of the "
+                                         "inputs, the call gives the eager values: the modes compute alike, and "
+                                         "PYNATIVE_MODE's write into its input, read back in the same call, is what "
+                                         "differs")
     if header.get("hooks"):
-        return GRAPH, (f"compiled_hooks saw {'; '.join(header['hooks'])}, and GRAPH_MODE does not run that as the "
-                       "code says (measured on 2.7.2 and 2.10)")
+        return GRAPH, "hook", (f"compiled_hooks saw {'; '.join(header['hooks'])}, and GRAPH_MODE does not run that as "
+                               "the code says (measured on 2.7.2 and 2.10)")
     if header.get("graph_written"):
-        return GRAPH, (f"input_mutation saw GRAPH_MODE write into a tensor its caller passed "
-                       f"({'; '.join(header['graph_written'])}), which the calls after it read")
+        return GRAPH, "graph_write", (f"input_mutation saw GRAPH_MODE write into a tensor its caller passed "
+                                      f"({'; '.join(header['graph_written'])}), which the calls after it read")
+    reference = entry.get("float32_reference")
+    if reference and not diff.get("nonfinite"):
+        near, far = sorted((GRAPH, PYNATIVE), key=lambda side: reference[side])
+        if reference[far] > 2 * reference[near]:
+            return far, "float32_reference", (f"the same call run eagerly in float32 on copies lands "
+                                              f"{reference[near]:.3g} from {near} and {reference[far]:.3g} from "
+                                              f"{far}: {far} is the farther from the float32 reference")
     bad = diff.get("nonfinite")
     if bad and bad["side"] in (GRAPH, PYNATIVE):
-        return str(bad["side"]), (f"{bad['side']} alone has non-finite values, and no frozen attribute, input write "
-                                  "or unrepeatable eager run points at the other side (a MindSpore defect or an "
-                                  "overflow on that side, not a graph-mode trap)")
-    return GRAPH, ""
+        return str(bad["side"]), "nonfinite", (f"{bad['side']} alone has non-finite values, and no frozen attribute, "
+                                               "input write or unrepeatable eager run points at the other side (a "
+                                               "MindSpore defect or an overflow on that side, not a graph-mode trap)")
+    return GRAPH, "", ""
 
 
 def wrong_side(diff: dict[str, Any], entry: dict[str, Any], header: dict[str, Any]) -> str:
-    return side_and_evidence(diff, entry, header)[0]
+    return judged(diff, entry, header)[0]
 
 
 def verdict(diff: dict[str, Any], entry: dict[str, Any], header: dict[str, Any]) -> str:
     """The sentence that says which side is wrong and on what evidence, or that nothing decided it."""
-    side, evidence = side_and_evidence(diff, entry, header)
+    side, basis, evidence = judged(diff, entry, header)
+    reference = entry.get("float32_reference")
+    also = ""
+    if reference and basis != "float32_reference":  # measured too: said beside the evidence that decided
+        also = (f" (the same call run eagerly in float32 lands {reference[GRAPH]:.3g} from GRAPH_MODE and "
+                f"{reference[PYNATIVE]:.3g} from PYNATIVE_MODE)")
     if evidence:
-        return f" The {side} side is the wrong one: {evidence}."
+        return f" The {side} side is the wrong one: {evidence}{also}."
     return (" Nothing the plugin saw or ran decides which side is wrong (no frozen attribute, frozen random draw, "
             "input write, non-finite side or unrepeatable eager run): the GRAPH_MODE variant is failed, and both sides "
             "are shown.")
@@ -79,10 +96,18 @@ def verdict(diff: dict[str, Any], entry: dict[str, Any], header: dict[str, Any])
 
 def cause(header: dict[str, Any], entry: dict[str, Any], diff: dict[str, Any]) -> str:
     """Why the modes differ, when something the plugin saw or ran says so; else the usual causes."""
-    side, evidence = side_and_evidence(diff, entry, header)
+    side, basis, _ = judged(diff, entry, header)
+    if entry.get("eager_repeatable") is False and "float32_reference" in entry:
+        return ("A half-precision op whose eager kernel is not deterministic (MindSpore 2.10's CPU float16 LSTM "
+                "backward is one): keep that cell in float32 (cell.to_float(ms.float32), or amp's black list), or "
+                "train it in GRAPH_MODE.")
     if entry.get("eager_repeatable") is False:
         return ("An op that reads memory it does not own, such as a CTCLoss whose lengths exceed the predictions, "
                 "gives another value at each eager run: fix the inputs it reads.")
+    if basis == "float32_reference":
+        return (f"Half precision rounds differently on the {side} side: keep the cells that part in float32 "
+                "(cell.to_float(ms.float32), or amp's black list), or widen the tolerance for float16: "
+                "@pytest.mark.ms_tolerance(rtol=..., atol=...).")
     if header.get("stale"):
         return ("Pass the attribute to construct as a Tensor (or ms.mutable(value)) so that the graph reads it at each "
                 "call, or set it before the first call and build the cell again (see stale_attribute).")
@@ -100,7 +125,7 @@ def cause(header: dict[str, Any], entry: dict[str, Any], diff: dict[str, Any]) -
         return (f"GRAPH_MODE wrote into a tensor its caller passed ({'; '.join(header['graph_written'])}; see "
                 "input_mutation): x += ... on an input writes back in GRAPH_MODE only. Bind the result to a new name "
                 "(y = x + 1).")
-    if evidence and diff.get("nonfinite"):
+    if basis and diff.get("nonfinite"):
         return ""
     unproven = ""
     if header.get("written"):
@@ -113,3 +138,10 @@ def cause(header: dict[str, Any], entry: dict[str, Any], diff: dict[str, Any]) -
         if api in SEMANTICS:
             return unproven + SEMANTICS[api]
     return unproven + USUAL_CAUSES
+
+
+def cause_place(header: dict[str, Any], entry: dict[str, Any], diff: dict[str, Any]) -> str:
+    """``file.py:12`` of the statement that is the cause, when it is an input write the evidence names; else ''."""
+    basis = judged(diff, entry, header)[1]
+    places = {"eager_write": header.get("write_places"), "graph_write": header.get("graph_write_places")}.get(basis)
+    return places[0] if places else ""

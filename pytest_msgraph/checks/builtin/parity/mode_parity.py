@@ -40,6 +40,11 @@ from .pairs import differences
 from .records import KINDS, compare_records, flatten, refs, semantics, shares_parameters
 
 
+def cells_of(run: Any) -> list:
+    """The cells a re-run runs (set on it where it is made)."""
+    return list(getattr(run, "cells", ()))
+
+
 class ModeParityCheck(ProbedCheck):
     name = "mode_parity"
     description = "GRAPH_MODE computes or trains otherwise than PYNATIVE_MODE: outputs, gradients, parameters"
@@ -109,6 +114,7 @@ class ModeParityCheck(ProbedCheck):
             call["random"] = True
         calls[index] = call
         rerun = lambda copies: cell(*copies)  # on copies: the test's own tensors stay as they are
+        rerun.cells = [cell]  # type: ignore[attr-defined]  # what it runs, for the float32 reference
         if not call.get("random") and self._check_eager_side("calls", index, call, rerun, args,
                                                              list(cell.get_parameters()), out):
             if call.get("eager_repeatable") is not False and cell.name_cells():  # find the layer where they part
@@ -128,6 +134,7 @@ class ModeParityCheck(ProbedCheck):
         if call.graph_fn is not None:
             values = closure_values(call.graph_fn)
             grad = self.rerun.eager_grad(self.ms, call.fn, values.get("grad_position"), values.get("weights"))
+            grad.cells = cells_behind(call.fn)
             self._check_eager_side("grads", index, entry, grad, call.args, params, [value for _, value in named])
 
     def _trained(self, cell: Any) -> Optional[list]:
@@ -225,7 +232,25 @@ class ModeParityCheck(ProbedCheck):
             if written is not None and not entry["eager_on_graph_inputs"]:
                 graph = self.rerun.graph_run(self.ms, self.probes, self.run.compiles_hidden, run, written, params)
                 entry["graph_on_eager_writes"] = graph is not None and same(graph, first)
+        cells = cells_of(run)
+        if cells and self.rerun.half_precision(cells):
+            entry["float32_reference"] = self._float32_reference(cells, run, args, params, out, twin)
         return True
+
+    def _float32_reference(self, cells: list, run: Any, args: tuple, params: list, out: Any,
+                           twin: dict) -> Optional[dict]:
+        """The experiment for a half-precision call: the same call run eagerly in float32 on copies; how far each
+        side lands from it (None when it could not run, or the eager side's values were summarised)."""
+        if not all("data" in leaf for leaf in twin["leaves"]):
+            return None
+        with self.rerun.in_float32(cells):
+            done = self.rerun.eager_runs(self.ms, self.probes, run, args, params)
+        if done is None:
+            return None
+        reference = done[0][0]
+        graph = self.rerun.distance(self.rerun.arrays(out), reference)
+        eager = self.rerun.distance([self.math.decode(leaf) for leaf in twin["leaves"]], reference)
+        return None if graph is None or eager is None else {"GRAPH_MODE": graph, "PYNATIVE_MODE": eager}
 
     def _twin_of(self, kind: str, index: int) -> Optional[dict]:
         twin = self.twin[kind].get(index) if self.twin is not None else None
@@ -244,7 +269,10 @@ class ModeParityCheck(ProbedCheck):
         writes = run.facts_of(InputWrite)
         written = [fact.words() for fact in writes if fact.mode == run.variant]
         if written:  # this side's own writes into its inputs: a cause the experiments may confirm
-            header["written" if run.variant == "PYNATIVE_MODE" else "graph_written"] = written
+            eager = run.variant == "PYNATIVE_MODE"
+            header["written" if eager else "graph_written"] = written
+            header["write_places" if eager else "graph_write_places"] = [
+                fact.written_at for fact in writes if fact.mode == run.variant and fact.written_at]
         side = {"nodeid": run.nodeid, "header": header, **self.side}
         key = run.pair
         run.count(sum(len(entries) for entries in self.side.values()))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterator, Optional
 
 from .arithmetic import GRAPH, PYNATIVE, compare_leaves
-from .evidence import USUAL_CAUSES, cause, verdict, wrong_side
+from .evidence import USUAL_CAUSES, cause, cause_place, judged, verdict, wrong_side
 from .outcomes import raised_in
 
 Emit = Callable[..., None]
@@ -69,7 +69,8 @@ def differences(graph: dict[str, Any], pynative: dict[str, Any]) -> list[dict[st
     """Every difference between the two sides: {"side", "message", "details"}, in the order they happened."""
     # The eager side's writes into its inputs (recorded on its header) explain a difference: the graph side's header
     # carries the rest (tolerances, stale attributes).
-    header = {**graph["header"], "written": pynative["header"].get("written")}
+    header = {**graph["header"], "written": pynative["header"].get("written"),
+              "write_places": pynative["header"].get("write_places")}
     if header.get("mislabelled") or pynative["header"].get("mislabelled"):
         return []  # both sides ran in one mode: the mislabelled variant said so, there is nothing to compare
     found = _first(_calls(graph, pynative, header), "call")
@@ -87,9 +88,11 @@ def _first(found: list[dict[str, Any]], what: str) -> list[dict[str, Any]]:
     return found[:1]
 
 
-def _finding(side: str, message: str, entry: Optional[dict[str, Any]] = None, **details: Any) -> dict[str, Any]:
-    """A difference, placed at the call in the test that made ``entry`` (its annotation goes there)."""
-    path, _, line = str((entry or {}).get("location") or "").rpartition(":")
+def _finding(side: str, message: str, entry: Optional[dict[str, Any]] = None, place: str = "",
+             **details: Any) -> dict[str, Any]:
+    """A difference, placed at ``place`` (the statement that is its cause) when there is one, else at the call in the
+    test that made ``entry`` (its annotation goes there)."""
+    path, _, line = str(place or (entry or {}).get("location") or "").rpartition(":")
     if path.endswith(".py") and line.isdigit():
         details.update(path=path, line=int(line))
     return {"side": side, "message": message, "details": details}
@@ -118,8 +121,9 @@ def _calls(graph: dict[str, Any], pynative: dict[str, Any], header: dict[str, An
         path, diff = first
         where = f"{g['cell']} call {index + 1}" + (f", {path}" if path else "")
         found.append(_finding(wrong_side(diff, g, header), f"{where}: {diff['text']}{verdict(diff, g, header)}"
-                              f"{_parted(g, header)}", g,
-                              fix=cause(header, g, diff) or None, cell=g["cell"], call=index + 1, output=path,
+                              f"{_parted(g, header)}", g, place=cause_place(header, g, diff),
+                              fix=cause(header, g, diff) or None, evidence=judged(diff, g, header)[1] or None,
+                              cell=g["cell"], call=index + 1, output=path,
                               diverges_at=g.get("diverges_at"),
                               difference={k: v for k, v in diff.items() if k != "text"}))
     return found
@@ -167,7 +171,8 @@ def _grads(graph: dict[str, Any], pynative: dict[str, Any], header: dict[str, An
     for index, g, _, name, diff in _differing(graph, pynative, "grads", header):
         what = f"gradient of {name}" if name else "gradients"
         found.append(_finding(wrong_side(diff, g, header), f"{g['api']} call {index + 1} at {g['location']}, {what}: "
-                              f"{diff['text']}{verdict(diff, g, header)}", g, fix=cause(header, g, diff) or None,
+                              f"{diff['text']}{verdict(diff, g, header)}", g, place=cause_place(header, g, diff),
+                              fix=cause(header, g, diff) or None, evidence=judged(diff, g, header)[1] or None,
                               gradient=name, call=index + 1,
                               difference={k: v for k, v in diff.items() if k != "text"}))
     return found
@@ -193,7 +198,8 @@ def _steps(graph: dict[str, Any], pynative: dict[str, Any], header: dict[str, An
                          f"({g['cell']}), the first step where the modes part{more}: {diff['text']}"
                          f"{extra}{verdict(diff, g, header)}{_started(start, bad)}",
                          g,
-                         fix=cause(header, g, diff) or None, parameter=name, step=index + 1, parameters=differing,
+                         fix=cause(header, g, diff) or None, evidence=judged(diff, g, header)[1] or None,
+                         parameter=name, step=index + 1, parameters=differing,
                          nonfinite_from=(start or {}).get("path") if (start or {}).get("phase") else None,
                          nonfinite_start=start, difference={k: v for k, v in diff.items() if k != "text"})]
     return []

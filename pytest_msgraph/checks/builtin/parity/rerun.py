@@ -19,8 +19,9 @@ the eager side the one to doubt.
 """
 from __future__ import annotations
 
+import contextlib
 import random
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import numpy as np
 
@@ -102,6 +103,38 @@ def graph_run(ms: Any, probes: Any, hidden: Any, run: Callable[[tuple], Any], ar
         return None
     finally:
         put_back(ms, params, saved)
+
+
+_PRECISION = ("fp16", "fp32", "bf16")  # the flags Cell.to_float and amp's levels set on a cell
+
+
+def half_precision(cells: list) -> bool:
+    """Whether any cell of these trees runs in float16 or bfloat16 (``to_float``, an amp level)."""
+    return any(sub.get_flags().get("fp16") or sub.get_flags().get("bf16")
+               for root in cells for _, sub in root.cells_and_names())
+
+
+@contextlib.contextmanager
+def in_float32(cells: list) -> Iterator[None]:
+    """Every cell of these trees set to run in float32 for the block, and its precision flags put back after."""
+    subs = list({id(sub): sub for root in cells for _, sub in root.cells_and_names()}.values())
+    saved = [(sub, {flag: bool(sub.get_flags().get(flag)) for flag in _PRECISION}) for sub in subs]
+    try:
+        for sub in subs:
+            sub.add_flags(fp16=False, bf16=False, fp32=True)
+        yield
+    finally:
+        for sub, flags in saved:
+            sub.add_flags(**flags)
+
+
+def distance(first: list, second: list) -> Optional[float]:
+    """The largest absolute difference between two lists of arrays of the same shapes; None when they do not match."""
+    if len(first) != len(second) or any(a.shape != b.shape for a, b in zip(first, second)):
+        return None
+    gaps = [float(np.nanmax(np.abs(a.astype(np.float64) - b.astype(np.float64)))) for a, b in zip(first, second)
+            if a.size and a.dtype.kind in "fc"]
+    return max(gaps, default=0.0)
 
 
 def put_back(ms: Any, params: list, saved: list) -> None:
