@@ -40,11 +40,6 @@ from .pairs import differences
 from .records import KINDS, compare_records, flatten, refs, semantics, shares_parameters
 
 
-def cells_of(run: Any) -> list:
-    """The cells a re-run runs (set on it where it is made)."""
-    return list(getattr(run, "cells", ()))
-
-
 class ModeParityCheck(ProbedCheck):
     name = "mode_parity"
     description = "GRAPH_MODE computes or trains otherwise than PYNATIVE_MODE: outputs, gradients, parameters"
@@ -85,12 +80,15 @@ class ModeParityCheck(ProbedCheck):
             return marker.kwargs.get("rtol"), marker.kwargs.get("atol")
         return option("ms_parity_rtol"), option("ms_parity_atol")
 
-    def _leaves(self, named: list) -> list:
+    def _leaves(self, named: list, finite: Optional[list] = None) -> list:
+        """The values encoded; ``finite`` (when given) gets, per tensor, whether all its values are finite."""
         leaves = []
         for path, value in named:
             if hasattr(value, "asnumpy"):
                 dtype = str(value.dtype)
                 array = value.astype(self.ms.float32).asnumpy() if dtype == "BFloat16" else value.asnumpy()
+                if finite is not None:
+                    finite.append(array.dtype.kind not in "fc" or bool(np.isfinite(array).all()))
                 leaves.append({"path": path, **self.math.encode(array, dtype, self.budget)})
             else:
                 leaves.append({"path": path, "dtype": type(value).__name__, "shape": [], "value": repr(value)})
@@ -162,34 +160,32 @@ class ModeParityCheck(ProbedCheck):
             return
         steps = self.side["steps"]
         named = [(p.name, p) for p in trained]
-        entry = steps[len(steps)] = {"cell": type(cell).__name__, "leaves": self._leaves(named),
-                                     "location": self.probes.user_location()}
+        finite: list = []
+        entry: dict[str, Any] = {"cell": type(cell).__name__, "leaves": self._leaves(named, finite),
+                                 "location": self.probes.user_location()}
+        steps[len(steps)] = entry
         self.params["steps"].append(refs(trained))
-        if self._eager_side() and not self._located:
-            self._locate_nonfinite(cell, args, trained, entry)
+        if self._eager_side() and not self._located and not all(finite):
+            self._located = True  # the first step that leaves a trained parameter non-finite: where they start
+            entry["nonfinite_start"] = self._locate_nonfinite(cell, args, trained)
 
-    def _locate_nonfinite(self, cell: Any, args: tuple, trained: list, entry: dict) -> None:
-        """The first step that leaves a trained parameter non-finite: where the non-finite values start."""
-        after = [p.asnumpy().copy() for p in trained]
-        if all(np.isfinite(value).all() for value in after if value.dtype.kind in "fc"):
-            return
-        self._located = True
+    def _locate_nonfinite(self, cell: Any, args: tuple, trained: list) -> Optional[dict]:
         before = self._weights_before(len(self.side["steps"]) - 1)
         if before is None or len(before) != len(trained):
-            entry["nonfinite_start"] = {"phase": None, "runs": 0, "seen": [],
-                                        "not_run": "the weights before the step were not kept (over the size cap)"}
-            return
+            return {"phase": None, "runs": 0, "seen": [],
+                    "not_run": "the weights before the step were not kept (over the size cap)"}
         if hasattr(cell, "network"):  # a train-step cell: run it again
             cells, again = [cell.network], (lambda: cell(*self.rerun.fresh(args)))
+            kept = list(cell.get_parameters())  # BatchNorm statistics and optimizer moments too
         elif self._last_grad is not None:  # an optimizer: the grad call whose gradients it applied, again
             grad = self._last_grad
             cells = cells_behind(grad.fn)
             differentiate = self.rerun.eager_grad(self.ms, grad.fn, None, trained)
             again = lambda: differentiate(self.rerun.fresh(grad.args))  # noqa: E731
+            kept = list({id(p): p for root in cells for p in root.get_parameters()}.values()) + trained
         else:
-            return
-        entry["nonfinite_start"] = self.nonfinite.locate(self.ms, self.probes, eagerly, cells, again, trained,
-                                                         before, after)
+            return None
+        return self.nonfinite.locate(self.ms, self.probes, eagerly, cells, again, trained, before, kept)
 
     def _weights_before(self, index: int) -> Optional[list]:
         if index == 0:
@@ -232,25 +228,11 @@ class ModeParityCheck(ProbedCheck):
             if written is not None and not entry["eager_on_graph_inputs"]:
                 graph = self.rerun.graph_run(self.ms, self.probes, self.run.compiles_hidden, run, written, params)
                 entry["graph_on_eager_writes"] = graph is not None and same(graph, first)
-        cells = cells_of(run)
+        cells = list(getattr(run, "cells", ()))  # what the re-run runs (set where it is made)
         if cells and self.rerun.half_precision(cells):
-            entry["float32_reference"] = self._float32_reference(cells, run, args, params, out, twin)
+            entry["float32_reference"] = self.rerun.float32_reference(self.ms, self.probes, self.math, cells, run,
+                                                                      args, params, out, twin["leaves"])
         return True
-
-    def _float32_reference(self, cells: list, run: Any, args: tuple, params: list, out: Any,
-                           twin: dict) -> Optional[dict]:
-        """The experiment for a half-precision call: the same call run eagerly in float32 on copies; how far each
-        side lands from it (None when it could not run, or the eager side's values were summarised)."""
-        if not all("data" in leaf for leaf in twin["leaves"]):
-            return None
-        with self.rerun.in_float32(cells):
-            done = self.rerun.eager_runs(self.ms, self.probes, run, args, params)
-        if done is None:
-            return None
-        reference = done[0][0]
-        graph = self.rerun.distance(self.rerun.arrays(out), reference)
-        eager = self.rerun.distance([self.math.decode(leaf) for leaf in twin["leaves"]], reference)
-        return None if graph is None or eager is None else {"GRAPH_MODE": graph, "PYNATIVE_MODE": eager}
 
     def _twin_of(self, kind: str, index: int) -> Optional[dict]:
         twin = self.twin[kind].get(index) if self.twin is not None else None

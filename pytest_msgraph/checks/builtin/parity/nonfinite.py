@@ -73,12 +73,14 @@ def _hook(cells: list, log: list) -> Callable[[], None]:
     return remove
 
 
-def locate(ms: Any, probes: Any, eagerly: Any, cells: list, run: Callable[[], Any], params: list, before: list,
-           after: list) -> Optional[dict[str, Any]]:
-    """Run the step ``run()`` from the weights ``before`` with the hooks, until a place shows twice.
+def locate(ms: Any, probes: Any, eagerly: Any, cells: list, run: Callable[[], Any], trained: list, before: list,
+           kept: list) -> Optional[dict[str, Any]]:
+    """Run the step ``run()`` from the weights ``before`` of the ``trained`` parameters, with the hooks, until a place
+    shows twice.
 
     {"phase", "path", "cell", "construct", "runs", "seen"} when it did ("phase" None when the places moved);
-    None when the step could not run again. ``after`` is put back into ``params`` in every case."""
+    None when the step could not run again. ``kept`` (every parameter the replays may change: the trained ones,
+    BatchNorm statistics, optimizer moments) is put back as the test's step left it, in every case."""
     paths: dict = {}
     for root in cells:
         # Inside a loss wrapper (nn.WithLossCell), the user's network names its sub-cells as its parameters do.
@@ -86,6 +88,7 @@ def locate(ms: Any, probes: Any, eagerly: Any, cells: list, run: Callable[[], An
         for named in ((backbone,) if backbone is not None else ()) + (root,):
             for name, sub in named.cells_and_names():
                 paths.setdefault(id(sub), name)
+    saved = [p.asnumpy().copy() for p in kept]
     seen: list = []
     log: list = []
     remove = _hook(cells, log)
@@ -93,7 +96,7 @@ def locate(ms: Any, probes: Any, eagerly: Any, cells: list, run: Callable[[], An
     try:
         with probes.paused(), eagerly(ms):
             for _ in range(RUNS):
-                for param, value in zip(params, before):
+                for param, value in zip(trained, before):
                     param.set_data(ms.Tensor(value))
                 log.clear()
                 run()
@@ -108,7 +111,7 @@ def locate(ms: Any, probes: Any, eagerly: Any, cells: list, run: Callable[[], An
         return None
     finally:
         remove()
-        for param, value in zip(params, after):
+        for param, value in zip(kept, saved):
             param.set_data(ms.Tensor(value))
     if found is not None:
         return {**found, "runs": len(seen) + 1, "seen": [found]}

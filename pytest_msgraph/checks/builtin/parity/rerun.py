@@ -128,6 +128,23 @@ def in_float32(cells: list) -> Iterator[None]:
             sub.add_flags(**flags)
 
 
+def float32_reference(ms: Any, probes: Any, math: Any, cells: list, run: Callable[[tuple], Any], args: tuple,
+                      params: list, out: Any, twin_leaves: list) -> Optional[dict]:
+    """The experiment for a half-precision call: the same call run eagerly in float32 on copies, and how far each
+    side lands from it: {"GRAPH_MODE": distance, "PYNATIVE_MODE": distance}; None when it could not run, or the
+    eager side's values were summarised (over the size cap)."""
+    if not all("data" in leaf for leaf in twin_leaves):
+        return None
+    with in_float32(cells):
+        done = eager_runs(ms, probes, run, args, params)
+    if done is None:
+        return None
+    reference = done[0][0]
+    graph = distance(arrays(out), reference)
+    eager = distance([math.decode(leaf) for leaf in twin_leaves], reference)
+    return None if graph is None or eager is None else {"GRAPH_MODE": graph, "PYNATIVE_MODE": eager}
+
+
 def distance(first: list, second: list) -> Optional[float]:
     """The largest absolute difference between two lists of arrays of the same shapes; None when they do not match."""
     if len(first) != len(second) or any(a.shape != b.shape for a, b in zip(first, second)):
