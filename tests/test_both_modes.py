@@ -315,7 +315,7 @@ def test_f():
 ''')
     run = run_pytest(report=False)
     assert run.ret == 2
-    run.result.stdout.fnmatch_lines(["*@pytest.mark.ms_allow takes check names as strings*known checks: double_forward, bn_update_count, dynamic_shape, stale_attribute, mode_parity, graph_syntax, context_leak*"])
+    run.result.stdout.fnmatch_lines(["*@pytest.mark.ms_allow takes check names as strings*known checks: double_forward, bn_update_count, dynamic_shape, stale_attribute, mode_parity, compiled_hooks, graph_syntax, context_leak*"])
 
 
 def test_every_misused_marker_of_a_module_is_said_in_one_collection_error(pytester, run_pytest):

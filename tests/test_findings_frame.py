@@ -120,8 +120,8 @@ def test_off_policy_does_not_run_the_check_and_ini_is_read(suite, run_pytest):
 def test_unknown_check_or_policy_is_a_usage_error(suite, usage_error):
     usage_error("--ms-check", "name_chek=warn", message=(
         "unknown check 'name_chek'; known checks: double_forward, bn_update_count, dynamic_shape, stale_attribute, "
-        "mode_parity, graph_syntax, context_leak, recompile, torch_parity, mixed_precision, input_mutation, gradcheck, "
-        "name_check"))
+        "mode_parity, compiled_hooks, graph_syntax, context_leak, recompile, torch_parity, mixed_precision, "
+        "input_mutation, gradcheck, name_check"))
     usage_error("--ms-check", "name_check=loud",
                 message="'name_check=loud' is not NAME=POLICY; POLICY is one of error, warn, off")
 
@@ -135,7 +135,7 @@ def test_f():
 ''')
     run = run_pytest(report=False)
     assert run.ret == 2
-    run.result.stdout.fnmatch_lines(["*ms_allow names unknown check(s) 'double_forwrd'; known checks: double_forward, bn_update_count, dynamic_shape, stale_attribute, mode_parity, graph_syntax, context_leak*"])
+    run.result.stdout.fnmatch_lines(["*ms_allow names unknown check(s) 'double_forwrd'; known checks: double_forward, bn_update_count, dynamic_shape, stale_attribute, mode_parity, compiled_hooks, graph_syntax, context_leak*"])
 
 
 def test_a_crashing_check_is_that_checks_failure_and_other_results_survive(pytester, run_pytest):

@@ -10,6 +10,7 @@ or the line matches one.
 """
 from __future__ import annotations
 
+import inspect
 import os
 import re
 import sys
@@ -17,7 +18,6 @@ import sysconfig
 from pathlib import Path
 from typing import Any, Optional
 
-import _pytest
 import pluggy
 import pytest
 
@@ -85,7 +85,7 @@ def _frame_place(exc: BaseException) -> Optional[tuple[str, int]]:
 
 
 def _not_user_code() -> tuple[str, ...]:
-    dirs = [_OWN_DIR, os.path.dirname(pytest.__file__), os.path.dirname(_pytest.__file__),
+    dirs = [_OWN_DIR, os.path.dirname(pytest.__file__), os.path.dirname(inspect.getfile(pytest.Item)),
             os.path.dirname(pluggy.__file__), sysconfig.get_paths()["stdlib"]]
     for name in ("mindspore", "numpy"):  # only when loaded: their frames can only be in a traceback then
         module = sys.modules.get(name)

@@ -19,6 +19,7 @@ import os
 from typing import Any
 
 from ...core.hook_effects import side_effects
+from ...mindspore_side.internals import ProbeUnavailable
 from ...mindspore_side.probes import GRAPH
 from ..facts import CompiledHook
 from ..findings import TestRun
@@ -52,6 +53,10 @@ def hooks_on(root: Any) -> list[tuple[str, Any, str, Any]]:
     return found
 
 
+def _probe_hook(cell: Any, inputs: Any, output: Any) -> None:
+    """Registered on a bare cell at session start, to find where this release keeps hooks."""
+
+
 def _where(hook: Any) -> str:
     try:
         return f"{os.path.relpath(inspect.getsourcefile(hook) or '?')}:{inspect.getsourcelines(hook)[1]}"
@@ -64,6 +69,20 @@ class CompiledHooksCheck(ProbedCheck):
     description = "a hook with Python side effects on a cell GRAPH_MODE compiles: they happen in PYNATIVE_MODE only"
     default_policy = "warn"
     unit = "GRAPH_MODE cells"
+
+    def session_started(self, mindspore: Any) -> None:
+        super().session_started(mindspore)
+        # Where this release keeps a cell's hooks: a probe hook on a bare cell must be found where hooks_on looks,
+        # else the check is inactive (said in the summary), never silently blind.
+        probe = mindspore.nn.Cell()
+        handle = probe.register_forward_hook(_probe_hook)
+        try:
+            found = [hook for _, _, _, hook in hooks_on(probe)]
+        finally:
+            handle.remove()
+        if _probe_hook not in found:
+            raise ProbeUnavailable(f"MindSpore {mindspore.__version__} keeps a cell's hooks where this check does not "
+                                   "look (no attribute whose name says hook holds a registered hook)")
 
     def reset(self) -> None:
         self.seen: set = set()
