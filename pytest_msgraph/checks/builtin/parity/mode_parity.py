@@ -174,17 +174,17 @@ class ModeParityCheck(ProbedCheck):
         if before is None or len(before) != len(trained):
             return {"phase": None, "runs": 0, "seen": [],
                     "not_run": "the weights before the step were not kept (over the size cap)"}
-        if hasattr(cell, "network"):  # a train-step cell: run it again
-            cells, again = [cell.network], (lambda: cell(*self.rerun.fresh(args)))
-            kept = list(cell.get_parameters())  # BatchNorm statistics and optimizer moments too
-        elif self._last_grad is not None:  # an optimizer: the grad call whose gradients it applied, again
-            grad = self._last_grad
-            cells = cells_behind(grad.fn)
-            differentiate = self.rerun.eager_grad(self.ms, grad.fn, None, trained)
-            again = lambda: differentiate(self.rerun.fresh(grad.args))  # noqa: E731
-            kept = list({id(p): p for root in cells for p in root.get_parameters()}.values()) + trained
+        # The step's forward and backward again (its optimizer update is left out: it makes no gradient).
+        if hasattr(cell, "network"):  # a train-step cell: its network, on the step's inputs
+            fn, inputs = cell.network, args
+        elif self._last_grad is not None:  # an optimizer: the grad call whose gradients it applied
+            fn, inputs = self._last_grad.fn, self._last_grad.args
         else:
             return None
+        cells = cells_behind(fn)
+        differentiate = self.rerun.eager_grad(self.ms, fn, None, trained)
+        again = lambda: differentiate(self.rerun.fresh(inputs))  # noqa: E731
+        kept = list({id(p): p for root in cells for p in root.get_parameters()}.values()) + trained
         return self.nonfinite.locate(self.ms, self.probes, eagerly, cells, again, trained, before, kept)
 
     def _weights_before(self, index: int) -> Optional[list]:

@@ -38,6 +38,15 @@ def _finite(value: Any) -> bool:
     return True
 
 
+def _public(path: str) -> str:
+    """A sub-cell's path without the private attributes of the wrappers around the user's network
+    (``_backbone.neck.rnn`` inside nn.WithLossCell or amp's output cast is the user's ``neck.rnn``)."""
+    parts = path.split(".")
+    while len(parts) > 1 and parts[0].startswith("_"):
+        parts.pop(0)
+    return ".".join(parts)
+
+
 def _place(log: list, paths: dict) -> Optional[tuple[str, str, Any]]:
     """(phase, path, cell) of where the non-finite values start in one run's log, or None."""
     for phase, cell, before, after in log:
@@ -81,13 +90,7 @@ def locate(ms: Any, probes: Any, eagerly: Any, cells: list, run: Callable[[], An
     {"phase", "path", "cell", "construct", "runs", "seen"} when it did ("phase" None when the places moved);
     None when the step could not run again. ``kept`` (every parameter the replays may change: the trained ones,
     BatchNorm statistics, optimizer moments) is put back as the test's step left it, in every case."""
-    paths: dict = {}
-    for root in cells:
-        # Inside a loss wrapper (nn.WithLossCell), the user's network names its sub-cells as its parameters do.
-        backbone = getattr(root, "backbone_network", None)
-        for named in ((backbone,) if backbone is not None else ()) + (root,):
-            for name, sub in named.cells_and_names():
-                paths.setdefault(id(sub), name)
+    paths = {id(sub): _public(name) for root in cells for name, sub in root.cells_and_names()}
     saved = [p.asnumpy().copy() for p in kept]
     seen: list = []
     log: list = []
