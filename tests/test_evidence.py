@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import skip_without
 
 SUITE = Path(__file__).parent / "data" / "evidence_suite.py"
 
@@ -119,3 +120,52 @@ def test_the_order_of_evidence():
     close = {"float32_reference": {"GRAPH_MODE": 0.004, "PYNATIVE_MODE": 0.006}}
     assert judged(finite, far, {})[:2] == ("PYNATIVE_MODE", "float32_reference")
     assert judged(finite, close, {}) == ("GRAPH_MODE", "", "")
+
+
+AGREEING = '''
+import numpy as np
+import pytest
+import mindspore as ms
+from mindspore import nn, ops, Tensor
+
+import mindcv
+
+
+@pytest.mark.both_modes
+@pytest.mark.parametrize("name", ["resnet18", "mobilenet_v3_small_100"])
+def test_zoo_in_eval(name):
+    net = mindcv.create_model(name, num_classes=10)
+    net.set_train(False)
+    x = Tensor(np.random.RandomState(0).randn(2, 3, 64, 64).astype(np.float32))
+    net(x)
+    net(x)
+
+
+@pytest.mark.both_modes
+def test_bn_and_dropout_in_eval():
+    net = nn.SequentialCell([nn.Dense(4, 4), nn.BatchNorm1d(4), nn.Dropout(p=0.5)])
+    net.set_train(False)
+    x = Tensor(np.ones((3, 4), np.float32))
+    net(x)
+    net(x)
+
+
+class Draws(nn.Cell):
+    def construct(self, x):
+        return x + ops.standard_normal(x.shape)
+
+
+@pytest.mark.both_modes
+def test_ops_random_draws_after_the_same_seed():
+    net = Draws()
+    net(Tensor(np.ones((3, 4), np.float32)))
+    net(Tensor(np.ones((3, 4), np.float32)))
+'''
+
+
+def test_where_the_modes_agree_there_is_no_finding(pytester, run_pytest):
+    skip_without("mindcv", "mindcv is a test dependency: pip install -e '.[test]'")
+    pytester.makepyfile(test_agreeing=AGREEING)
+    run = run_pytest()
+    assert run.findings() == [], [f["message"] for f in run.findings()]
+    assert set(run.outcomes().values()) == {"passed"} and len(run.outcomes()) == 8
