@@ -69,9 +69,11 @@ class CheckRunner:
             try:
                 check.compare(records, emit)
             except Exception as exc:
+                where = traceback.extract_tb(exc.__traceback__)[-1]
                 found.append(Finding(check.name, severity, "(session)", None, None,
-                                     f"check {check.name!r} crashed in compare ({type(exc).__name__}: {exc}); "
-                                     "this is a failure of the check, not of any test.", None, {"crashed": True}))
+                                     f"check {check.name!r} crashed in compare ({type(exc).__name__}: {exc}, at "
+                                     f"{where.filename}:{where.lineno}); this is a failure of the check, not of any "
+                                     "test.", None, {"crashed": True}))
         return found
 
 

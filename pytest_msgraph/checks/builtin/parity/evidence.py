@@ -12,7 +12,7 @@ other way. Where nothing decides, the finding says so and GRAPH_MODE is failed.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 from ....core.graph_code import MODE_DEPENDENT_METHODS
 from .arithmetic import GRAPH, PYNATIVE
@@ -60,7 +60,7 @@ def judged(diff: dict[str, Any], entry: dict[str, Any], header: dict[str, Any]) 
     if header.get("graph_written"):
         return GRAPH, "graph_write", (f"input_mutation saw GRAPH_MODE write into a tensor its caller passed "
                                       f"({'; '.join(header['graph_written'])}), which the calls after it read")
-    reference = entry.get("float32_reference")
+    reference = _reference(entry)
     if reference and not diff.get("nonfinite"):
         near, far = sorted((GRAPH, PYNATIVE), key=lambda side: reference[side])
         if reference[far] > 2 * reference[near]:
@@ -75,6 +75,14 @@ def judged(diff: dict[str, Any], entry: dict[str, Any], header: dict[str, Any]) 
     return GRAPH, "", ""
 
 
+def _reference(entry: dict[str, Any]) -> Optional[dict[str, float]]:
+    """The float32 reference's distances, when both were measured (a report read back may hold nulls)."""
+    reference = entry.get("float32_reference") or {}
+    if all(isinstance(reference.get(side), (int, float)) for side in (GRAPH, PYNATIVE)):
+        return reference
+    return None
+
+
 def wrong_side(diff: dict[str, Any], entry: dict[str, Any], header: dict[str, Any]) -> str:
     return judged(diff, entry, header)[0]
 
@@ -82,7 +90,7 @@ def wrong_side(diff: dict[str, Any], entry: dict[str, Any], header: dict[str, An
 def verdict(diff: dict[str, Any], entry: dict[str, Any], header: dict[str, Any]) -> str:
     """The sentence that says which side is wrong and on what evidence, or that nothing decided it."""
     side, basis, evidence = judged(diff, entry, header)
-    reference = entry.get("float32_reference")
+    reference = _reference(entry)
     also = ""
     if reference and basis != "float32_reference":  # measured too: said beside the evidence that decided
         also = (f" (the same call run eagerly in float32 lands {reference[GRAPH]:.3g} from GRAPH_MODE and "

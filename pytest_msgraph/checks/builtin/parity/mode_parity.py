@@ -18,11 +18,9 @@ of the session, on the controller, from the records.
 
 Not compared: calls whose compiled graph holds a random op (the modes draw different
 streams from one seed), and calls on a cell whose parameters the eager twin also used
-(a shared fixture). After a mismatch of a call, the call is run twice more eagerly on
-the same inputs (weights put back after each): two eager runs that differ make the
-eager side the one to doubt; otherwise ``localise`` names the innermost sub-cell where
-the modes part. A pair whose variants end differently (one raised, the other passed)
-gets one verdict from ``outcomes``, at the end of the session.
+(a shared fixture). After a mismatch, experiments on copies say which side departs,
+where and why (``evidence``, ``rerun``, ``localise``, ``nonfinite``). A pair whose
+variants end differently gets one verdict from ``outcomes``, at the end of the session.
 """
 from __future__ import annotations
 
@@ -31,7 +29,6 @@ from typing import Any, Optional
 
 import numpy as np
 
-from ....mindspore_side.context_guard import eagerly
 from ....mindspore_side.probes import GradCall, cells_behind, closure_values
 from ...facts import CompiledHook, FrozenAttribute, InputWrite
 from ...findings import TestRun
@@ -71,6 +68,7 @@ class ModeParityCheck(ProbedCheck):
         self._first_weights: Optional[list] = None  # the trained weights before the first step, eager side only
         self._last_grad: Optional[GradCall] = None  # the grad call whose gradients an optimizer step applies
         self._located = False  # where non-finite values start is found once per test
+        self._referenced = False  # a half-precision step is compared with float32 once per test
 
     @staticmethod
     def _tolerances(run: TestRun) -> tuple:
@@ -144,8 +142,8 @@ class ModeParityCheck(ProbedCheck):
         return None
 
     def forward_started(self, cell: Any, args: tuple) -> None:
-        # The weights before the first step, for the non-finite experiment (later steps start from the step before).
-        if self._eager_side() and not self.side["steps"] and self._first_weights is None:
+        # The weights before the first step, for the experiments on a step (later steps start from the step before).
+        if not self.side["steps"] and self._first_weights is None:
             trained = self._trained(cell)
             if trained is not None:
                 self._first_weights = [p.asnumpy().copy() for p in trained]
@@ -168,24 +166,32 @@ class ModeParityCheck(ProbedCheck):
         if self._eager_side() and not self._located and not all(finite):
             self._located = True  # the first step that leaves a trained parameter non-finite: where they start
             entry["nonfinite_start"] = self._locate_nonfinite(cell, args, trained)
+        elif self.run.variant == "GRAPH_MODE" and all(finite) and hasattr(cell, "network"):
+            self._reference_step(cell, args, trained, entry, len(steps) - 1)
+
+    def _reference_step(self, cell: Any, args: tuple, trained: list, entry: dict, index: int) -> None:
+        """The first half-precision step whose weights part from the eager twin's: the float32 reference."""
+        twin = self._twin_of("steps", index)
+        if twin is None or self._referenced or not self.rerun.half_precision([cell.network]):
+            return
+        header = {"rtol": self.rtol, "atol": self.atol}
+        mine = {"header": header, **{k: {} for k in KINDS}, "steps": {0: entry}}
+        theirs = {"header": header, **{k: {} for k in KINDS}, "steps": {0: twin}}
+        if not differences(mine, theirs):
+            return
+        self._referenced = True
+        before = self._weights_before(index)
+        if before is not None:
+            entry["float32_reference"] = self.rerun.step_reference(self.ms, self.probes, self.math, cell, args,
+                                                                   trained, before, twin["leaves"])
 
     def _locate_nonfinite(self, cell: Any, args: tuple, trained: list) -> Optional[dict]:
         before = self._weights_before(len(self.side["steps"]) - 1)
         if before is None or len(before) != len(trained):
             return {"phase": None, "runs": 0, "seen": [],
                     "not_run": "the weights before the step were not kept (over the size cap)"}
-        # The step's forward and backward again (its optimizer update is left out: it makes no gradient).
-        if hasattr(cell, "network"):  # a train-step cell: its network, on the step's inputs
-            fn, inputs = cell.network, args
-        elif self._last_grad is not None:  # an optimizer: the grad call whose gradients it applied
-            fn, inputs = self._last_grad.fn, self._last_grad.args
-        else:
-            return None
-        cells = cells_behind(fn)
-        differentiate = self.rerun.eager_grad(self.ms, fn, None, trained)
-        again = lambda: differentiate(self.rerun.fresh(inputs))  # noqa: E731
-        kept = list({id(p): p for root in cells for p in root.get_parameters()}.values()) + trained
-        return self.nonfinite.locate(self.ms, self.probes, eagerly, cells, again, trained, before, kept)
+        return self.nonfinite.after_step(self.ms, self.probes, self.rerun, cell, args, trained, before,
+                                         self._last_grad)
 
     def _weights_before(self, index: int) -> Optional[list]:
         if index == 0:

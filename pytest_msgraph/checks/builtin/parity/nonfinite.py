@@ -16,11 +16,15 @@ reported as moving, with every place seen, never as one of them.
 """
 from __future__ import annotations
 
+import inspect
+import os
 from typing import Any, Callable, Optional
 
 import numpy as np
 
 from ....core.graph_code import construct_location
+from ....mindspore_side.context_guard import eagerly
+from ....mindspore_side.probes import cells_behind
 
 RUNS = 3
 
@@ -82,7 +86,25 @@ def _hook(cells: list, log: list) -> Callable[[], None]:
     return remove
 
 
-def locate(ms: Any, probes: Any, eagerly: Any, cells: list, run: Callable[[], Any], trained: list, before: list,
+def _words(ms: Any, place: tuple[str, str, Any], cells: list) -> dict[str, Any]:
+    """The place as the user declared it: a sub-cell inside one of MindSpore's own cells (``neck.rnn`` inside
+    an ``nn.LSTM``) is named by the outermost of them (``neck``), never by a file in MindSpore's package."""
+    phase, path, cell = place
+    owned = os.path.dirname(os.path.abspath(ms.__file__)) + os.sep
+    by_path = {_public(name): sub for root in cells for name, sub in root.cells_and_names()}
+
+    def mindspores(sub: Any) -> bool:
+        return os.path.abspath(inspect.getsourcefile(type(sub)) or "").startswith(owned)
+
+    while "." in path and mindspores(cell) and mindspores(by_path.get(path.rpartition(".")[0], object())):
+        path = path.rpartition(".")[0]
+        cell = by_path[path]
+    construct = (f"MindSpore's {type(cell).__module__}.{type(cell).__name__}" if mindspores(cell)
+                 else construct_location(type(cell)))
+    return {"phase": phase, "path": path, "cell": type(cell).__name__, "construct": construct}
+
+
+def locate(ms: Any, probes: Any, cells: list, run: Callable[[], Any], trained: list, before: list,
            kept: list) -> Optional[dict[str, Any]]:
     """Run the step ``run()`` from the weights ``before`` of the ``trained`` parameters, with the hooks, until a place
     shows twice.
@@ -104,8 +126,7 @@ def locate(ms: Any, probes: Any, eagerly: Any, cells: list, run: Callable[[], An
                 log.clear()
                 run()
                 place = _place(log, paths)
-                words = {"phase": place[0], "path": place[1], "cell": type(place[2]).__name__,
-                         "construct": construct_location(type(place[2]))} if place else None
+                words = _words(ms, place, cells) if place else None
                 if words is not None and words in seen:
                     found = words
                     break
@@ -119,3 +140,20 @@ def locate(ms: Any, probes: Any, eagerly: Any, cells: list, run: Callable[[], An
     if found is not None:
         return {**found, "runs": len(seen) + 1, "seen": [found]}
     return {"phase": None, "runs": len(seen), "seen": seen}
+
+
+def after_step(ms: Any, probes: Any, rerun: Any, step: Any, args: tuple, trained: list, before: list,
+               last_grad: Any) -> Optional[dict[str, Any]]:
+    """``locate`` for a step that left a trained parameter non-finite: its forward and backward again (its optimizer
+    update is left out: it makes no gradient), of a train-step cell's network on the step's inputs, or of the grad
+    call whose gradients an optimizer applied."""
+    if hasattr(step, "network"):
+        fn, inputs = step.network, args
+    elif last_grad is not None:
+        fn, inputs = last_grad.fn, last_grad.args
+    else:
+        return None
+    cells = cells_behind(fn)
+    differentiate = rerun.eager_grad(ms, fn, None, trained)
+    kept = list({id(p): p for root in cells for p in root.get_parameters()}.values()) + trained
+    return locate(ms, probes, cells, lambda: differentiate(rerun.fresh(inputs)), trained, before, kept)

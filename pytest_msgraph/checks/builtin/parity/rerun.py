@@ -145,13 +145,39 @@ def float32_reference(ms: Any, probes: Any, math: Any, cells: list, run: Callabl
     return None if graph is None or eager is None else {"GRAPH_MODE": graph, "PYNATIVE_MODE": eager}
 
 
+def step_reference(ms: Any, probes: Any, math: Any, step: Any, args: tuple, trained: list, before: list,
+                   twin_leaves: list) -> Optional[dict]:
+    """The experiment for a half-precision training step whose weights part: the same step (a train-step cell) run
+    eagerly in float32 from the weights it started from, and how far each side's trained weights land from it.
+    Every parameter it changes (BatchNorm statistics, optimizer moments) is put back as the test's step left it."""
+    if not all("data" in leaf for leaf in twin_leaves) or len(before) != len(trained):
+        return None
+    kept = list(step.get_parameters())
+    saved = [p.asnumpy().copy() for p in kept]
+    graph = [p.asnumpy().copy() for p in trained]
+    try:
+        with probes.paused(), eagerly(ms), in_float32([step.network]):
+            put_back(ms, trained, before)
+            step(*fresh(args))
+            reference = [p.asnumpy().copy() for p in trained]
+    except Exception:  # the step cannot run again here: no reference rather than a guessed one
+        return None
+    finally:
+        put_back(ms, kept, saved)
+    to_graph = distance(graph, reference)
+    to_eager = distance([math.decode(leaf) for leaf in twin_leaves], reference)
+    return None if to_graph is None or to_eager is None else {"GRAPH_MODE": to_graph, "PYNATIVE_MODE": to_eager}
+
+
 def distance(first: list, second: list) -> Optional[float]:
-    """The largest absolute difference between two lists of arrays of the same shapes; None when they do not match."""
+    """The largest absolute difference between two lists of arrays of the same shapes; None when they do not match
+    or either holds a non-finite value."""
     if len(first) != len(second) or any(a.shape != b.shape for a, b in zip(first, second)):
         return None
-    gaps = [float(np.nanmax(np.abs(a.astype(np.float64) - b.astype(np.float64)))) for a, b in zip(first, second)
+    gaps = [float(np.max(np.abs(a.astype(np.float64) - b.astype(np.float64)))) for a, b in zip(first, second)
             if a.size and a.dtype.kind in "fc"]
-    return max(gaps, default=0.0)
+    gap = max(gaps, default=0.0)
+    return gap if np.isfinite(gap) else None  # a non-finite side has no distance: the reference says nothing
 
 
 def put_back(ms: Any, params: list, saved: list) -> None:
