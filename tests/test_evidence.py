@@ -213,8 +213,9 @@ def test_crnn_float16_step():
 
 def test_a_float16_step_is_judged_against_the_same_step_in_float32(pytester, run_pytest):
     """MindSpore 2.10's CPU float16 LSTM backward is wrong eagerly: finite but far from float32 in most runs (3.4e-5
-    against GRAPH_MODE's 3.6e-7, measured by the plugin's reference), non-finite in some. Either way the eager
-    variant is the one failed, on evidence the finding names."""
+    against GRAPH_MODE's 3.6e-7, measured by the plugin's reference), non-finite in some, and where the non-finite
+    values start may move from one replay to the next. Either way the eager variant is the one failed, on evidence
+    the finding names."""
     pytester.makepyfile(test_crnn=CRNN)
     run = run_pytest()
     [step] = [f for f in run.findings("mode_parity") if f.get("step")]
@@ -222,5 +223,7 @@ def test_a_float16_step_is_judged_against_the_same_step_in_float32(pytester, run
     assert step["evidence"] in ("float32_reference", "nonfinite"), step["message"]
     if step["evidence"] == "float32_reference":
         assert "is the farther from the float32 reference" in step["message"]
-    else:
-        assert step["nonfinite_from"] == "neck" and "LSTM" in step["message"], step["message"]
+    else:  # the place, or, when MindSpore's nondeterministic backward moves it, every place seen, 'neck' among them
+        start = step["nonfinite_start"]
+        places = [seen["path"] for seen in start["seen"] if seen]
+        assert step["nonfinite_from"] == "neck" or (start["phase"] is None and "neck" in places), step["message"]
