@@ -20,6 +20,9 @@ import time
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
+# bench_cost.py, bench_syncs.py and tests/test_syncs.py train the same network: one definition.
+SMALL_CNN = (Path(__file__).resolve().parent.parent / "tests" / "data" / "small_cnn.py").read_text()
+
 NETWORK = '''
 import numpy as np
 import pytest
@@ -29,21 +32,7 @@ from mindspore import nn
 # One kernel thread: on a small machine, a thread pool racing the interpreter makes
 # run-to-run noise (about 10%) larger than anything measured here. Same on both sides.
 ms.set_context(runtime_num_threads=1)
-
-
-class SmallCNN(nn.Cell):
-    def __init__(self):
-        super().__init__()
-        self.conv = nn.Conv2d(3, 8, 3, pad_mode="pad", padding=1)
-        self.bn = nn.BatchNorm2d(8)
-        self.relu = nn.ReLU()
-        self.pool = nn.MaxPool2d(2, 2)
-        self.flatten = nn.Flatten()
-        self.fc = nn.Dense(8 * 8 * 8, 10)
-
-    def construct(self, x):
-        return self.fc(self.flatten(self.pool(self.relu(self.bn(self.conv(x))))))
-
+''' + SMALL_CNN + '''
 
 def train(steps, lr):
     net = SmallCNN()

@@ -1,18 +1,21 @@
 """The plugin's cost on a training suite, as a ratio, a breakdown and peak memory.
 
-1. Ratio. 12 tests train a small CNN with BatchNorm for STEPS steps each (6 cases, both
-   modes). MindSpore's usual way -- ``parametrize('mode', ...)`` plus ``set_context``,
-   ``-p no:msgraph`` -- against ``@pytest.mark.both_modes`` with the plugin on and every
-   check at its default. Pairs alternate (AB, then BA) so drift in machine load hits both
-   sides; each side is a whole process. The figure is the median of the pairs' ratios
-   (wall clock and CPU time), with the spread.
+1. Ratio, per style. 12 tests each run a small CNN with BatchNorm for STEPS steps (6 cases,
+   both modes), in the three styles users write: ``nn.TrainOneStepCell`` + Momentum (the
+   test reads each step's loss), MindSpore 2.x tutorials' ``value_and_grad`` +
+   ``opt(grads)`` (the losses read at the end), and an eval loop (each output read, as a
+   metric would). MindSpore's usual way -- ``parametrize('mode', ...)`` plus
+   ``set_context``, ``-p no:msgraph`` -- against ``@pytest.mark.both_modes`` with the
+   plugin on and every check at its default. Pairs alternate (AB, then BA) so drift in
+   machine load hits both sides; each side is a whole process. The figure is the median of
+   the pairs' ratios (wall clock and CPU time), with the spread.
 2. Breakdown. One run of the plugin side under cProfile: the time in the plugin's own
    functions, per Cell call, grad call, compile, optimizer step and test. cProfile slows
    Python code, the plugin's more than MindSpore's C++, so these are upper bounds.
 3. Memory. Peak RSS of mindcv's resnet18 trained 2 steps in both modes, plugin on
    against off (skipped with a reason when mindcv is not installed).
 
-Usage: python bench/bench_cost.py [--pairs 7] [--steps 15] [--no-memory]
+Usage: python bench/bench_cost.py [--pairs 7] [--steps 15] [--styles train_step,functional,eval] [--no-memory]
 """
 from __future__ import annotations
 
@@ -29,21 +32,52 @@ from pathlib import Path
 from bench_both_modes import CASES, NETWORK
 from bench_training_parity import RESNET18_STEP
 
-BASELINE = NETWORK + '''
+# The other two styles, on bench_both_modes' SmallCNN (``train`` there is the TrainOneStepCell style).
+STYLES_SOURCE = '''
+
+def train_functional(steps, lr):
+    net = SmallCNN()
+    loss_fn = nn.SoftmaxCrossEntropyWithLogits(sparse=True, reduction="mean")
+    opt = nn.Momentum(net.trainable_params(), lr, 0.9)
+
+    def forward(x, y):
+        return loss_fn(net(x), y)
+
+    grad_fn = ms.value_and_grad(forward, None, opt.parameters)
+    net.set_train()
+    x = ms.Tensor(np.random.randn(16, 3, 16, 16).astype(np.float32))
+    y = ms.Tensor(np.random.randint(0, 10, (16,)).astype(np.int32))
+    losses = []
+    for _ in range(steps):
+        loss, grads = grad_fn(x, y)
+        opt(grads)
+        losses.append(loss)
+    return [float(loss.asnumpy()) for loss in losses]
+
+
+def evaluate(steps, lr):
+    net = SmallCNN()
+    net.set_train(False)
+    x = ms.Tensor(np.random.randn(16, 3, 16, 16).astype(np.float32) * lr * 100)
+    return [float(net(x).asnumpy().max()) for _ in range(4 * steps)]
+'''
+STYLES = {"train_step": "train", "functional": "train_functional", "eval": "evaluate"}
+
+BASELINE = NETWORK + STYLES_SOURCE + '''
 
 @pytest.mark.parametrize("mode", [ms.GRAPH_MODE, ms.PYNATIVE_MODE])
 @pytest.mark.parametrize("lr", {lrs})
 def test_train(mode, lr):
     ms.set_context(mode=mode)
-    assert all(np.isfinite(train({steps}, lr)))
+    assert all(np.isfinite({run}({steps}, lr)))
 '''
 
-WITH_PLUGIN = NETWORK + '''
+WITH_PLUGIN = NETWORK + STYLES_SOURCE + '''
 
 @pytest.mark.both_modes
 @pytest.mark.parametrize("lr", {lrs})
 def test_train(lr):
-    assert all(np.isfinite(train({steps}, lr)))
+    assert all(np.isfinite({run}({steps}, lr)))
 '''
 
 RESNET = '''
@@ -99,8 +133,8 @@ def spread(values: list[float]) -> str:
     return f"median {statistics.median(values):.3f}, min {min(values):.3f}, max {max(values):.3f}"
 
 
-def ratio(root: Path, pairs: int) -> None:
-    off_args, on_args = ["-p", "no:msgraph", "test_baseline.py"], ["test_plugin.py"]
+def ratio(root: Path, pairs: int, style: str) -> None:
+    off_args, on_args = ["-p", "no:msgraph", f"test_baseline_{style}.py"], [f"test_plugin_{style}.py"]
     wall, cpu, sides = [], [], {"off": [], "on": []}
     for i in range(pairs):
         order = [("off", off_args), ("on", on_args)] if i % 2 == 0 else [("on", on_args), ("off", off_args)]
@@ -133,7 +167,7 @@ WRAPPERS = {"Cell calls": ("cell_call",), "grad calls": ("grad_forward", "grad_b
 
 def breakdown(root: Path, steps: int) -> None:
     profile = root / "on.prof"
-    subprocess.run([sys.executable, "-m", "cProfile", "-o", str(profile), *PYTEST[1:], "test_plugin.py"],
+    subprocess.run([sys.executable, "-m", "cProfile", "-o", str(profile), *PYTEST[1:], "test_plugin_train_step.py"],
                    cwd=root, capture_output=True, text=True, check=True)
     stats = pstats.Stats(str(profile)).stats  # type: ignore[attr-defined]
     ours = {key: value for key, value in stats.items() if "pytest_msgraph" in key[0]}
@@ -174,17 +208,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pairs", type=int, default=7)
     parser.add_argument("--steps", type=int, default=15)
+    parser.add_argument("--styles", default=",".join(STYLES), help="comma-separated: " + ", ".join(STYLES))
     parser.add_argument("--no-memory", action="store_true")
     options = parser.parse_args()
+    styles = options.styles.split(",")
+    unknown = sorted(set(styles) - set(STYLES))
+    if unknown:
+        parser.error(f"--styles: unknown {', '.join(unknown)}; the styles are {', '.join(STYLES)}")
     lrs = [0.01 * (i + 1) for i in range(len(CASES))]  # 6 cases, one learning rate each
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        (root / "test_baseline.py").write_text(BASELINE.format(lrs=lrs, steps=options.steps))
-        (root / "test_plugin.py").write_text(WITH_PLUGIN.format(lrs=lrs, steps=options.steps))
-        print(f"1. 12 tests, a small CNN with BatchNorm trained {options.steps} steps each; "
-              f"{options.pairs} alternating pairs of whole runs")
-        ratio(root, options.pairs)
-        print("2. where the plugin's time goes (one cProfile run of the plugin side)")
+        for style, run in STYLES.items():
+            (root / f"test_baseline_{style}.py").write_text(BASELINE.format(lrs=lrs, steps=options.steps, run=run))
+            (root / f"test_plugin_{style}.py").write_text(WITH_PLUGIN.format(lrs=lrs, steps=options.steps, run=run))
+        for number, style in enumerate(styles, 1):
+            print(f"1.{number} {style} ({STYLES[style]}): 12 tests, a small CNN with BatchNorm, {options.steps} "
+                  f"steps each; {options.pairs} alternating pairs of whole runs")
+            ratio(root, options.pairs, style)
+        print("2. where the plugin's time goes (one cProfile run of the plugin side, train_step)")
         breakdown(root, options.steps)
         if not options.no_memory:
             print("3. mindcv resnet18, 2 training steps in both modes")

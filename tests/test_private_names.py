@@ -99,6 +99,7 @@ ALLOWED: dict[str, set[str]] = {
         "_getframe",  # Python: sys._getframe
     },
     "mindspore_side/probes/method_calls.py": {"_getframe"},  # whose code called a Cell's method (Python)
+    "mindspore_side/probes/deferred_reads.py": {"_getframe"},  # whose code read a value (Python)
     "mindspore_side/probes/locations.py": {  # after_grad's free variables (fn, grad_, weights, grad_position)
         "__closure__", "co_freevars", "cell_contents",
         "_getframe",  # Python: sys._getframe

@@ -50,14 +50,19 @@ class NamedGradients(Sequence):
     right away, when the names are the same.
     """
 
-    def __init__(self, grads: Any, grad_op: Any, weights: Optional[Any], grad_position: Any) -> None:
-        self._args: Optional[tuple] = (grads, grad_op, weights, grad_position)
+    def __init__(self, grads: Any, grad_op: Any, weights: Optional[Any], grad_position: Any,
+                 known: Optional[dict] = None) -> None:
+        self._args: Optional[tuple] = (grads, grad_op, weights, grad_position, known)
         self._named: list[tuple[str, Any]] = []
 
     def _items(self) -> list[tuple[str, Any]]:
         if self._args is not None:
             self._named, self._args = _named(*self._args), None
         return self._named
+
+    def tensors(self) -> list:
+        """The gradient tensors, unnamed: nothing read."""
+        return _leaves(self._args[0]) if self._args is not None else [tensor for _, tensor in self._named]
 
     @overload
     def __getitem__(self, index: int) -> tuple[str, Any]: ...
@@ -80,16 +85,30 @@ class NamedGradients(Sequence):
         return repr(self._items())
 
 
-def named_gradients(grads: Any, grad_op: Any, weights: Optional[Any], grad_position: Any) -> NamedGradients:
-    """The gradients, each named when first read (see NamedGradients)."""
-    return NamedGradients(grads, grad_op, weights, grad_position)
+def named_gradients(grads: Any, grad_op: Any, weights: Optional[Any], grad_position: Any,
+                    known: Optional[dict] = None) -> NamedGradients:
+    """The gradients, each named when first read (see NamedGradients); ``known``: names already worked out, by
+    weight list (a training loop's grad takes the same list at every step)."""
+    return NamedGradients(grads, grad_op, weights, grad_position, known)
 
 
-def _named(grads: Any, grad_op: Any, weights: Optional[Any], grad_position: Any) -> list[tuple[str, Any]]:
+def _weight_names(weights: Any, known: Optional[dict]) -> list[str]:
+    listed = _as_list(weights)
+    key = tuple(map(id, listed))
+    if known is not None and key in known:
+        return known[key][1]
+    names = [f"weight '{getattr(w, 'name', i)}'" for i, w in enumerate(listed)]
+    if known is not None:
+        known[key] = (listed, names)  # the weights themselves too: their ids stay theirs while the entry lives
+    return names
+
+
+def _named(grads: Any, grad_op: Any, weights: Optional[Any], grad_position: Any,
+           known: Optional[dict] = None) -> list[tuple[str, Any]]:
     """[(name, tensor)] for each gradient: ``input 0``, ``weight 'dense.weight'``; ``gradient[i]`` when unsure."""
     by_list = bool(getattr(grad_op, "get_by_list", False)) and weights is not None
     by_position = bool(getattr(grad_op, "get_by_position", False) or getattr(grad_op, "get_all", False))
-    weight_names = [f"weight '{getattr(w, 'name', i)}'" for i, w in enumerate(_as_list(weights))] if by_list else []
+    weight_names = _weight_names(weights, known) if by_list else []
     if by_list and by_position and isinstance(grads, tuple) and len(grads) == 2:
         inputs, params = _leaves(grads[0]), _leaves(grads[1])
     elif by_list:

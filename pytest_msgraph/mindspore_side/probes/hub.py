@@ -14,6 +14,7 @@ from typing import Any, Iterator, Optional
 from .. import internals
 from ..internals import ProbeUnavailable
 from . import cell_calls, grad_calls
+from .deferred_reads import DeferredReads
 from .grad_calls import GRAPH, PYNATIVE, GradCall
 from .locations import user_location
 
@@ -43,6 +44,8 @@ class Probes:
         from ..graph_inspection import GraphCache
 
         self.graphs = GraphCache()  # compiled-graph facts, read once per graph by any check
+        self.reads = DeferredReads(ms.Tensor, self.ms_dir)  # values the checks read when the test reads anyway
+        self.weight_names: dict = {}  # the names of a grad's weights, once per weight list in a test (grad_outputs)
 
     def is_graph(self) -> bool:
         """GRAPH_MODE now, read without get_context (which costs ~0.1 ms a call)."""
@@ -84,6 +87,7 @@ class Probes:
         (``--ms-both-modes=all`` listens from setup on; a fixture's forward is not the test's)."""
         self.recent.clear()
         self.last_grad = None
+        self.weight_names.clear()
 
     def emit(self, event: str, *args: Any) -> None:
         for listener in list(self.listeners):

@@ -27,14 +27,16 @@ from __future__ import annotations
 import importlib
 from typing import Any, Optional
 
-import numpy as np
-
 from ....mindspore_side.probes import GradCall, cells_behind, closure_values
-from ...facts import CompiledHook, FrozenAttribute, InputWrite
 from ...findings import TestRun
 from ..probed import ProbedCheck
 from .pairs import differences
-from .records import KINDS, compare_records, flatten, refs, semantics, shares_parameters
+from .records import KINDS, causes_header, compare_records, flatten, refs, semantics, shares_parameters
+from .values import ParameterNames, encoded, nbytes, reserve
+
+# The weights before a test's first step are kept (as numpy copies, for the experiments on that step) up to this
+# size: mindcv's resnet18 has 45 MB of them, which kept would be 4% of its training run's peak memory.
+KEEP_WEIGHTS = 16 << 20
 
 
 class ModeParityCheck(ProbedCheck):
@@ -69,6 +71,7 @@ class ModeParityCheck(ProbedCheck):
         self._last_grad: Optional[GradCall] = None  # the grad call whose gradients an optimizer step applies
         self._located = False  # where non-finite values start is found once per test
         self._referenced = False  # a half-precision step is compared with float32 once per test
+        self.names = ParameterNames()
 
     @staticmethod
     def _tolerances(run: TestRun) -> tuple:
@@ -78,19 +81,19 @@ class ModeParityCheck(ProbedCheck):
             return marker.kwargs.get("rtol"), marker.kwargs.get("atol")
         return option("ms_parity_rtol"), option("ms_parity_atol")
 
-    def _leaves(self, named: list, finite: Optional[list] = None) -> list:
-        """The values encoded; ``finite`` (when given) gets, per tensor, whether all its values are finite."""
-        leaves = []
-        for path, value in named:
-            if hasattr(value, "asnumpy"):
-                dtype = str(value.dtype)
-                array = value.astype(self.ms.float32).asnumpy() if dtype == "BFloat16" else value.asnumpy()
-                if finite is not None:
-                    finite.append(array.dtype.kind not in "fc" or bool(np.isfinite(array).all()))
-                leaves.append({"path": path, **self.math.encode(array, dtype, self.budget)})
-            else:
-                leaves.append({"path": path, "dtype": type(value).__name__, "shape": [], "value": repr(value)})
-        return leaves
+    def _leaves(self, named: Any, finite: Optional[list] = None) -> list:
+        return encoded(self.ms, self.math, self.budget, named, finite)
+
+    def _record(self, entry: dict, named: Any, tensors: list) -> None:
+        """``entry["leaves"]``: read now on the graph side; on the eager side, when a read happens anyway
+        (``values``), with the byte budget they would have had now. ``tensors``: the tensors among ``named``."""
+        if not self._eager_side():
+            entry["leaves"] = self._leaves(named)
+            return
+        entry["leaves"] = []
+        plan = reserve(self.budget, tensors)
+        self.probes.reads.later(self, lambda: entry.update(leaves=encoded(self.ms, self.math, self.budget, named,
+                                                                          plan=plan)), nbytes(tensors))
 
     # -- probe events ------------------------------------------------------------------------------
     def forward_finished(self, cell: Any, args: tuple, out: Any, failed: Optional[BaseException]) -> None:
@@ -103,8 +106,9 @@ class ModeParityCheck(ProbedCheck):
             return
         flat: list = []
         flatten(out, "", flat)
-        call: dict[str, Any] = {"cell": type(cell).__name__, "leaves": self._leaves(flat),
-                                "semantics": semantics(cell), "location": self.probes.user_location()}
+        call: dict[str, Any] = {"cell": type(cell).__name__, "semantics": semantics(cell),
+                                "location": self.probes.user_location()}
+        self._record(call, flat, [value for _, value in flat if hasattr(value, "asnumpy")])
         self.params["calls"].append(refs(cell.get_parameters()))
         if self.probes.mode() == "GRAPH_MODE" and self._has_random_op(cell):
             call["random"] = True
@@ -118,13 +122,14 @@ class ModeParityCheck(ProbedCheck):
                                                              cell, args, self.rtol, self.atol)
         self._record_step(cell, args)
 
-    def grads_computed(self, call: GradCall, named: list) -> None:
+    def grads_computed(self, call: GradCall, named: Any) -> None:
         if call.nested:
             return  # a train-step cell's own grad: its results show in the parameters after the step
         self._last_grad = call
         grads = self.side["grads"]
         index = len(grads)
-        entry = grads[index] = {"api": call.api, "location": call.location, "leaves": self._leaves(named)}
+        entry = grads[index] = {"api": call.api, "location": call.location}
+        self._record(entry, named, named.tensors())
         params = [p for cell in cells_behind(call.fn) for p in cell.get_parameters()]
         self.params["grads"].append(refs(params))
         if call.graph_fn is not None:
@@ -145,7 +150,7 @@ class ModeParityCheck(ProbedCheck):
         # The weights before the first step, for the experiments on a step (later steps start from the step before).
         if not self.side["steps"] and self._first_weights is None:
             trained = self._trained(cell)
-            if trained is not None:
+            if trained is not None and nbytes(trained) <= KEEP_WEIGHTS:  # a larger net's: said "not kept"
                 self._first_weights = [p.asnumpy().copy() for p in trained]
 
     def _eager_side(self) -> bool:
@@ -157,17 +162,20 @@ class ModeParityCheck(ProbedCheck):
         if trained is None:
             return
         steps = self.side["steps"]
-        named = [(p.name, p) for p in trained]
+        index = len(steps)
         finite: list = []
-        entry: dict[str, Any] = {"cell": type(cell).__name__, "leaves": self._leaves(named, finite),
+        # Read now, on either side: the parameters change at the next step, and a copy made by an op costs a
+        # PyNative step more than the read does on CPU (docs/performance.md). Named once per list (a name read waits).
+        entry: dict[str, Any] = {"cell": type(cell).__name__,
+                                 "leaves": self._leaves(list(zip(self.names(trained), trained)), finite),
                                  "location": self.probes.user_location()}
-        steps[len(steps)] = entry
+        steps[index] = entry
         self.params["steps"].append(refs(trained))
         if self._eager_side() and not self._located and not all(finite):
             self._located = True  # the first step that leaves a trained parameter non-finite: where they start
-            entry["nonfinite_start"] = self._locate_nonfinite(cell, args, trained)
+            entry["nonfinite_start"] = self._locate_nonfinite(cell, args, trained, index, self._last_grad)
         elif self.run.variant == "GRAPH_MODE" and all(finite) and hasattr(cell, "network"):
-            self._reference_step(cell, args, trained, entry, len(steps) - 1)
+            self._reference_step(cell, args, trained, entry, index)
 
     def _reference_step(self, cell: Any, args: tuple, trained: list, entry: dict, index: int) -> None:
         """The first half-precision step whose weights part from the eager twin's: the float32 reference."""
@@ -185,13 +193,13 @@ class ModeParityCheck(ProbedCheck):
             entry["float32_reference"] = self.rerun.step_reference(self.ms, self.probes, self.math, cell, args,
                                                                    trained, before, twin["leaves"])
 
-    def _locate_nonfinite(self, cell: Any, args: tuple, trained: list) -> Optional[dict]:
-        before = self._weights_before(len(self.side["steps"]) - 1)
+    def _locate_nonfinite(self, cell: Any, args: tuple, trained: list, index: int,
+                          last_grad: Optional[GradCall]) -> Optional[dict]:
+        before = self._weights_before(index)
         if before is None or len(before) != len(trained):
             return {"phase": None, "runs": 0, "seen": [],
                     "not_run": "the weights before the step were not kept (over the size cap)"}
-        return self.nonfinite.after_step(self.ms, self.probes, self.rerun, cell, args, trained, before,
-                                         self._last_grad)
+        return self.nonfinite.after_step(self.ms, self.probes, self.rerun, cell, args, trained, before, last_grad)
 
     def _weights_before(self, index: int) -> Optional[list]:
         if index == 0:
@@ -246,21 +254,7 @@ class ModeParityCheck(ProbedCheck):
 
     # -- the test's end ----------------------------------------------------------------------------
     def report(self, run: TestRun) -> None:
-        # What stale_attribute and input_mutation learned in this test's call (published as they saw it): the
-        # cause of a difference, if any. The eager side's writes into its inputs explain one; the graph side's do not.
-        frozen = run.facts_of(FrozenAttribute)
-        header: dict[str, Any] = {"kind": "header", "rtol": self.rtol, "atol": self.atol,
-                                  "stale": [fact.words() for fact in frozen], "raised": run.raised,
-                                  "stale_places": [{"path": fact.path, "cell": fact.cell, "attribute": fact.attribute,
-                                                    "construct": fact.construct} for fact in frozen],
-                                  "hooks": [fact.words() for fact in run.facts_of(CompiledHook)]}
-        writes = run.facts_of(InputWrite)
-        written = [fact.words() for fact in writes if fact.mode == run.variant]
-        if written:  # this side's own writes into its inputs: a cause the experiments may confirm
-            eager = run.variant == "PYNATIVE_MODE"
-            header["written" if eager else "graph_written"] = written
-            header["write_places" if eager else "graph_write_places"] = [
-                fact.written_at for fact in writes if fact.mode == run.variant and fact.written_at]
+        header = causes_header(run, self.rtol, self.atol)
         side = {"nodeid": run.nodeid, "header": header, **self.side}
         key = run.pair
         run.count(sum(len(entries) for entries in self.side.values()))

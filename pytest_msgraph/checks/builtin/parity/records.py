@@ -1,4 +1,5 @@
-"""What a mode_parity variant records of a call: its outputs flattened, and the parameters behind it.
+"""What a mode_parity variant records of a call: its outputs flattened, the parameters behind it, and the
+causes its test's other checks found (its header).
 
 Weak references only, kept in this process: a parameter object the eager variant also
 used (a shared fixture) carries its state into the graph variant, so what depends on it
@@ -10,6 +11,7 @@ import weakref
 from typing import Any, Callable
 
 from ....core.graph_code import methods_called
+from ...facts import CompiledHook, FrozenAttribute, InputWrite
 from .evidence import SEMANTICS
 from .outcomes import one_sided
 from .pairs import differences
@@ -77,3 +79,22 @@ def compare_records(records: list, emit: Callable[..., None]) -> None:
                 continue  # reported in the process that ran both
             at = graph if found["side"] == "GRAPH_MODE" else pynative
             emit(found["message"], nodeid=at["nodeid"], mode=found["side"], **found["details"])
+
+
+def causes_header(run: Any, rtol: Any, atol: Any) -> dict[str, Any]:
+    """A side's header: its tolerances, how its call ended, and what stale_attribute, compiled_hooks and
+    input_mutation learned in this test's call (published as they saw it): the causes a difference may have. The
+    eager side's writes into its inputs explain one; the graph side's do not."""
+    frozen = run.facts_of(FrozenAttribute)
+    header: dict[str, Any] = {"kind": "header", "rtol": rtol, "atol": atol,
+                              "stale": [fact.words() for fact in frozen], "raised": run.raised,
+                              "stale_places": [{"path": fact.path, "cell": fact.cell, "attribute": fact.attribute,
+                                                "construct": fact.construct} for fact in frozen],
+                              "hooks": [fact.words() for fact in run.facts_of(CompiledHook)]}
+    writes = [fact for fact in run.facts_of(InputWrite) if fact.mode == run.variant]
+    if writes:  # this side's own writes into its inputs: a cause the experiments may confirm
+        eager = run.variant == "PYNATIVE_MODE"
+        header["written" if eager else "graph_written"] = [fact.words() for fact in writes]
+        header["write_places" if eager else "graph_write_places"] = [fact.written_at for fact in writes
+                                                                     if fact.written_at]
+    return header
