@@ -7,9 +7,11 @@ every queued op), or copy it now with an op (``p + 0``, ``Tensor.copy``) and rea
 This script times a small CNN trained ``value_and_grad`` + ``opt(grads)`` style, eagerly,
 one process, with nothing extra per step, then with each of: one op (``x + 0`` on the
 batch, dropped), one copy of a parameter kept, copies of every trained parameter kept, a
-read of one gradient, a read of every gradient and parameter and their names (what the
-plugin did before issue 40). Cases alternate, three rounds; the figure is the median
-milliseconds per step.
+read of one gradient, a read of every gradient's dtype (an attribute read waits for the
+tensor's op to be dispatched), a read of every gradient and parameter and their names
+(what the plugin did before issue 40). Cases alternate, three rounds; the figure is the
+median milliseconds per step. Then the plugin's watch on reads and in-place writes
+(probes/deferred_reads), installed against not: microseconds per read and per write.
 
 Usage: python bench/bench_syncs.py [--steps 150] [--rounds 3]
 """
@@ -60,6 +62,9 @@ def cases(ms: Any, params: list, x: Any, kept: list) -> dict[str, Callable[[Any]
     def one_read(grads: Any) -> None:
         grads[-1].asnumpy()
 
+    def attributes(grads: Any) -> None:
+        [g.dtype for g in grads]  # noqa: B018  (waits for each gradient's op to be dispatched)
+
     def reads(grads: Any) -> None:
         [p.name for p in params]  # noqa: B018  (a name read waits too)
         [g.asnumpy() for g in grads]  # noqa: B018
@@ -67,6 +72,7 @@ def cases(ms: Any, params: list, x: Any, kept: list) -> dict[str, Callable[[Any]
 
     return {"nothing extra": nothing, "one op (x + 0, dropped)": one_op, "one copy of a parameter, kept": one_copy,
             "every parameter copied (p + 0), kept": copies, "one read (a gradient)": one_read,
+            "every gradient's dtype read": attributes,
             "every gradient, parameter and name read": reads}
 
 
@@ -102,6 +108,34 @@ def main() -> None:
     for name, values in times.items():
         median = statistics.median(values)
         print(f"  {name:<42} {median:6.2f} ms per step ({median - base:+.2f})")
+    watch_cost(ms)
+
+
+def watch_cost(ms: Any, calls: int = 20000) -> None:
+    """Microseconds per ``asnumpy`` and per ``t[0] = 1`` on a small idle tensor, without and with the watch."""
+    import numpy as np
+
+    from pytest_msgraph.mindspore_side.probes.deferred_reads import DeferredReads
+
+    t = ms.Tensor(np.zeros(4, np.float32))
+
+    def per_call(action: Callable[[], None]) -> float:
+        start = time.perf_counter()
+        for _ in range(calls):
+            action()
+        return (time.perf_counter() - start) / calls * 1e6
+
+    def write() -> None:
+        t[0] = 1.0
+
+    bare = per_call(t.asnumpy), per_call(write)
+    reads = DeferredReads(ms.Tensor, "")
+    reads.later(None, lambda: None)  # installs the watch, for the rest of the process
+    reads.flush()
+    watched = per_call(t.asnumpy), per_call(write)
+    print(f"the watch on reads and writes, {calls} calls each on an idle 4-element tensor")
+    print(f"  asnumpy: {bare[0]:.2f} us bare, {watched[0]:.2f} us watched ({watched[0] - bare[0]:+.2f})")
+    print(f"  t[0] = 1: {bare[1]:.2f} us bare, {watched[1]:.2f} us watched ({watched[1] - bare[1]:+.2f})")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,6 @@
 """DeferredReads, on a stand-in Tensor class: when the checks' kept reads run, and when they must not."""
+import types
+
 import pytest
 
 from pytest_msgraph.mindspore_side.probes import deferred_reads
@@ -103,8 +105,13 @@ def test_too_much_pending_is_read_at_once(setup, monkeypatch):
     for i in range(3):
         reads.later(owner, lambda i=i: ran.append(i))
     assert ran == [0, 1, 2] and len(reads) == 0
-    reads.later(owner, lambda: ran.append("big"), nbytes=deferred_reads.MAX_BYTES)
-    assert ran[-1] == "big"
+    # A callback's bytes are counted when the next comes (its tensors' ops are dispatched by then): the big one
+    # stays pending alone, and goes with the one after it.
+    big = types.SimpleNamespace(nbytes=deferred_reads.MAX_BYTES)
+    reads.later(owner, lambda: ran.append("big"), [big])
+    assert ran[-1] == 2 and len(reads) == 1
+    reads.later(owner, lambda: ran.append("after"))
+    assert ran[-2:] == ["big", "after"] and len(reads) == 0
 
 
 def test_a_callback_that_keeps_more_is_read_in_the_same_flush(setup):

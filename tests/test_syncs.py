@@ -1,7 +1,9 @@
 """The syncs the plugin causes per PyNative step (issue 40), counted by a probe on the reads, not a timer.
 
 A read of a tensor's value (``asnumpy``, ``float()``, ``bool()``), or of a Parameter's
-``param_info`` (its name), waits for every queued op to finish: a *sync*. The inner suite
+``param_info`` (its name), waits for every queued op to finish: a *sync*. An attribute read
+(``dtype``, ``shape``) waits for the tensor's own op to be dispatched: counted as a sync of
+its own when no value read comes in the same event (core/tensors.py). The inner suite
 trains a small CNN in the three styles users write (``nn.TrainOneStepCell``,
 ``value_and_grad`` + ``opt(grads)``, an eval loop) with every check at its default, and
 records each read the plugin makes in the steps after the first (which compiles and sets
@@ -13,8 +15,8 @@ The counts are pinned, per step and per place: a check that adds a read, or a sy
 here. Why there are any: a step's parameters change at the next step, and input_mutation
 compares a call's inputs before and after it, so they are read at once; a copy made by an op
 instead costs a CPU step more than the read does (docs/performance.md). A call's outputs and
-a grad call's gradients are read later, with the next read the test makes, and MindSpore's
-own optimizers' inputs are not read.
+a grad call's gradients are read later, with the next read the test or a check makes anyway,
+and MindSpore's own optimizers' inputs are not read.
 """
 import json
 from pathlib import Path
@@ -23,14 +25,18 @@ import pytest
 from conftest import NET_SOURCE
 
 STEPS = 6
+# The Tensor attributes whose read waits for the tensor's op to be dispatched (core/tensors.py).
+ATTRIBUTES = ("dtype", "shape", "nbytes", "size", "ndim")
 
-# Per PYNATIVE_MODE step: (syncs, {file: reads}). input_mutation reads a user's cell's inputs before and after its
-# call (two syncs); mode_parity reads the trained parameters at the end of a step (in the same sync as the first).
-# What a call returns and the gradients a grad returns are read later, with the test's own reads.
+# Per PYNATIVE_MODE step: (syncs, {file: value reads}). input_mutation reads a user's cell's inputs before and after
+# its call (two syncs); mode_parity reads the trained parameters at the end of a step (in the same sync as the
+# second), and what it kept of the step first: the gradients, a train-step call's loss. A top-level call's outputs
+# wait once to be dispatched (cell_calls.deferred_error: a kernel that fails lazily is the call's failure, not a
+# check's crash). What an eval call returns is read later, with the test's own reads.
 EXPECTED = {
-    "test_train_one_step": (2, {"values.py": 5, "input_mutation.py": 2 + 2}),  # 5 trained parameters; x and y
-    "test_functional": (1, {"values.py": 5}),  # the 5 parameters the optimizer trained
-    "test_eval_loop": (2, {"input_mutation.py": 1 + 1}),  # x, before and after
+    "test_train_one_step": (3, {"values.py": 5 + 1, "input_mutation.py": 2 + 2}),  # 5 parameters, the loss; x and y
+    "test_functional": (1, {"values.py": 5 + 5}),  # the 5 parameters the optimizer trained, their 5 gradients
+    "test_eval_loop": (3, {"input_mutation.py": 1 + 1}),  # x, before and after
 }
 
 SUITE = '''
@@ -103,6 +109,7 @@ import sys
 import pytest
 
 READS = []
+ATTRIBUTES = ''' + repr(ATTRIBUTES) + '''
 _state = {"counting": False, "event": None, "events": 0}
 
 # The Tensor's and Parameter's own methods (float(t), p.name) read for their caller; the plugin's read watch only
@@ -136,6 +143,9 @@ def pytest_configure(config):
 
     for name in ("asnumpy", "_item"):
         setattr(ms.Tensor, name, _counted(getattr(ms.Tensor, name), name))
+    # An attribute read waits for the tensor's op to be dispatched: on a tensor just made, a wait of its own.
+    for name in ATTRIBUTES:
+        setattr(ms.Tensor, name, property(_counted(getattr(ms.Tensor, name).fget, name)))
     info = ms.Parameter.param_info
     ms.Parameter.param_info = property(_counted(info.fget, "param_info"), info.fset)
     emit = hub.Probes.emit
@@ -177,8 +187,9 @@ def _per_step(pytester):
             entry = json.loads(line)
             reads = entry["reads"]
             by_file = {}
-            for _, file, _, _ in reads:
-                by_file[file] = by_file.get(file, 0) + 1
+            for what, file, _, _ in reads:
+                if what not in ATTRIBUTES:  # value reads are pinned per file; an attribute read only as a wait
+                    by_file[file] = by_file.get(file, 0) + 1
             found[entry["test"]] = (len({event for *_, event in reads}) / STEPS,
                                     {file: count / STEPS for file, count in by_file.items()}, reads)
     return found
@@ -241,6 +252,24 @@ def _read_as_each_call_starts(monkeypatch):
     assert "rerun.py" in reads, reads
 
 
+def test_the_probe_sees_an_attribute_read_on_a_fresh_gradient(pytester, run_pytest):
+    """Asking a gradient's size (or dtype) as the grad returns waits for the backward's ops to be dispatched,
+    between the grad and the optimizer: one more sync per step (core/tensors.py tells a tensor by its type)."""
+    _suite(pytester, """
+
+@pytest.fixture(autouse=True)
+def _sized_as_they_come(monkeypatch):
+    from pytest_msgraph.core import tensors
+    from pytest_msgraph.mindspore_side.probes import grad_outputs
+    monkeypatch.setattr(grad_outputs, "is_tensor", lambda value: tensors.is_tensor(value) and tensors.nbytes([value]) > 0)
+""")
+    run = run_pytest("-k", "functional")
+    assert run.ret == 0, run.stdout()
+    syncs, _, raw = _per_step(pytester)["test_functional[PYNATIVE_MODE]"]
+    assert syncs > EXPECTED["test_functional"][0], raw[:12]
+    assert any(what == "nbytes" and event.startswith("grads_computed") for what, _, _, event in raw), raw[:12]
+
+
 WRITES = NET_SOURCE + '''
 
 @pytest.mark.both_modes
@@ -283,3 +312,57 @@ def test_a_kept_output_is_read_as_the_call_left_it(pytester, run_pytest):
     assert [f["nodeid"] for f in found] == ["test_writes.py::test_writes_and_parts[GRAPH_MODE]"], found
     assert found[0]["call"] == 2 and found[0]["evidence"] == "host_random", found[0]["message"]
     assert found[0]["difference"]["pynative"] != 7.0, found[0]  # what the call computed, not what the test wrote
+
+
+UNREADABLE = NET_SOURCE + '''
+
+@pytest.mark.both_modes
+def test_raises_after_a_call():
+    Net()(ones(2, 3))
+    raise AssertionError("the test's own error")
+
+
+@pytest.mark.both_modes
+def test_passes_after_a_call():
+    Net()(ones(2, 3))
+'''
+
+# What the eager side kept cannot be read (as a PyNative error would surface again at every read).
+UNREADABLE_CONFTEST = '''
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _kept_values_unreadable(monkeypatch):
+    from pytest_msgraph.checks.builtin.parity import mode_parity
+    encoded = mode_parity.encoded
+
+    def unreadable(ms, *args, **kwargs):
+        if ms.get_context("mode") == ms.PYNATIVE_MODE:
+            raise RuntimeError("the device says no")
+        return encoded(ms, *args, **kwargs)
+
+    monkeypatch.setattr(mode_parity, "encoded", unreadable)
+'''
+
+
+def test_a_kept_value_unreadable_after_the_tests_own_error_is_said_not_checked(pytester, run_pytest):
+    """In a test that raised, a kept value that cannot be read is the test's own error: the test fails with it,
+    and mode_parity says it did not check the values (not a crash). In a test that passed, the same failure is
+    mode_parity's crash, reported as one."""
+    pytester.makepyfile(test_unreadable=UNREADABLE)
+    pytester.makeconftest(UNREADABLE_CONFTEST)
+    run = run_pytest()
+    outcomes = run.outcomes()
+    assert outcomes["test_unreadable.py::test_raises_after_a_call[PYNATIVE_MODE]"] == "failed"
+    assert "AssertionError: the test's own error" in run.stdout()
+    by_test = {}
+    for finding in run.findings("mode_parity"):
+        by_test.setdefault(finding["nodeid"].split("::")[1], []).append(finding)
+    [unchecked] = by_test["test_raises_after_a_call[PYNATIVE_MODE]"]
+    assert not unchecked.get("crashed"), unchecked
+    assert unchecked["message"].startswith("mode_parity did not check this test's values: the values it kept could "
+                                           "not be read after the test's own error (RuntimeError: the device says no")
+    [crash] = by_test["test_passes_after_a_call[PYNATIVE_MODE]"]
+    assert crash["crashed"] is True and "crashed in deferred read (RuntimeError" in crash["message"], crash
+    assert outcomes["test_unreadable.py::test_passes_after_a_call[PYNATIVE_MODE]"] == "failed"

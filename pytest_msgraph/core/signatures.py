@@ -9,16 +9,14 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable
 
+from .tensors import has_shape
+
 _SCALARS = (bool, int, float, str, type(None))
-
-
-def _is_tensor(value: Any) -> bool:
-    return hasattr(value, "shape") and hasattr(value, "dtype") and not isinstance(value, type)
 
 
 def signature(value: Any, keep_values: bool) -> Any:
     """The signature of ``value``; ``keep_values`` for inputs, whose non-tensor values matter."""
-    if _is_tensor(value):
+    if has_shape(value):
         return {"shape": [int(d) for d in value.shape], "dtype": str(value.dtype)}
     if isinstance(value, (tuple, list)):
         return [signature(v, keep_values) for v in value]

@@ -26,6 +26,7 @@ import inspect
 import os
 from typing import Any, Optional
 
+from ...core.tensors import is_tensor
 from ...mindspore_side.probes import GRAPH, PYNATIVE
 from ..facts import InputWrite
 from ..findings import TestRun
@@ -104,7 +105,7 @@ class InputMutationCheck(ProbedCheck):
         self.found: dict = {}  # (cell class, position, index, mode) -> finding data
 
     def _tensor(self, value: Any) -> bool:
-        return hasattr(value, "asnumpy") and hasattr(value, "dtype") and not isinstance(value, self._parameter)
+        return is_tensor(value) and not isinstance(value, self._parameter)
 
     def _fingerprints(self, args: tuple) -> dict:
         """(position, None) for a Tensor argument, (position, i) for the i-th Tensor of a list or tuple

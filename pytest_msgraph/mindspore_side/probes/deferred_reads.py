@@ -1,29 +1,38 @@
 """Reads of tensor values the checks want, made when a read happens anyway.
 
 PyNative runs ops asynchronously: Python enqueues them and goes on while the backend
-computes. Any value read (``asnumpy``, ``float(t)``, even a Parameter's name) waits
-for the whole queue to drain, so a check that reads in the middle of a training step
-stalls it: the ops Python would have enqueued meanwhile (the optimizer's, the next
-step's) wait as well. Measured on 2.10 CPU: a small CNN trained eagerly with
-``value_and_grad`` + ``opt(grads)`` spent 1.6 s of 4.7 s in such waits over 200 steps.
+computes. A value read (``asnumpy``, ``float(t)``, a Parameter's name) waits for the
+whole queue to drain, and even an attribute read (``dtype``, ``shape``) waits for the
+tensor's own op to be dispatched (``core/tensors``). A check that reads the outputs of a
+call the moment it returns holds Python back while the backend catches up, where the
+ops of the rest of the step would have been enqueued meanwhile.
 
-So the checks keep what they need without reading it: a reference, a copy made by an
-op, a comparison made by an op. They hand a callback to ``later``; the callbacks run, in
-order, when a read happens anyway:
+So the checks keep the tensors they need, by reference (no op: on 2.10 CPU one more op
+per step costs more than a read, docs/performance.md), and hand ``later`` a callback
+that reads and encodes them. The callbacks run in the order they came, when a read
+happens anyway:
 
 * the test reads a value itself (``Tensor.asnumpy``, and ``Tensor._item``, which
-  ``float()``, ``int()``, ``bool()`` and ``item()`` use), called from the test's own code
-  (directly or through the Tensor's own methods): a read made inside MindSpore or inside
-  the plugin never runs them, because a callback may replay a cell and must not run in
-  the middle of a compile or an event;
+  ``float()``, ``int()``, ``bool()`` and ``item()`` use), from the test's own code
+  (directly or through the Tensor's own methods). A read made inside MindSpore or inside
+  the plugin does not run them: it may come in the middle of MindSpore's own work (a
+  compile, a grad's forward being recorded), where a callback's own op (a bfloat16 value
+  is cast to float32 to be read) would be recorded into it;
+* a check reads at once anyway (``flush``: mode_parity before a step's parameters);
 * the test ends (``flush``, before any check reports);
 * too much is held: ``MAX_PENDING`` callbacks or ``MAX_BYTES`` of tensors, which bounds
-  the memory a long loop without reads keeps alive;
+  the memory a long loop without reads keeps alive. A callback's bytes are counted when
+  the next one comes: by then its tensors' ops have been dispatched, and asking their
+  size no longer waits on the newest op;
 * before any write into a tensor in place from Python (``t[0] = 1``, ``t.add_(1)``,
-  every method whose name ends in ``_``): a kept tensor, or a view of one, may be the one
-  written, and must be read as it was. (An in-place write made by an op called as a
-  function, ``ops.assign`` on a call's output, is not watched: keep kept tensors to what
-  nothing writes.)
+  every method whose name ends in ``_``), from anywhere, MindSpore's code too: a kept
+  tensor, or a view of one, may be the one written, and must be read as it was. (An
+  in-place write made by an op called as a function, ``ops.assign`` on a call's output,
+  is not watched: keep kept tensors to what nothing writes.)
+
+The watches are installed the first time a check keeps something (never while the
+checks that keep nothing run, ``--ms-check mode_parity=off``), and stay for the process:
+a watched read or write costs one Python call and a check of an empty list.
 
 A callback that raises is its owner's failure (``probe_failed``): it never reaches the
 user's read.
@@ -32,8 +41,9 @@ from __future__ import annotations
 
 import sys
 from types import FrameType
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Sequence
 
+from ...core.tensors import nbytes
 from .locations import is_internal
 
 DEFERRED = "deferred read"  # the event a failing callback is reported under
@@ -51,17 +61,19 @@ class DeferredReads:
         self._tensor_files = _source_files(tensor_cls)
         self._pending: list[tuple[Any, Callable[[], None]]] = []
         self._bytes = 0
+        self._uncounted: Sequence = ()  # the newest callback's tensors, counted when the next one comes
         self._flushing = False
         self._installed = False
 
     def __len__(self) -> int:
         return len(self._pending)
 
-    def later(self, owner: Any, callback: Callable[[], None], nbytes: int = 0) -> None:
-        """Run ``callback()`` at the next read; ``nbytes``: device memory it keeps alive until then."""
+    def later(self, owner: Any, callback: Callable[[], None], tensors: Sequence = ()) -> None:
+        """Run ``callback()`` at the next read; ``tensors``: what it keeps alive until then."""
         self._install()
         self._pending.append((owner, callback))
-        self._bytes += nbytes
+        self._bytes += nbytes(self._uncounted)
+        self._uncounted = tensors
         if len(self._pending) >= MAX_PENDING or self._bytes >= MAX_BYTES:
             self.flush()
 
@@ -72,7 +84,7 @@ class DeferredReads:
         self._flushing = True
         try:
             while self._pending:
-                batch, self._pending, self._bytes = self._pending, [], 0
+                batch, self._pending, self._bytes, self._uncounted = self._pending, [], 0, ()
                 for owner, callback in batch:
                     try:
                         callback()

@@ -123,7 +123,7 @@ def install(hub: Any) -> None:
         finally:
             call, hub.last_grad = hub.last_grad, None
         if hub.listeners and call is not None and call.fn is fn:
-            hub.emit("grads_computed", call, named_gradients(grads, grad_op, weights, grad_position, hub.weight_names))
+            hub.emit("grads_computed", call, named_gradients(grads, grad_op, weights, grad_position, hub.names))
         return grads
 
     if hub.grad_style == "functions":
@@ -196,7 +196,7 @@ def _install_graph_grads(hub: Any) -> None:
         finally:
             hub.emit("grad_finished", call)
         hub.emit("grads_computed", call, named_gradients(gradients_of(out, grad_op), grad_op, target.get("weights"),
-                                                         target.get("grad_position"), hub.weight_names))
+                                                         target.get("grad_position"), hub.names))
         return out
 
     hub.api._JitExecutor.__call__ = jit_call

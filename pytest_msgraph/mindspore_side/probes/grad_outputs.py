@@ -8,15 +8,14 @@ or both as ``(inputs, weights)``; value_and_grad returns ``(value, gradients)`` 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Optional, Union, overload
+from typing import Any, Callable, Optional, Union, overload
 
-
-def _is_tensor(value: Any) -> bool:
-    return hasattr(value, "asnumpy") and hasattr(value, "dtype")
+from ...core.tensors import is_tensor
+from .names import ParameterNames
 
 
 def _leaves(value: Any) -> list:
-    if _is_tensor(value):
+    if is_tensor(value):
         return [value]
     if isinstance(value, (tuple, list)):
         return [leaf for item in value for leaf in _leaves(item)]
@@ -51,8 +50,8 @@ class NamedGradients(Sequence):
     """
 
     def __init__(self, grads: Any, grad_op: Any, weights: Optional[Any], grad_position: Any,
-                 known: Optional[dict] = None) -> None:
-        self._args: Optional[tuple] = (grads, grad_op, weights, grad_position, known)
+                 names: Optional[Callable[[list], list[str]]] = None) -> None:
+        self._args: Optional[tuple] = (grads, grad_op, weights, grad_position, names)
         self._named: list[tuple[str, Any]] = []
 
     def _items(self) -> list[tuple[str, Any]]:
@@ -86,29 +85,23 @@ class NamedGradients(Sequence):
 
 
 def named_gradients(grads: Any, grad_op: Any, weights: Optional[Any], grad_position: Any,
-                    known: Optional[dict] = None) -> NamedGradients:
-    """The gradients, each named when first read (see NamedGradients); ``known``: names already worked out, by
-    weight list (a training loop's grad takes the same list at every step)."""
-    return NamedGradients(grads, grad_op, weights, grad_position, known)
+                    names: Optional[Callable[[list], list[str]]] = None) -> NamedGradients:
+    """The gradients, each named when first read (see NamedGradients); ``names(weights)``: their names, from a
+    cache (``probes/names``: a training loop's grad takes the same list at every step)."""
+    return NamedGradients(grads, grad_op, weights, grad_position, names)
 
 
-def _weight_names(weights: Any, known: Optional[dict]) -> list[str]:
+def _weight_names(weights: Any, names: Optional[Callable[[list], list[str]]]) -> list[str]:
     listed = _as_list(weights)
-    key = tuple(map(id, listed))
-    if known is not None and key in known:
-        return known[key][1]
-    names = [f"weight '{getattr(w, 'name', i)}'" for i, w in enumerate(listed)]
-    if known is not None:
-        known[key] = (listed, names)  # the weights themselves too: their ids stay theirs while the entry lives
-    return names
+    return [f"weight '{name}'" for name in (names or ParameterNames())(listed)]
 
 
 def _named(grads: Any, grad_op: Any, weights: Optional[Any], grad_position: Any,
-           known: Optional[dict] = None) -> list[tuple[str, Any]]:
+           names: Optional[Callable[[list], list[str]]] = None) -> list[tuple[str, Any]]:
     """[(name, tensor)] for each gradient: ``input 0``, ``weight 'dense.weight'``; ``gradient[i]`` when unsure."""
     by_list = bool(getattr(grad_op, "get_by_list", False)) and weights is not None
     by_position = bool(getattr(grad_op, "get_by_position", False) or getattr(grad_op, "get_all", False))
-    weight_names = _weight_names(weights, known) if by_list else []
+    weight_names = _weight_names(weights, names) if by_list else []
     if by_list and by_position and isinstance(grads, tuple) and len(grads) == 2:
         inputs, params = _leaves(grads[0]), _leaves(grads[1])
     elif by_list:

@@ -17,6 +17,7 @@ from . import cell_calls, grad_calls
 from .deferred_reads import DeferredReads
 from .grad_calls import GRAPH, PYNATIVE, GradCall
 from .locations import user_location
+from .names import ParameterNames
 
 __all__ = ["Probes", "ProbeUnavailable"]
 
@@ -45,7 +46,7 @@ class Probes:
 
         self.graphs = GraphCache()  # compiled-graph facts, read once per graph by any check
         self.reads = DeferredReads(ms.Tensor, self.ms_dir)  # values the checks read when the test reads anyway
-        self.weight_names: dict = {}  # the names of a grad's weights, once per weight list in a test (grad_outputs)
+        self.names = ParameterNames()  # parameter names, read once per list in a test
 
     def is_graph(self) -> bool:
         """GRAPH_MODE now, read without get_context (which costs ~0.1 ms a call)."""
@@ -87,7 +88,7 @@ class Probes:
         (``--ms-both-modes=all`` listens from setup on; a fixture's forward is not the test's)."""
         self.recent.clear()
         self.last_grad = None
-        self.weight_names.clear()
+        self.names.clear()
 
     def emit(self, event: str, *args: Any) -> None:
         for listener in list(self.listeners):

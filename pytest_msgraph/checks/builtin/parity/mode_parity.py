@@ -27,12 +27,13 @@ from __future__ import annotations
 import importlib
 from typing import Any, Optional
 
+from ....core.tensors import nbytes
 from ....mindspore_side.probes import GradCall, cells_behind, closure_values
 from ...findings import TestRun
 from ..probed import ProbedCheck
 from .pairs import differences
 from .records import KINDS, causes_header, compare_records, flatten, refs, semantics, shares_parameters
-from .values import ParameterNames, encoded, nbytes, reserve
+from .values import encoded
 
 # The weights before a test's first step are kept (as numpy copies, for the experiments on that step) up to this
 # size: mindcv's resnet18 has 45 MB of them, which kept would be 4% of its training run's peak memory.
@@ -71,7 +72,6 @@ class ModeParityCheck(ProbedCheck):
         self._last_grad: Optional[GradCall] = None  # the grad call whose gradients an optimizer step applies
         self._located = False  # where non-finite values start is found once per test
         self._referenced = False  # a half-precision step is compared with float32 once per test
-        self.names = ParameterNames()
 
     @staticmethod
     def _tolerances(run: TestRun) -> tuple:
@@ -91,9 +91,7 @@ class ModeParityCheck(ProbedCheck):
             entry["leaves"] = self._leaves(named)
             return
         entry["leaves"] = []
-        plan = reserve(self.budget, tensors)
-        self.probes.reads.later(self, lambda: entry.update(leaves=encoded(self.ms, self.math, self.budget, named,
-                                                                          plan=plan)), nbytes(tensors))
+        self.probes.reads.later(self, lambda: entry.update(leaves=self._leaves(named)), tensors)
 
     # -- probe events ------------------------------------------------------------------------------
     def forward_finished(self, cell: Any, args: tuple, out: Any, failed: Optional[BaseException]) -> None:
@@ -165,9 +163,12 @@ class ModeParityCheck(ProbedCheck):
         index = len(steps)
         finite: list = []
         # Read now, on either side: the parameters change at the next step, and a copy made by an op costs a
-        # PyNative step more than the read does on CPU (docs/performance.md). Named once per list (a name read waits).
+        # PyNative step more than the read does on CPU (docs/performance.md). What was kept to read later is read
+        # first (this read drains the queue anyway), so the byte budget goes to the values in the order they came,
+        # as on the graph side. Named once per list (a name read waits).
+        self.probes.reads.flush()
         entry: dict[str, Any] = {"cell": type(cell).__name__,
-                                 "leaves": self._leaves(list(zip(self.names(trained), trained)), finite),
+                                 "leaves": self._leaves(list(zip(self.probes.names(trained), trained)), finite),
                                  "location": self.probes.user_location()}
         steps[index] = entry
         self.params["steps"].append(refs(trained))

@@ -11,6 +11,7 @@ import weakref
 from typing import Any, Callable
 
 from ....core.graph_code import methods_called
+from ....core.tensors import is_tensor
 from ...facts import CompiledHook, FrozenAttribute, InputWrite
 from .evidence import SEMANTICS
 from .outcomes import one_sided
@@ -32,7 +33,7 @@ def shares_parameters(refs: list, other: list) -> bool:
 
 
 def flatten(value: Any, path: str, out: list) -> None:
-    if hasattr(value, "asnumpy") and hasattr(value, "dtype"):
+    if is_tensor(value):
         out.append((path or "output", value))
     elif isinstance(value, (tuple, list)):
         for i, item in enumerate(value):
