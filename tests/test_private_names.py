@@ -88,7 +88,8 @@ ALLOWED: dict[str, set[str]] = {
         "_PyNativeExecutor", "co_freevars"},
     "mindspore_side/context_guard.py": {  # mindspore.context: the context object; the mode read cheaply (eagerly())
         "_context", "_get_mode"},
-    "mindspore_side/graph_inspection.py": {"_cell_graph_executor", "_get_func_graph_proto"},  # MindIR of a graph
+    "mindspore_side/graph_inspection.py": {  # MindIR of a graph: a Cell's, a _JitExecutor's (a GRAPH_MODE grad)
+        "_cell_graph_executor", "_get_func_graph_proto", "_graph_executor"},
     "mindspore_side/probes/hub.py": {"_get_mode"},  # the mode without get_context's cost
     "mindspore_side/probes/compiles.py": {"_CellGraphExecutor", "_JitExecutor"},  # compile watching
     "mindspore_side/probes/grad_calls.py": {  # grad calls in both modes

@@ -56,6 +56,16 @@ def compiled_graph(cell: Any) -> Optional[bytes]:
         return None
 
 
+def jit_graph(executor: Any, phase: Optional[str]) -> Optional[bytes]:
+    """The graph a ``_JitExecutor`` compiled for ``phase`` (a GRAPH_MODE grad's, say), as MindIR bytes, or None."""
+    if not phase:
+        return None
+    try:
+        return executor._graph_executor.get_func_graph_proto(phase, "mind_ir", True)
+    except (AttributeError, RuntimeError):
+        return None  # another MindSpore, or a graph that cannot be exported (Python fallbacks)
+
+
 def _shape(node: Any) -> Optional[list]:
     for attr in node.attribute:
         if attr.name == "shape" and attr.tensors:
@@ -142,6 +152,14 @@ class GraphCache:
             proto = compiled_graph(cell)
             self._facts[key] = analyse(proto) if proto else None
         return self._facts[key]
+
+    def jit_facts(self, executor: Any, phase: Optional[str]) -> Optional[GraphFacts]:
+        """The same for a ``_JitExecutor``'s graph of ``phase`` (a phase names one compiled graph)."""
+        key = ("jit", phase)
+        if phase and key not in self._facts:
+            proto = jit_graph(executor, phase)
+            self._facts[key] = analyse(proto) if proto else None
+        return self._facts.get(key)
 
 
 def _call_name(func: ast.AST) -> str:

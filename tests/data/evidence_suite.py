@@ -170,6 +170,33 @@ class Branches(nn.Cell):
         return y
 
 
+class DroppedNoise(nn.Cell):
+    """A Dropout in training (MindSpore's random op) beside a numpy draw (or none, the look-alike)."""
+
+    def __init__(self, noisy, dropout=True):
+        super().__init__()
+        self.dense = nn.Dense(8, 4)
+        self.drop = nn.Dropout(p=0.5) if dropout else nn.Identity()
+        self.noisy = noisy
+
+    def construct(self, x):
+        y = self.drop(self.dense(x))
+        if self.noisy:
+            y = y * Tensor(np.random.randn(4, 4).astype(np.float32))
+        return y.sum()
+
+
+def dropped_noise_grads(noisy, dropout=True):
+    """Two grad calls of a net in training: the numpy draw is made at each call eagerly, once at compile time."""
+    np.random.seed(0)
+    ms.set_seed(0)
+    net = DroppedNoise(noisy, dropout)
+    net.set_train()
+    grad_fn = ms.grad(net, None, net.trainable_params())
+    x = Tensor(np.ones((4, 8), np.float32))
+    return [grad_fn(x)[0].asnumpy() for _ in range(2)]
+
+
 def twice(net):
     for _ in range(2):  # the first call draws what the graph froze at compile time: the second one differs
         net(Tensor(np.ones((2, 4), np.float32)))
@@ -200,6 +227,12 @@ def test_keyword(noisy):
 
 
 @pytest.mark.both_modes
+@pytest.mark.parametrize("noisy", [True, False], ids=["noise", "lookalike"])
+def test_dropout_grad(noisy):
+    dropped_noise_grads(noisy)
+
+
+@pytest.mark.both_modes
 def test_deep_flag():
     net, x = DeepFlag(), Tensor(np.ones((2, 4), np.float32))
     net(x)
@@ -218,5 +251,8 @@ if __name__ == "__main__":  # the truth without the plugin: python evidence_suit
     if sys.argv[2] == "switch":
         net = train_with_switch(True)
         print({name: int((~np.isfinite(p.asnumpy())).sum()) for name, p in net.parameters_and_names()})
+    elif sys.argv[2] == "dropout":  # without the Dropout: does the second grad call draw anew?
+        first, second = dropped_noise_grads(True, dropout=False)
+        print([int(np.array_equal(first, second))])
     else:
         print([noisy_loss(True), noisy_loss(True, copy=True), noisy_loss(False)])

@@ -44,6 +44,9 @@ class GradCall:
     replayed: Any = None
     runs: dict = dataclasses.field(default_factory=dict)
     graph_fn: Any = None  # GRAPH_MODE: the jitted after_grad function whose graph ran
+    # GRAPH_MODE: the _JitExecutor that ran it and the phase of its graph (graph_inspection.jit_graph reads it).
+    graph_executor: Any = None
+    graph_phase: Optional[str] = None
     # PYNATIVE_MODE: the differentiated Cell had set_grad() when the grad began. MindSpore 2.7 and
     # 2.8 re-run its forward for value_and_grad even then (2.9 reuses the recorded one).
     set_grad: bool = False
@@ -179,6 +182,24 @@ def _install_methods(hub: Any, forward: Callable, backward: Callable) -> None:
     executor.grad_aux = executor_grad(executor.grad_aux)
 
 
+def _phase_noted(executor: Any, call: GradCall, run: Callable[[], Any]) -> Any:
+    """``run()``, noting on ``call`` the phase of the graph the executor compiles or finds for it: the executor's
+    ``__call__`` asks ``self.compile`` at every call, so a wrapper on the instance, outside the class's own (and the
+    compile probe's), sees it. The phase is not kept on the executor."""
+    compile_ = executor.compile
+
+    def noted(*args: Any, **kwargs: Any) -> Any:
+        call.graph_phase = compile_(*args, **kwargs)
+        return call.graph_phase
+
+    executor.compile = noted
+    try:
+        return run()
+    finally:
+        vars(executor).pop("compile", None)
+        call.graph_executor = executor
+
+
 def _install_graph_grads(hub: Any) -> None:
     orig_jit_call = hub.api._JitExecutor.__call__
 
@@ -192,7 +213,7 @@ def _install_graph_grads(hub: Any) -> None:
                         graph_fn=executor.fn)
         hub.emit("grad_started", call)
         try:
-            out = orig_jit_call(executor, *args, **kwargs)
+            out = _phase_noted(executor, call, lambda: orig_jit_call(executor, *args, **kwargs))
         finally:
             hub.emit("grad_finished", call)
         hub.emit("grads_computed", call, named_gradients(gradients_of(out, grad_op), grad_op, target.get("weights"),

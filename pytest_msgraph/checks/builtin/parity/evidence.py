@@ -97,6 +97,11 @@ def verdict(diff: dict[str, Any], entry: dict[str, Any], header: dict[str, Any])
                 f"{reference[PYNATIVE]:.3g} from PYNATIVE_MODE)")
     if evidence:
         return f" The {side} side is the wrong one: {evidence}{also}."
+    if entry.get("random_ops"):
+        return (f" Nothing the plugin saw or ran decides which side is wrong: the call's graph holds MindSpore random "
+                f"ops ({', '.join(entry['random_ops'])}), which draw anew at every eager run, so re-running it eagerly "
+                "cannot tell a frozen numpy or Python draw, or an unrepeatable kernel, from them (no frozen attribute, "
+                "input write or non-finite side either): the GRAPH_MODE variant is failed, and both sides are shown.")
     return (" Nothing the plugin saw or ran decides which side is wrong (no frozen attribute, frozen random draw, "
             "input write, non-finite side or unrepeatable eager run): the GRAPH_MODE variant is failed, and both sides "
             "are shown.")

@@ -126,11 +126,15 @@ class ModeParityCheck(ProbedCheck):
         self._last_grad = call
         grads = self.side["grads"]
         index = len(grads)
-        entry = grads[index] = {"api": call.api, "location": call.location}
+        entry: dict[str, Any] = {"api": call.api, "location": call.location}
+        grads[index] = entry
         self._record(entry, named, named.tensors())
         params = [p for cell in cells_behind(call.fn) for p in cell.get_parameters()]
         self.params["grads"].append(refs(params))
         if call.graph_fn is not None:
+            facts = self.probes.graphs.jit_facts(call.graph_executor, call.graph_phase)
+            if facts is not None and facts.random_ops:
+                entry["random_ops"] = sorted(facts.random_ops)  # its eager re-runs draw anew: they decide nothing
             values = closure_values(call.graph_fn)
             grad = self.rerun.eager_grad(self.ms, call.fn, values.get("grad_position"), values.get("weights"))
             grad.cells = cells_behind(call.fn)
@@ -233,7 +237,9 @@ class ModeParityCheck(ProbedCheck):
         mismatch = differences(mine, theirs)
         if not mismatch or mismatch[0]["side"] != "GRAPH_MODE":
             return False
-        done = self.rerun.eager_runs(self.ms, self.probes, run, args, params)
+        # MindSpore's random ops draw anew at every eager run, whatever the random state (measured on 2.10): two
+        # re-runs would differ by design, and say nothing of the call.
+        done = None if entry.get("random_ops") else self.rerun.eager_runs(self.ms, self.probes, run, args, params)
         if done is not None:
             (first, again, shifted), written = done
             same = lambda a, b: self.rerun.same(self.math, a, b, self.rtol, self.atol)  # noqa: E731
