@@ -318,3 +318,35 @@ def test_train_a_little(net):
     assert result.ret == 0, result.stdout.str()
     report = json.loads((pytester.path / "r.json").read_text())
     assert [f for f in report["findings"] if f["check"] == "mode_parity"] == []
+
+
+def test_a_call_with_mindspores_random_ops_is_said_not_compared(pytester):
+    """Its random stream is not the other mode's: not compared, and the count says so (a look-alike without the
+    random op is compared and counted as recorded only)."""
+    pytester.makepyfile('''
+import numpy as np
+import pytest
+import mindspore as ms
+from mindspore import nn, ops, Tensor
+
+
+class Noisy(nn.Cell):
+    def __init__(self, random):
+        super().__init__()
+        self.random = random
+
+    def construct(self, x):
+        return x + ops.randn_like(x) if self.random else x + 1
+
+
+@pytest.mark.both_modes
+@pytest.mark.parametrize("random", [True, False])
+def test_call(random):
+    Noisy(random)(Tensor(np.ones((2, 2), np.float32)))
+''')
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly", "--ms-report=r.json")
+    assert result.ret == 0, result.stdout.str()
+    report = json.loads((pytester.path / "r.json").read_text())
+    counts = report["examined"]["mode_parity"]
+    assert counts["calls with MindSpore random ops, not compared"] == 1, counts
+    assert "1 call with MindSpore random ops, not compared" in " ".join(result.stdout.str().split())

@@ -63,8 +63,11 @@ def finding_groups(findings: list[dict[str, Any]], results: Results) -> list[_Gr
 
 
 def _one(unit: str) -> str:
-    """'cell calls' -> 'cell call', 'values recorded with ms_shapes' -> 'value recorded with ms_shapes'."""
+    """'cell calls' -> 'cell call', 'values recorded with ms_shapes' -> 'value recorded with ms_shapes', 'calls with
+    random ops, not compared' -> 'call with random ops, not compared'."""
     head, sep, tail = unit.partition(" recorded ")
+    if not sep:
+        head, sep, tail = unit.partition(" with ")
     words = head.split(" ")
     if words[-1].endswith("s"):
         words[-1] = words[-1][:-1]

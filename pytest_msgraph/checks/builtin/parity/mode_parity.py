@@ -35,6 +35,7 @@ from .pairs import differences
 from .records import KINDS, causes_header, compare_records, flatten, refs, semantics, shares_parameters
 from .values import encoded
 
+RANDOM_CALLS = "calls with MindSpore random ops, not compared"
 # The weights before a test's first step are kept (as numpy copies, for the experiments on that step) up to this
 # size: mindcv's resnet18 has 45 MB of them, which kept would be 4% of its training run's peak memory.
 KEEP_WEIGHTS = 16 << 20
@@ -265,6 +266,8 @@ class ModeParityCheck(ProbedCheck):
         side = {"nodeid": run.nodeid, "header": header, **self.side}
         key = run.pair
         run.count(sum(len(entries) for entries in self.side.values()))
+        # Said, not passed over: their random streams differ between the modes by design (pairs.py skips them).
+        run.count(sum(1 for call in self.side["calls"].values() if call.get("random")), unit=RANDOM_CALLS)
         if run.mode != run.variant:
             header["mislabelled"] = True
             run.emit(f"this {run.variant} variant ran in {run.mode}: its body sets the mode itself (a "
