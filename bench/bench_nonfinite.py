@@ -22,6 +22,8 @@ from pathlib import Path
 
 from bench_both_modes import junit_times, runs_from_command_line
 
+CRNN = (Path(__file__).resolve().parent.parent / "tests" / "data" / "crnn.py").read_text()
+
 SUITE = '''
 import numpy as np
 import pytest
@@ -33,29 +35,7 @@ REPS = [p for rep in range({runs}) for p in (pytest.param(rep, id=f"on-{{rep}}")
                                              pytest.param(rep, id=f"off-{{rep}}", marks=OFF))]
 
 
-class Backbone(nn.Cell):
-    def __init__(self):
-        super().__init__()
-        self.conv = nn.Conv2d(1, 16, 3, pad_mode="same")
-        self.relu = nn.ReLU()
-
-    def construct(self, x):
-        features = self.relu(self.conv(x))  # N, C, H, W -> a sequence along W
-        n, c, h, w = features.shape
-        return features.reshape(n, c * h, w).transpose(0, 2, 1)
-
-
-class Crnn(nn.Cell):
-    def __init__(self):
-        super().__init__()
-        self.backbone = Backbone()
-        self.neck = nn.LSTM(16 * 8, 32, batch_first=True, bidirectional=True)
-        self.head = nn.Dense(64, 11)
-
-    def construct(self, x):
-        sequence, _ = self.neck(self.backbone(x))
-        return self.head(sequence)
-
+''' + CRNN + '''
 
 @pytest.mark.both_modes
 @pytest.mark.parametrize("rep", REPS)

@@ -6,12 +6,11 @@ import sys
 
 from pytest_msgraph.core.hook_effects import side_effects
 
-TRUTH = '''
-import sys
+# Two Dense layers; the truth script hooks them without the plugin, the suite with it.
+NET = '''
 import numpy as np
 import mindspore as ms
 from mindspore import nn, Tensor
-
 
 
 class Net(nn.Cell):
@@ -22,7 +21,10 @@ class Net(nn.Cell):
 
     def construct(self, x):
         return self.b(self.a(x))
+'''
 
+TRUTH = '''
+import sys''' + NET + '''
 
 def capture(cell, inputs, output):
     features.append(output)
@@ -42,21 +44,7 @@ print(len(features), round(float(out.asnumpy().sum()), 5))
 '''
 
 SUITE = '''
-import numpy as np
-import pytest
-import mindspore as ms
-from mindspore import nn, Tensor
-
-
-class Net(nn.Cell):
-    def __init__(self):
-        super().__init__()
-        self.a = nn.Dense(4, 4)
-        self.b = nn.Dense(4, 2)
-
-    def construct(self, x):
-        return self.b(self.a(x))
-
+import pytest''' + NET + '''
 
 @pytest.mark.both_modes
 def test_feature_capture():
