@@ -83,13 +83,21 @@ def _reference(entry: dict[str, Any]) -> Optional[dict[str, float]]:
     return None
 
 
-def wrong_side(diff: dict[str, Any], entry: dict[str, Any], header: dict[str, Any]) -> str:
-    return judged(diff, entry, header)[0]
+Judgement = tuple[str, str, str]  # what ``judged`` says: (side, basis, words)
 
 
-def verdict(diff: dict[str, Any], entry: dict[str, Any], header: dict[str, Any]) -> str:
+def judgement(diff: dict[str, Any], entry: dict[str, Any], header: dict[str, Any]) -> dict[str, Any]:
+    """What a finding says of one difference, from one judgement: the side that departs, the sentence that says so
+    (``verdict``), the fix (``cause``), the evidence's name and the place of its cause (``cause_place``)."""
+    said = judged(diff, entry, header)
+    return {"side": said[0], "verdict": verdict(diff, entry, header, said), "fix": cause(header, entry, diff, said)
+            or None, "evidence": said[1] or None, "place": cause_place(header, entry, diff, said)}
+
+
+def verdict(diff: dict[str, Any], entry: dict[str, Any], header: dict[str, Any],
+            said: Optional[Judgement] = None) -> str:
     """The sentence that says which side is wrong and on what evidence, or that nothing decided it."""
-    side, basis, evidence = judged(diff, entry, header)
+    side, basis, evidence = said or judged(diff, entry, header)
     reference = _reference(entry)
     also = ""
     if reference and basis != "float32_reference":  # measured too: said beside the evidence that decided
@@ -107,9 +115,10 @@ def verdict(diff: dict[str, Any], entry: dict[str, Any], header: dict[str, Any])
             "are shown.")
 
 
-def cause(header: dict[str, Any], entry: dict[str, Any], diff: dict[str, Any]) -> str:
+def cause(header: dict[str, Any], entry: dict[str, Any], diff: dict[str, Any],
+          said: Optional[Judgement] = None) -> str:
     """Why the modes differ, when something the plugin saw or ran says so; else the usual causes."""
-    side, basis, _ = judged(diff, entry, header)
+    side, basis, _ = said or judged(diff, entry, header)
     if entry.get("eager_repeatable") is False and "float32_reference" in entry:
         return ("A half-precision op whose eager kernel is not deterministic (MindSpore 2.10's CPU float16 LSTM "
                 "backward is one): keep that cell in float32 (cell.to_float(ms.float32), or amp's black list), or "
@@ -153,8 +162,9 @@ def cause(header: dict[str, Any], entry: dict[str, Any], diff: dict[str, Any]) -
     return unproven + USUAL_CAUSES
 
 
-def cause_place(header: dict[str, Any], entry: dict[str, Any], diff: dict[str, Any]) -> str:
+def cause_place(header: dict[str, Any], entry: dict[str, Any], diff: dict[str, Any],
+                said: Optional[Judgement] = None) -> str:
     """``file.py:12`` of the statement that is the cause, when it is an input write the evidence names; else ''."""
-    basis = judged(diff, entry, header)[1]
+    basis = (said or judged(diff, entry, header))[1]
     places = {"eager_write": header.get("write_places"), "graph_write": header.get("graph_write_places")}.get(basis)
     return places[0] if places else ""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterator, Optional
 
 from .arithmetic import GRAPH, PYNATIVE, compare_leaves
-from .evidence import USUAL_CAUSES, cause, cause_place, judged, verdict, wrong_side
+from .evidence import USUAL_CAUSES, judgement
 from .outcomes import raised_in
 
 Emit = Callable[..., None]
@@ -120,11 +120,10 @@ def _calls(graph: dict[str, Any], pynative: dict[str, Any], header: dict[str, An
             continue
         path, diff = first
         where = f"{g['cell']} call {index + 1}" + (f", {path}" if path else "")
-        found.append(_finding(wrong_side(diff, g, header), f"{where}: {diff['text']}{verdict(diff, g, header)}"
-                              f"{_parted(g, header)}", g, place=cause_place(header, g, diff),
-                              fix=cause(header, g, diff) or None, evidence=judged(diff, g, header)[1] or None,
-                              cell=g["cell"], call=index + 1, output=path,
-                              diverges_at=g.get("diverges_at"),
+        said = judgement(diff, g, header)
+        found.append(_finding(said["side"], f"{where}: {diff['text']}{said['verdict']}{_parted(g, header)}", g,
+                              place=said["place"], fix=said["fix"], evidence=said["evidence"], cell=g["cell"],
+                              call=index + 1, output=path, diverges_at=g.get("diverges_at"),
                               difference={k: v for k, v in diff.items() if k != "text"}))
     return found
 
@@ -170,10 +169,10 @@ def _grads(graph: dict[str, Any], pynative: dict[str, Any], header: dict[str, An
     found = []
     for index, g, _, name, diff in _differing(graph, pynative, "grads", header):
         what = f"gradient of {name}" if name else "gradients"
-        found.append(_finding(wrong_side(diff, g, header), f"{g['api']} call {index + 1} at {g['location']}, {what}: "
-                              f"{diff['text']}{verdict(diff, g, header)}", g, place=cause_place(header, g, diff),
-                              fix=cause(header, g, diff) or None, evidence=judged(diff, g, header)[1] or None,
-                              gradient=name, call=index + 1,
+        said = judgement(diff, g, header)
+        found.append(_finding(said["side"], f"{g['api']} call {index + 1} at {g['location']}, {what}: "
+                              f"{diff['text']}{said['verdict']}", g, place=said["place"], fix=said["fix"],
+                              evidence=said["evidence"], gradient=name, call=index + 1,
                               difference={k: v for k, v in diff.items() if k != "text"}))
     return found
 
@@ -194,11 +193,11 @@ def _steps(graph: dict[str, Any], pynative: dict[str, Any], header: dict[str, An
             extra = _nonfinite_parameters(nonfinite, diff["nonfinite"]["side"])
         bad = (diff.get("nonfinite") or {}).get("side")
         start = (p if bad == PYNATIVE else g).get("nonfinite_start") if bad in (GRAPH, PYNATIVE) else None
-        return [_finding(wrong_side(diff, g, header), f"parameter '{name}' after training step {index + 1} "
+        said = judgement(diff, g, header)
+        return [_finding(said["side"], f"parameter '{name}' after training step {index + 1} "
                          f"({g['cell']}), the first step where the modes part{more}: {diff['text']}"
-                         f"{extra}{verdict(diff, g, header)}{_started(start, bad)}",
-                         g,
-                         fix=cause(header, g, diff) or None, evidence=judged(diff, g, header)[1] or None,
+                         f"{extra}{said['verdict']}{_started(start, bad)}",
+                         g, fix=said["fix"], evidence=said["evidence"],
                          parameter=name, step=index + 1, parameters=differing,
                          nonfinite_from=(start or {}).get("path") if (start or {}).get("phase") else None,
                          nonfinite_start=start, difference={k: v for k, v in diff.items() if k != "text"})]
