@@ -167,10 +167,8 @@ class ModeParityCheck(ProbedCheck):
         steps = self.side["steps"]
         index = len(steps)
         finite: list = []
-        # Read now, on either side: the parameters change at the next step, and a copy made by an op costs a
-        # PyNative step more than the read does on CPU (docs/performance.md). What was kept to read later is read
-        # first (this read drains the queue anyway), so the byte budget goes to the values in the order they came,
-        # as on the graph side. Named once per list (a name read waits).
+        # Read now, on either side: the parameters change at the next step; a copy by an op costs more (performance.md).
+        # What was kept is read first (this read drains the queue anyway): the budget goes in the order values came.
         self.probes.reads.flush()
         entry: dict[str, Any] = {"cell": type(cell).__name__,
                                  "leaves": self._leaves(list(zip(self.probes.names(trained), trained)), finite),
