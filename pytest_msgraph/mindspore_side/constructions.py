@@ -77,8 +77,8 @@ def _cell(ms: Any, constructions: Constructions, cell: Any, found: Source, where
         return "None"
     args, kwargs = recorded
     name = _class_name(ms, type(cell), found)
-    parts = [_value(ms, constructions, value, found, f"{name} argument {i + 1}") for i, value in enumerate(args)]
-    parts += [f"{key}={_value(ms, constructions, value, found, f'{name} argument {key!r}')}"
+    parts = [literal(ms, constructions, value, found, f"{name} argument {i + 1}") for i, value in enumerate(args)]
+    parts += [f"{key}={literal(ms, constructions, value, found, f'{name} argument {key!r}')}"
               for key, value in kwargs.items()]
     return f"{name}({', '.join(parts)})"
 
@@ -91,18 +91,19 @@ def _class_name(ms: Any, cls: type, found: Source) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-def _value(ms: Any, constructions: Constructions, value: Any, found: Source, where: str) -> str:
+def literal(ms: Any, constructions: Constructions, value: Any, found: Source, where: str) -> str:
+    """``value`` as Python source (its imports and anything written as None go into ``found``)."""
     if isinstance(value, _SCALARS):
         return repr(value)
     if isinstance(value, float):
         return repr(value) if math.isfinite(value) else f"float('{value}')"
     if isinstance(value, (tuple, list)):
-        items = [_value(ms, constructions, item, found, f"{where}[{i}]") for i, item in enumerate(value)]
+        items = [literal(ms, constructions, item, found, f"{where}[{i}]") for i, item in enumerate(value)]
         if isinstance(value, list):
             return f"[{', '.join(items)}]"
         return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
     if isinstance(value, dict) and all(isinstance(key, _SCALARS) for key in value):
-        return "{" + ", ".join(f"{key!r}: {_value(ms, constructions, item, found, f'{where}[{key!r}]')}"
+        return "{" + ", ".join(f"{key!r}: {literal(ms, constructions, item, found, f'{where}[{key!r}]')}"
                                for key, item in value.items()) + "}"
     if isinstance(value, ms.nn.Cell):
         return _cell(ms, constructions, value, found, where)
@@ -111,7 +112,7 @@ def _value(ms: Any, constructions: Constructions, value: Any, found: Source, whe
         found.imports.append("import mindspore as ms")
         return f"ms.{dtype}"
     if hasattr(value, "item") and getattr(value, "shape", None) == () and type(value).__module__ == "numpy":
-        return _value(ms, constructions, value.item(), found, where)  # a numpy scalar
+        return literal(ms, constructions, value.item(), found, where)  # a numpy scalar
     found.unwritten.append(f"{where}: a {type(value).__name__}")
     return "None"
 
