@@ -125,3 +125,51 @@ def test_a_script_that_cannot_run_is_no_reproduction(tmp_path):
     data.rename(data.with_suffix(".moved"))
     status, printed = verify(Path(written["leaf"]))
     assert status == 2 and "the script could not run" in printed and "the modes part" not in printed, printed
+
+
+SUITE = MODELS + '''
+import pytest
+
+
+@pytest.mark.both_modes
+@pytest.mark.parametrize("noisy", [True, False], ids=["noise", "lookalike"])
+def test_outer(noisy):
+    net = Outer(4, noisy)
+    x = Tensor(np.ones((2, 4), np.float32))
+    net(x)
+    net(x)
+'''
+
+
+def test_ms_repro_writes_verifies_and_cites_the_repro(pytester, run_pytest):
+    """--ms-repro end to end: the numpy draw three levels down, inside a CellList member called with a keyword
+    argument, is localised; its repro is written, run in a fresh process, and cited with its path; the look-alike
+    gets no finding and no repro."""
+    import subprocess as run_child
+
+    pytester.makepyfile(test_models=SUITE)
+    run = run_pytest("--ms-repro=repros")
+    [finding] = run.findings("mode_parity")
+    assert finding["nodeid"] == "test_models.py::test_outer[GRAPH_MODE-noise]", finding["message"]
+    repro = finding["repro"]
+    assert repro["reproduced"] is True and repro["status"] == 1, repro
+    assert f"Standalone repro: {repro['path']} (run in a fresh process, it exits 1" in finding["message"]
+    script = pytester.path / "repros" / "test_models.py_test_outer_GRAPH_MODE-noise_" / "repro.py"
+    assert repro["path"] == str(script) and script.exists()
+    assert "cell = test_models.Leaf(True)" in script.read_text()  # the innermost sub-cell that parts
+    assert run_child.run([sys.executable, str(script)], capture_output=True).returncode == 1
+    assert sorted(p.name for p in (pytester.path / "repros").iterdir()) == [script.parent.name]
+
+
+def test_without_ms_repro_nothing_is_recorded_or_written(pytester, run_pytest):
+    pytester.makepyfile(test_models=SUITE)
+    run = run_pytest()
+    [finding] = run.findings("mode_parity")
+    assert "repro" not in finding or finding["repro"] is None
+    assert not (pytester.path / "repros").exists()
+
+
+def test_ms_repro_naming_a_file_is_a_usage_error(pytester, usage_error):
+    pytester.makepyfile(test_models=SUITE)
+    (pytester.path / "repros.txt").write_text("")
+    usage_error("--ms-repro=repros.txt", message="msgraph: --ms-repro / ms_repro 'repros.txt': ")

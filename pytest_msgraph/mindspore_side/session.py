@@ -9,6 +9,7 @@ from typing import Any, ContextManager, Optional
 
 from ..core.modes import Mode
 from . import seeding
+from .constructions import Constructions
 from .context_guard import ContextGuard
 from .device import card_count, current_device, select_device
 from .probes import Probes, ProbeUnavailable
@@ -33,6 +34,8 @@ class MindSporeSession:
         self.device = current_device(ms)
         self.device_id = device_id
         self.restore_context = True  # ini ms_restore_context = false: each test's changes carry over
+        self.repro_dir: Optional[Path] = None  # --ms-repro
+        self.constructions: Optional[Constructions] = None  # recorded only with --ms-repro
         self.compiles: Optional[CompileProbe] = None  # None when this MindSpore lacks the internals
         self.compiles_unavailable: Optional[str] = None
         self._probes: Optional[Probes] = None  # the probe hub, made when a check or the idle rule first asks
@@ -59,6 +62,10 @@ class MindSporeSession:
             ms.set_context(jit_config={"jit_level": settings.jit_level})
         session = cls(ms, settings.seed, om_root, device_id)
         session.restore_context = settings.restore_context
+        if settings.repro_dir is not None:  # each Cell's construction, for the repro scripts (nothing recorded else)
+            session.repro_dir = Path(settings.repro_dir)
+            session.constructions = Constructions(ms.nn.Cell)
+            session.constructions.record()
         try:
             session.compiles = CompileProbe(ms)
         except ProbeUnavailable as exc:

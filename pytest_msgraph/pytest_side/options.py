@@ -35,6 +35,8 @@ _OPTIONS = (
      "Which tests run in both modes: marked (default, @pytest.mark.both_modes) or all."),
     ("--ms-seed", "ms_seed", f"Seed for random, numpy and MindSpore before every test (default {DEFAULT_SEED})."),
     ("--ms-report", "ms_report", "Write a JSON report of tests and findings to this path."),
+    ("--ms-repro", "ms_repro", "Write a standalone repro (repro.py, data.npz) of each mode_parity difference found "
+     "in one sub-cell into this folder, one subfolder per test, run once to verify it."),
     ("--ms-device-id", "ms_device_id",
      "Card to use: a number, or auto to give each xdist worker its own card (no-op on CPU)."),
     ("--ms-jit-level", "ms_jit_level", "Graph compile level for the GRAPH_MODE variants: O0, O1 or O2."),
@@ -49,6 +51,7 @@ class Settings:
     both_modes: str
     seed: int
     report_path: Optional[str]  # absolute: the option against the invocation folder, the ini key against rootdir
+    repro_dir: Optional[str]  # absolute, as report_path
     device_id: Optional[str]  # "3", "auto", or None
     jit_level: Optional[str]
     platform_marks: bool
@@ -150,15 +153,29 @@ def _raw(config: pytest.Config, key: str) -> Optional[str]:
     return str(value).strip()
 
 
+def _given_path(config: pytest.Config, key: str) -> Optional[tuple[str, Path]]:
+    """(as given, absolute) for a path option or ini key: the option against the invocation folder, the ini key
+    against rootdir (ini paths are the project's: as pytest resolves them)."""
+    base = config.invocation_params.dir if getattr(config.option, key, None) is not None else config.rootpath
+    text = _raw(config, key)
+    return None if text is None else (text, base / Path(text).expanduser())
+
+
+def _repro_dir(config: pytest.Config) -> Optional[str]:
+    """The folder repro scripts go to; made when the first is written. A file there is a usage error now."""
+    text, path = _given_path(config, "ms_repro") or ("", None)
+    if path is not None and path.exists() and not path.is_dir():
+        raise pytest.UsageError(f"msgraph: --ms-repro / ms_repro {text!r}: {path} is a file; give a folder (made if "
+                                "missing), or leave the option out.")
+    return None if path is None else str(path)
+
+
 def _report_path(config: pytest.Config) -> Optional[str]:
     """The report's absolute path, checked now so that a bad one fails before any test runs."""
-    if getattr(config.option, "ms_report", None) is not None:
-        text, base = _raw(config, "ms_report"), config.invocation_params.dir
-    else:
-        text, base = _raw(config, "ms_report"), config.rootpath  # ini paths are the project's: as pytest resolves them
-    if text is None:
+    given = _given_path(config, "ms_report")
+    if given is None:
         return None
-    path = base / Path(text).expanduser()
+    text, path = given
     try:
         check_report_path(path)
     except ValueError as exc:
@@ -270,6 +287,7 @@ def read_settings(config: pytest.Config) -> Settings:
         both_modes=both,
         seed=seed,
         report_path=_report_path(config),
+        repro_dir=_repro_dir(config),
         device_id=device_id,
         jit_level=jit_level,
         platform_marks=_ini_bool(config, "ms_platform_marks"),

@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 
-PATH_OPTIONS = ("--ms-report",)  # every plugin option whose value is a path
+PATH_OPTIONS = ("--ms-report", "--ms-repro")  # every plugin option whose value is a path
 
 
 def spaced_values(args: Any) -> list[str]:

@@ -17,6 +17,7 @@ class ProbedCheck(Check):
 
     def open_session(self, session: Any) -> None:
         self.probes = session.probes()  # ProbeUnavailable makes the check inactive
+        self.session = session
         super().open_session(session)
 
     def session_started(self, mindspore: Any) -> None:

@@ -65,10 +65,11 @@ def _owned_by_mindspore(ms: Any, cell: Any) -> bool:
 
 
 def localise(ms: Any, probes: Any, hidden: Callable[[], ContextManager[Any]], math: Any, cell: Any, args: tuple,
-             rtol: Optional[float], atol: Optional[float]) -> Optional[dict[str, Any]]:
+             rtol: Optional[float], atol: Optional[float], subject: Optional[list] = None) -> Optional[dict[str, Any]]:
     """{"path", "cell", "construct", "graph_runs", "own"} of the innermost sub-cell call whose GRAPH_MODE output
     parts from its PYNATIVE_MODE one (``path`` '' when the top cell's own construct is where; ``own`` false when
-    that construct is MindSpore's); None when it could not run."""
+    that construct is MindSpore's); None when it could not run. ``subject`` gets [the sub-cell, its recorded
+    positional arguments, its keyword arguments] (for a repro script)."""
     params = list(cell.get_parameters())
     saved = [p.asnumpy().copy() for p in params]
     states = (np.random.get_state(), random.getstate())
@@ -101,6 +102,8 @@ def localise(ms: Any, probes: Any, hidden: Callable[[], ContextManager[Any]], ma
         np.random.set_state(states[0])
         random.setstate(states[1])
     found = calls[where][0]
+    if subject is not None:
+        subject[:] = calls[where][:3]
     path = "" if where == 0 else names.get(id(found), f"(a {type(found).__name__} {type(cell).__name__} does not hold)")
     return {"path": path, "cell": type(found).__name__,
             "construct": construct_location(type(found)), "graph_runs": runs,

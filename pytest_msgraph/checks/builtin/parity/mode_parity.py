@@ -32,7 +32,8 @@ from ....mindspore_side.probes import GradCall, cells_behind, closure_values
 from ...findings import TestRun
 from ..probed import ProbedCheck
 from .pairs import differences
-from .records import KINDS, causes_header, compare_records, flatten, refs, semantics, shares_parameters
+from .records import KINDS, causes_header, compare_records, flatten, refs, semantics, shares_parameters, tolerances
+from .repro import reproduce
 from .values import encoded
 
 RANDOM_CALLS = "calls with MindSpore random ops, not compared"
@@ -68,19 +69,11 @@ class ModeParityCheck(ProbedCheck):
         self.params: dict[str, list] = {kind: [] for kind in KINDS}
         graph = self.run.variant == "GRAPH_MODE"
         self.twin = self._waiting.get(self.run.pair) if graph else None  # the eager side, to compare call by call
-        self.rtol, self.atol = self._tolerances(self.run)
+        self.rtol, self.atol = tolerances(self.run)
         self._first_weights: Optional[list] = None  # the trained weights before the first step, eager side only
         self._last_grad: Optional[GradCall] = None  # the grad call whose gradients an optimizer step applies
         self._located = False  # where non-finite values start is found once per test
         self._referenced = False  # a half-precision step is compared with float32 once per test
-
-    @staticmethod
-    def _tolerances(run: TestRun) -> tuple:
-        marker = run.item.get_closest_marker("ms_tolerance")
-        option = run.item.config.getoption
-        if marker:
-            return marker.kwargs.get("rtol"), marker.kwargs.get("atol")
-        return option("ms_parity_rtol"), option("ms_parity_atol")
 
     def _leaves(self, named: Any, finite: Optional[list] = None) -> list:
         return encoded(self.ms, self.math, self.budget, named, finite)
@@ -117,8 +110,10 @@ class ModeParityCheck(ProbedCheck):
         if not call.get("random") and self._check_eager_side("calls", index, call, rerun, args,
                                                              list(cell.get_parameters()), out):
             if call.get("eager_repeatable") is not False and cell.name_cells():  # find the layer where they part
+                subject: list = []
                 call["diverges_at"] = self.localise.localise(self.ms, self.probes, self.run.compiles_hidden, self.math,
-                                                             cell, args, self.rtol, self.atol)
+                                                             cell, args, self.rtol, self.atol, subject)
+                call["repro"] = reproduce(self.session, self.run, subject, self.rtol, self.atol)
         self._record_step(cell, args)
 
     def grads_computed(self, call: GradCall, named: Any) -> None:

@@ -12,6 +12,7 @@ from typing import Any, Callable, Iterator, Optional
 from .arithmetic import GRAPH, PYNATIVE, compare_leaves
 from .evidence import USUAL_CAUSES, judgement
 from .outcomes import raised_in
+from .repro import sentence
 
 Emit = Callable[..., None]
 
@@ -121,9 +122,10 @@ def _calls(graph: dict[str, Any], pynative: dict[str, Any], header: dict[str, An
         path, diff = first
         where = f"{g['cell']} call {index + 1}" + (f", {path}" if path else "")
         said = judgement(diff, g, header)
-        found.append(_finding(said["side"], f"{where}: {diff['text']}{said['verdict']}{_parted(g, header)}", g,
-                              place=said["place"], fix=said["fix"], evidence=said["evidence"], cell=g["cell"],
-                              call=index + 1, output=path, diverges_at=g.get("diverges_at"),
+        found.append(_finding(said["side"], f"{where}: {diff['text']}{said['verdict']}{_parted(g, header)}"
+                              f"{sentence(g.get('repro'))}", g, place=said["place"], fix=said["fix"],
+                              evidence=said["evidence"], cell=g["cell"], call=index + 1, output=path,
+                              diverges_at=g.get("diverges_at"), repro=g.get("repro"),
                               difference={k: v for k, v in diff.items() if k != "text"}))
     return found
 

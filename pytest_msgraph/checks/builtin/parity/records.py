@@ -99,3 +99,12 @@ def causes_header(run: Any, rtol: Any, atol: Any) -> dict[str, Any]:
         header["write_places" if eager else "graph_write_places"] = [fact.written_at for fact in writes
                                                                      if fact.written_at]
     return header
+
+
+def tolerances(run: Any) -> tuple:
+    """(rtol, atol) for the test: its ms_tolerance marker's, else the options' (None: by dtype)."""
+    marker = run.item.get_closest_marker("ms_tolerance")
+    option = run.item.config.getoption
+    if marker:
+        return marker.kwargs.get("rtol"), marker.kwargs.get("atol")
+    return option("ms_parity_rtol"), option("ms_parity_atol")

@@ -1,0 +1,61 @@
+"""mode_parity's repro scripts (``--ms-repro``): the sub-cell where a call's modes part, written standalone and run.
+
+The script is cited only when it reproduces: run in a fresh interpreter it exits 1 and
+says the modes part. When it does not, the finding says so and why, as far as the exit
+tells, and the files stay for a person to look at.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Optional
+
+from ....mindspore_side.repro_script import verify, write
+
+# The float32 tolerances of mode_parity, for a script whose header says them (a test's own are used when given).
+RTOL, ATOL = 1e-4, 1e-5
+
+
+def reproduce(session: Any, run: Any, subject: list, rtol: Optional[float], atol: Optional[float]) -> Optional[dict]:
+    """{"path", "reproduced", "status", "unwritten", "why"} of the repro of ``subject`` ([cell, args, kwargs] from
+    localise), or None when no repro was asked for or nothing was localised."""
+    if session.repro_dir is None or session.constructions is None or not subject:
+        return None
+    cell, args, kwargs = subject
+    folder = session.repro_dir / re.sub(r"[^\w.-]+", "_", run.nodeid)  # no brackets: shells glob them
+    about = {"test": run.nodeid, "device": session.device, "rtol": RTOL if rtol is None else rtol,
+             "atol": ATOL if atol is None else atol, "root": str(_import_root(Path(str(run.item.path))))}
+    written = write(session.ms, session.constructions, folder, cell, args, kwargs, about)
+    status, printed = verify(written.script)
+    reproduced = status == 1 and "the modes part" in printed
+    return {"path": str(written.script), "reproduced": reproduced, "status": status, "unwritten": written.unwritten,
+            "why": None if reproduced else _why(status, printed, written.unwritten)}
+
+
+def _why(status: Optional[int], printed: str, unwritten: list) -> str:
+    if unwritten:
+        return f"written with None for what it could not write ({'; '.join(unwritten)})"
+    if status == 0:
+        return ("run alone from its construction, recorded inputs and weights, the modes agree: the difference needs "
+                "state they do not hold (an attribute set after the cell was built, a random stream, an earlier call)")
+    if status is None:
+        return printed
+    last = [line for line in printed.strip().splitlines() if line.strip()]
+    return f"the script could not run (exit {status}): {last[-2] if len(last) > 1 else (last or ['?'])[-1]}"
+
+
+def _import_root(test_file: Path) -> Path:
+    """The folder a test module imports from (pytest's default: the first one up without an ``__init__.py``)."""
+    folder = test_file.parent
+    while (folder / "__init__.py").exists() and folder.parent != folder:
+        folder = folder.parent
+    return folder
+
+
+def sentence(repro: Optional[dict]) -> str:
+    """What the finding says of its repro, or ''."""
+    if not repro:
+        return ""
+    if repro["reproduced"]:
+        return f" Standalone repro: {repro['path']} (run in a fresh process, it exits 1: the modes part there too)."
+    return f" A standalone repro was written to {repro['path']}, but it does not reproduce: {repro['why']}."
