@@ -173,3 +173,28 @@ def test_ms_repro_naming_a_file_is_a_usage_error(pytester, usage_error):
     pytester.makepyfile(test_models=SUITE)
     (pytester.path / "repros.txt").write_text("")
     usage_error("--ms-repro=repros.txt", message="msgraph: --ms-repro / ms_repro 'repros.txt': ")
+
+
+def test_a_repro_that_cannot_be_written_is_said_and_the_finding_stands(pytester, run_pytest):
+    """A failure while writing the repro is said in the finding (not cited as a repro), and mode_parity's finding
+    and records go on as without --ms-repro."""
+    pytester.makepyfile(test_models=SUITE)
+    pytester.makeconftest("""
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _unwritable(monkeypatch):
+    from pytest_msgraph.checks.builtin.parity import repro
+
+    def refuse(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(repro, "write", refuse)
+""")
+    run = run_pytest("--ms-repro=repros")
+    [finding] = run.findings("mode_parity")
+    assert finding["nodeid"] == "test_models.py::test_outer[GRAPH_MODE-noise]" and not finding.get("crashed")
+    assert finding["repro"]["reproduced"] is False, finding["repro"]
+    assert "does not reproduce: it could not be written (OSError: disk full)" in finding["message"]
+    assert "Standalone repro:" not in finding["message"]

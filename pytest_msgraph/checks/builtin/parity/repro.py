@@ -24,8 +24,12 @@ def reproduce(session: Any, run: Any, subject: list, rtol: Optional[float], atol
     cell, args, kwargs = subject
     folder = session.repro_dir / re.sub(r"[^\w.-]+", "_", run.nodeid)  # no brackets: shells glob them
     about = {"test": run.nodeid, "device": session.device, "rtol": RTOL if rtol is None else rtol,
-             "atol": ATOL if atol is None else atol, "root": str(_import_root(Path(str(run.item.path))))}
-    written = write(session.ms, session.constructions, folder, cell, args, kwargs, about)
+             "atol": ATOL if atol is None else atol, "root": str(_import_root(run.item.module))}
+    try:
+        written = write(session.ms, session.constructions, folder, cell, args, kwargs, about)
+    except Exception as exc:  # the finding stands without it, and says why (mode_parity's records go on)
+        return {"path": str(folder), "reproduced": False, "status": None, "unwritten": [],
+                "why": f"it could not be written ({type(exc).__name__}: {exc})"}
     status, printed = verify(written.script)
     reproduced = status == 1 and "the modes part" in printed
     return {"path": str(written.script), "reproduced": reproduced, "status": status, "unwritten": written.unwritten,
@@ -44,10 +48,10 @@ def _why(status: Optional[int], printed: str, unwritten: list) -> str:
     return f"the script could not run (exit {status}): {last[-2] if len(last) > 1 else (last or ['?'])[-1]}"
 
 
-def _import_root(test_file: Path) -> Path:
-    """The folder a test module imports from (pytest's default: the first one up without an ``__init__.py``)."""
-    folder = test_file.parent
-    while (folder / "__init__.py").exists() and folder.parent != folder:
+def _import_root(module: Any) -> Path:
+    """The folder the test module was imported from: its file, up one folder per part of its dotted name."""
+    folder = Path(module.__file__).resolve()
+    for _ in module.__name__.split("."):
         folder = folder.parent
     return folder
 
@@ -58,4 +62,4 @@ def sentence(repro: Optional[dict]) -> str:
         return ""
     if repro["reproduced"]:
         return f" Standalone repro: {repro['path']} (run in a fresh process, it exits 1: the modes part there too)."
-    return f" A standalone repro was written to {repro['path']}, but it does not reproduce: {repro['why']}."
+    return f" A standalone repro in {repro['path']} does not reproduce: {repro['why']}."
