@@ -29,6 +29,10 @@ def test_the_truth_without_the_plugin():
     # The numpy draw in the dropout case, without the Dropout: frozen in GRAPH_MODE (the second grad call repeats
     # the first), drawn anew eagerly.
     assert _truth("GRAPH_MODE", "dropout") == [1] and _truth("PYNATIVE_MODE", "dropout") == [0]
+    # The Dropout beside a Python fallback: with the numpy draw the modes' second grads part; without it, they agree
+    # (each mode's Dropout draws the same masks from one seed here).
+    graph, pynative = _truth("GRAPH_MODE", "unread"), _truth("PYNATIVE_MODE", "unread")
+    assert graph[0][1] != pynative[0][1] and graph[1] == pynative[1]
 
 
 @pytest.fixture(scope="module")
@@ -106,6 +110,18 @@ def test_mindspores_random_ops_in_a_grad_make_no_verdict_of_unrepeatable_eager_r
     assert "not deterministic" not in finding["message"] and not finding.get("evidence"), finding
 
 
+def test_unrepeatable_eager_runs_convict_nothing_where_the_graph_could_not_be_read(evidence):
+    """Fail closed: a Python fallback keeps MindIR from exporting the grad's graph, so whether it holds random ops is
+    unknown. Its Dropout makes the eager re-runs differ, which once blamed PYNATIVE_MODE ("not deterministic"), while
+    the truth is GRAPH_MODE's frozen numpy draw. Nothing decides: GRAPH_MODE is failed, and the finding says why."""
+    _, _, found = evidence
+    [finding] = _parity(found, "test_unread_dropout_grad[GRAPH_MODE-noise]")
+    assert not _parity(found, "test_unread_dropout_grad[PYNATIVE_MODE-noise]")
+    assert "its GRAPH_MODE graph could not be read" in finding["message"], finding["message"]
+    assert "not deterministic here" not in finding["message"] and not finding.get("evidence"), finding
+    assert "take the Python fallback out of construct" in finding["fix"], finding
+
+
 def test_look_alikes_give_nothing(evidence):
     result, data, found = evidence
     assert not [name for name in found if "lookalike" in name], found.keys()
@@ -123,6 +139,11 @@ def test_the_order_of_evidence():
     assert judged(eager_nan, {}, stale)[:2] == ("GRAPH_MODE", "frozen_attribute")  # outranks the NaN side
     assert judged(eager_nan, {}, {})[:2] == ("PYNATIVE_MODE", "nonfinite")
     assert judged(finite, {"eager_repeatable": False}, stale)[:2] == ("PYNATIVE_MODE", "unrepeatable")
+    # Unrepeatable proves nothing where the graph could not be read (random ops may be in it): it falls through.
+    unread = {"eager_repeatable": False, "graph_unread": True}
+    assert judged(finite, unread, {}) == ("GRAPH_MODE", "", "")
+    assert judged(finite, unread, stale)[:2] == ("GRAPH_MODE", "frozen_attribute")
+    assert judged(eager_nan, unread, {})[:2] == ("PYNATIVE_MODE", "nonfinite")
     assert judged(finite, {"host_random": True}, written)[:2] == ("GRAPH_MODE", "host_random")
     # A write is a cause only when an experiment shows it: without one, nothing decides.
     assert judged(finite, {}, written) == ("GRAPH_MODE", "", "")

@@ -173,24 +173,27 @@ class Branches(nn.Cell):
 class DroppedNoise(nn.Cell):
     """A Dropout in training (MindSpore's random op) beside a numpy draw (or none, the look-alike)."""
 
-    def __init__(self, noisy, dropout=True):
+    def __init__(self, noisy, dropout=True, fallback=False):
         super().__init__()
         self.dense = nn.Dense(8, 4)
         self.drop = nn.Dropout(p=0.5) if dropout else nn.Identity()
         self.noisy = noisy
+        self.fallback = fallback
 
     def construct(self, x):
         y = self.drop(self.dense(x))
+        if self.fallback:  # a leftover debug line, unused, but a Python fallback: MindIR cannot export the graph
+            total = Tensor(np.sum(x.asnumpy()))  # noqa: F841
         if self.noisy:
             y = y * Tensor(np.random.randn(4, 4).astype(np.float32))
         return y.sum()
 
 
-def dropped_noise_grads(noisy, dropout=True):
+def dropped_noise_grads(noisy, dropout=True, fallback=False):
     """Two grad calls of a net in training: the numpy draw is made at each call eagerly, once at compile time."""
     np.random.seed(0)
     ms.set_seed(0)
-    net = DroppedNoise(noisy, dropout)
+    net = DroppedNoise(noisy, dropout, fallback)
     net.set_train()
     grad_fn = ms.grad(net, None, net.trainable_params())
     x = Tensor(np.ones((4, 8), np.float32))
@@ -233,6 +236,12 @@ def test_dropout_grad(noisy):
 
 
 @pytest.mark.both_modes
+@pytest.mark.parametrize("noisy", [True, False], ids=["noise", "lookalike"])
+def test_unread_dropout_grad(noisy):
+    dropped_noise_grads(noisy, fallback=True)
+
+
+@pytest.mark.both_modes
 def test_deep_flag():
     net, x = DeepFlag(), Tensor(np.ones((2, 4), np.float32))
     net(x)
@@ -254,5 +263,8 @@ if __name__ == "__main__":  # the truth without the plugin: python evidence_suit
     elif sys.argv[2] == "dropout":  # without the Dropout: does the second grad call draw anew?
         first, second = dropped_noise_grads(True, dropout=False)
         print([int(np.array_equal(first, second))])
+    elif sys.argv[2] == "unread":  # a Dropout beside a fallback: the two grads, with the numpy draw and without
+        print([[float(g.ravel() @ np.arange(32)) for g in dropped_noise_grads(noisy, fallback=True)]
+               for noisy in (True, False)])
     else:
         print([noisy_loss(True), noisy_loss(True, copy=True), noisy_loss(False)])

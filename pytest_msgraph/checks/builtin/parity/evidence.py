@@ -1,7 +1,8 @@
 """Which side of a mode pair departs from the code, on what evidence, and why (pure).
 
 A difference says which side is wrong only on evidence, and names it: two eager re-runs
-that differ (``eager_repeatable`` false) doubt the eager side; a frozen attribute
+that differ (``eager_repeatable`` false) doubt the eager side, when the GRAPH_MODE graph
+could be read and holds no MindSpore random op (``graph_unread``: it may); a frozen attribute
 (stale_attribute), a draw from numpy's or Python's random state (an eager re-run from
 another state differs: ``host_random``) or a GRAPH_MODE write into an input convicts
 GRAPH_MODE; an eager write into an input convicts PYNATIVE_MODE only when an experiment
@@ -34,7 +35,7 @@ def judged(diff: dict[str, Any], entry: dict[str, Any], header: dict[str, Any]) 
 
     Evidence pointing at a side outranks a non-finite side: a frozen attribute makes GRAPH_MODE the one that departs
     even where the eager side, obeying the changed code, goes NaN."""
-    if entry.get("eager_repeatable") is False:
+    if _unrepeatable(entry):
         return PYNATIVE, "unrepeatable", ("PYNATIVE_MODE is not deterministic here: two eager re-runs of this call on "
                                           "the same inputs and weights gave different values")
     if header.get("stale"):
@@ -75,6 +76,12 @@ def judged(diff: dict[str, Any], entry: dict[str, Any], header: dict[str, Any]) 
     return GRAPH, "", ""
 
 
+def _unrepeatable(entry: dict[str, Any]) -> bool:
+    """Two eager re-runs differ, and that proves the eager side unrepeatable: only when the GRAPH_MODE call's graph
+    was read and holds no MindSpore random op (those draw anew at every eager run; unread, they may be there)."""
+    return entry.get("eager_repeatable") is False and not entry.get("graph_unread")
+
+
 def _reference(entry: dict[str, Any]) -> Optional[dict[str, float]]:
     """The float32 reference's distances, when both were measured (a report read back may hold nulls)."""
     reference = entry.get("float32_reference") or {}
@@ -110,6 +117,12 @@ def verdict(diff: dict[str, Any], entry: dict[str, Any], header: dict[str, Any],
                 f"ops ({', '.join(entry['random_ops'])}), which draw anew at every eager run, so re-running it eagerly "
                 "cannot tell a frozen numpy or Python draw, or an unrepeatable kernel, from them (no frozen attribute, "
                 "input write or non-finite side either): the GRAPH_MODE variant is failed, and both sides are shown.")
+    if entry.get("eager_repeatable") is False:  # and the graph unread: a random op or an unrepeatable kernel
+        return (" Nothing the plugin saw or ran decides which side is wrong: two eager re-runs of the call on the same "
+                "inputs and weights differ, but its GRAPH_MODE graph could not be read (a Python fallback in it, or "
+                "another MindSpore), so the plugin cannot tell whether it holds MindSpore random ops (which draw anew "
+                "at every eager run) or the eager kernel is not deterministic: the GRAPH_MODE variant is failed, and "
+                "both sides are shown.")
     return (" Nothing the plugin saw or ran decides which side is wrong (no frozen attribute, frozen random draw, "
             "input write, non-finite side or unrepeatable eager run): the GRAPH_MODE variant is failed, and both sides "
             "are shown.")
@@ -119,11 +132,11 @@ def cause(header: dict[str, Any], entry: dict[str, Any], diff: dict[str, Any],
           said: Optional[Judgement] = None) -> str:
     """Why the modes differ, when something the plugin saw or ran says so; else the usual causes."""
     side, basis, _ = said or judged(diff, entry, header)
-    if entry.get("eager_repeatable") is False and "float32_reference" in entry:
+    if _unrepeatable(entry) and "float32_reference" in entry:
         return ("A half-precision op whose eager kernel is not deterministic (MindSpore 2.10's CPU float16 LSTM "
                 "backward is one): keep that cell in float32 (cell.to_float(ms.float32), or amp's black list), or "
                 "train it in GRAPH_MODE.")
-    if entry.get("eager_repeatable") is False:
+    if _unrepeatable(entry):
         return ("An op that reads memory it does not own, such as a CTCLoss whose lengths exceed the predictions, "
                 "gives another value at each eager run: fix the inputs it reads.")
     if basis == "float32_reference":
@@ -136,6 +149,10 @@ def cause(header: dict[str, Any], entry: dict[str, Any], diff: dict[str, Any],
     if entry.get("host_random"):
         return ("Draw with MindSpore's own random ops (ops.randn_like, ops.uniform, nn.Dropout), which run at each "
                 "call in both modes, or pass the numpy draw in as an input.")
+    if entry.get("eager_repeatable") is False:  # and the graph unread
+        return ("If the call draws with MindSpore's random ops (nn.Dropout in training, ops.uniform), the eager "
+                "re-runs differ by design and prove nothing: take the Python fallback out of construct (numpy on a "
+                "tensor, print) so that the plugin can read the graph, or compare the call in eval (set_train(False)).")
     if side == PYNATIVE and header.get("written"):
         return (f"PYNATIVE_MODE wrote into a tensor its caller passed ({'; '.join(header['written'])}; see "
                 "input_mutation): eagerly the write changes data the code reads afterwards, GRAPH_MODE works on a "

@@ -42,6 +42,18 @@ RANDOM_CALLS = "calls with MindSpore random ops, not compared"
 KEEP_WEIGHTS = 16 << 20
 
 
+def _random_ops(entry: dict, facts: Any) -> Optional[list]:
+    """The MindSpore random ops a GRAPH_MODE call's graph holds (their eager re-runs draw anew: they decide
+    nothing), noted on ``entry``; None when its graph could not be read (Python fallbacks, another MindSpore): then
+    ``graph_unread`` says that two eager re-runs that differ prove nothing either (evidence.judged)."""
+    if facts is None:
+        entry["graph_unread"] = True
+        return None
+    if facts.random_ops:
+        entry["random_ops"] = sorted(facts.random_ops)
+    return sorted(facts.random_ops)
+
+
 class ModeParityCheck(ProbedCheck):
     name = "mode_parity"
     description = "GRAPH_MODE computes or trains otherwise than PYNATIVE_MODE: outputs, gradients, parameters"
@@ -102,7 +114,7 @@ class ModeParityCheck(ProbedCheck):
                                 "location": self.probes.user_location()}
         self._record(call, flat, [value for _, value in flat if hasattr(value, "asnumpy")])
         self.params["calls"].append(refs(cell.get_parameters()))
-        if self.probes.mode() == "GRAPH_MODE" and self._has_random_op(cell):
+        if self.probes.mode() == "GRAPH_MODE" and _random_ops(call, self.probes.graphs.facts(cell)):
             call["random"] = True
         calls[index] = call
         rerun = lambda copies: cell(*copies)  # on copies: the test's own tensors stay as they are
@@ -128,9 +140,7 @@ class ModeParityCheck(ProbedCheck):
         params = [p for cell in cells_behind(call.fn) for p in cell.get_parameters()]
         self.params["grads"].append(refs(params))
         if call.graph_fn is not None:
-            facts = self.probes.graphs.jit_facts(call.graph_executor, call.graph_phase)
-            if facts is not None and facts.random_ops:
-                entry["random_ops"] = sorted(facts.random_ops)  # its eager re-runs draw anew: they decide nothing
+            _random_ops(entry, self.probes.graphs.jit_facts(call.graph_executor, call.graph_phase))
             values = closure_values(call.graph_fn)
             grad = self.rerun.eager_grad(self.ms, call.fn, values.get("grad_position"), values.get("weights"))
             grad.cells = cells_behind(call.fn)
@@ -207,10 +217,6 @@ class ModeParityCheck(ProbedCheck):
         if not all("data" in leaf for leaf in leaves):
             return None
         return [self.math.decode(leaf).copy() for leaf in leaves]
-
-    def _has_random_op(self, cell: Any) -> bool:
-        facts = self.probes.graphs.facts(cell)
-        return facts is not None and bool(facts.random_ops)
 
     def _check_eager_side(self, kind: str, index: int, entry: dict, run: Any, args: tuple, params: list,
                           out: Any) -> bool:
