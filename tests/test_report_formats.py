@@ -352,3 +352,14 @@ def test_the_report_has_its_header_and_fits_the_published_schema(pytester, run_p
     done = matrix(pytester.path, "bad.json")
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
     assert 'tests[0].outcome is "weird", expected one of: passed, failed' in done.stderr
+
+
+def test_a_findings_repro_is_a_junit_property_that_says_when_it_does_not_reproduce():
+    from pytest_msgraph.reports.junit import finding_properties
+
+    finding = {"check": "mode_parity", "severity": "error", "message": "Jitter call 1 parts", "fix": None}
+    assert [name for name, _ in finding_properties(finding)] == ["ms_finding"]
+    cited = {**finding, "repro": {"path": "repros/t/repro.py", "reproduced": True, "why": None}}
+    assert finding_properties(cited)[1] == ("ms_repro", "repros/t/repro.py")
+    alone = {**finding, "repro": {"path": "repros/t/repro.py", "reproduced": False, "why": "the modes agree"}}
+    assert finding_properties(alone)[1] == ("ms_repro", "repros/t/repro.py (does not reproduce: the modes agree)")

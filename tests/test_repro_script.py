@@ -5,6 +5,8 @@ chosen here, as mode_parity's localisation will hand them over."""
 import json
 import subprocess
 import sys
+from pathlib import Path
+from xml.etree import ElementTree
 
 MODELS = '''
 import numpy as np
@@ -148,7 +150,7 @@ def test_ms_repro_writes_verifies_and_cites_the_repro(pytester, run_pytest):
     import subprocess as run_child
 
     pytester.makepyfile(test_models=SUITE)
-    run = run_pytest("--ms-repro=repros")
+    run = run_pytest("--ms-repro=repros", "--junitxml=junit.xml")
     [finding] = run.findings("mode_parity")
     assert finding["nodeid"] == "test_models.py::test_outer[GRAPH_MODE-noise]", finding["message"]
     repro = finding["repro"]
@@ -159,6 +161,11 @@ def test_ms_repro_writes_verifies_and_cites_the_repro(pytester, run_pytest):
     assert "cell = test_models.Leaf(True)" in script.read_text()  # the innermost sub-cell that parts
     assert run_child.run([sys.executable, str(script)], capture_output=True).returncode == 1
     assert sorted(p.name for p in (pytester.path / "repros").iterdir()) == [script.parent.name]
+    # The JUnit XML's testcase carries the path, after the finding's own property.
+    cases = ElementTree.parse(pytester.path / "junit.xml").getroot().iter("testcase")
+    properties = {case.get("name"): [(p.get("name"), p.get("value")) for p in case.iter("property")] for case in cases}
+    assert ("ms_repro", str(script)) in properties["test_outer[GRAPH_MODE-noise]"], properties
+    assert not [p for ps in properties.values() for p in ps if p[0] == "ms_repro" and p[1] != str(script)]
 
 
 def test_without_ms_repro_nothing_is_recorded_or_written(pytester, run_pytest):
@@ -198,3 +205,26 @@ def _unwritable(monkeypatch):
     assert finding["repro"]["reproduced"] is False, finding["repro"]
     assert "does not reproduce: it could not be written (OSError: disk full)" in finding["message"]
     assert "Standalone repro:" not in finding["message"]
+
+
+def test_readmes_repro_sample_is_what_the_example_writes(pytester, run_pytest):
+    """README's abridged repro is the script --ms-repro writes for examples/test_where_modes_part.py, line by line
+    in order, and the finding cites it at the path README names."""
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    sample = readme.split("<!-- repro-sample:start -->", 1)[1].split("<!-- repro-sample:end -->", 1)[0]
+    lines = [line for line in sample.strip().strip("`").removeprefix("python").strip("\n").splitlines()
+             if line != "..."]
+    (pytester.path / "examples").mkdir()
+    for name in ("conftest.py", "test_where_modes_part.py"):
+        (pytester.path / "examples" / name).write_text((root / "examples" / name).read_text())
+    run = run_pytest("--ms-repro=repros", "examples/test_where_modes_part.py")
+    folder = "examples_test_where_modes_part.py_test_frozen_jitter_three_levels_down_GRAPH_MODE_"
+    assert f"/repros/{folder}/repro.py" in readme
+    [finding] = [f for f in run.findings("mode_parity") if "jitter" in f["nodeid"]]
+    assert finding["repro"]["reproduced"] is True, finding["repro"]
+    script = (pytester.path / "repros" / folder / "repro.py").read_text().splitlines()
+    at = 0
+    for line in lines:
+        assert line in script[at:], f"README's repro line is not in the written script (in order): {line}"
+        at = script.index(line, at) + 1

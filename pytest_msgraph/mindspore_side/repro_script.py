@@ -44,7 +44,7 @@ import mindspore as ms
 
 HERE = Path(__file__).resolve().parent
 RTOL, ATOL = {rtol!r}, {atol!r}
-ms.set_context(device_target={device!r})
+ms.set_device({device!r})
 
 
 def build(data):

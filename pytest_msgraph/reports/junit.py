@@ -3,7 +3,8 @@
 Each testcase carries properties, through pytest's own ``user_properties`` (so that
 pytest-reportlog and other consumers get them too, under xdist as well): ``ms_mode``,
 ``ms_device``, ``ms_compiles`` and one ``ms_finding`` per finding (check, policy,
-one line). After pytest has written the file, ``annotate`` adds what only the end of
+one line), with an ``ms_repro`` after it when the finding has a standalone repro
+(``--ms-repro``). After pytest has written the file, ``annotate`` adds what only the end of
 the session knows: a ``<failure>`` for a test a mode_parity comparison failed late
 (its testsuite's ``failures`` count grows by one, so that CI's test view says what the
 terminal, the JSON report and ``--lf`` say), the properties of findings that compare
@@ -32,12 +33,23 @@ def finding_property(finding: dict[str, Any]) -> tuple[str, str]:
     return "ms_finding", f"{finding['check']} [{finding['severity']}]: {line}"
 
 
+def finding_properties(finding: dict[str, Any]) -> list[tuple[str, str]]:
+    """A finding's properties: its ``ms_finding`` line, and ``ms_repro`` with the path of its standalone repro
+    (``--ms-repro``) when it has one, saying when it did not reproduce in a fresh process."""
+    properties = [finding_property(finding)]
+    repro = finding.get("repro")
+    if repro:
+        said = "" if repro.get("reproduced") else f" (does not reproduce: {repro.get('why')})"
+        properties.append(("ms_repro", f"{repro['path']}{said}"))
+    return properties
+
+
 def testcase_properties(mode: Optional[str], device: Optional[str], compiles: Optional[int],
                         findings: list[dict[str, Any]]) -> list[tuple[str, str]]:
     """(name, value) pairs for a testcase: what it ran on, what it compiled, what the checks found."""
     properties = [(name, str(value)) for name, value in
                   (("ms_mode", mode), ("ms_device", device), ("ms_compiles", compiles)) if value is not None]
-    return properties + [finding_property(f) for f in findings]
+    return properties + [prop for f in findings for prop in finding_properties(f)]
 
 
 def testcase_address(nodeid: str) -> tuple[str, str]:
@@ -66,7 +78,8 @@ def annotate(path: str, failures: dict[str, str], warnings: dict[str, list[dict[
             if nodeid in failures:
                 _fail(suite, case, failures[nodeid])
             for finding in properties.get(nodeid, ()):
-                _add_property(case, *finding_property(finding))
+                for name, value in finding_properties(finding):
+                    _add_property(case, name, value)
             if warnings.get(nodeid):
                 _add_output(case, warnings[nodeid])
             changed += 1
