@@ -21,6 +21,7 @@ def test_calls():
     out.asnumpy()
     origin = lambda method: getattr(method, "__module__", None) or "mindspore (C++)"
     print("Tensor reads and writes from", origin(ms.Tensor.asnumpy), origin(ms.Tensor.__setitem__))
+    print("Cell.__new__ from", getattr(nn.Cell.__new__, "__module__", None))
 '''
 
 
@@ -50,3 +51,14 @@ def test_the_read_watch_comes_with_the_first_kept_value(pytester, run_pytest):
     watched = "Tensor reads and writes from pytest_msgraph.mindspore_side.probes.deferred_reads " \
               "pytest_msgraph.mindspore_side.probes.deferred_reads"
     assert lines == [watched, watched], lines  # the eager variant runs first, and keeps its call's outputs
+
+
+def test_constructions_are_recorded_only_with_ms_repro(pytester, run_pytest):
+    """--ms-repro's recording of each Cell's constructor arguments (a wrapper on Cell.__new__) costs nothing
+    without the option: Cell.__new__ is MindSpore's own; with it, the wrapper is there."""
+    pytester.makepyfile(test_calls=SUITE)
+    without = run_pytest("-s", "-p", "no:randomly")
+    assert without.ret == 0 and without.stdout().count("Cell.__new__ from mindspore.nn.cell") == 2, without.stdout()
+    given = run_pytest("-s", "-p", "no:randomly", "--ms-repro=repros")
+    assert given.ret == 0, given.stdout()
+    assert given.stdout().count("Cell.__new__ from pytest_msgraph.mindspore_side.constructions") == 2, given.stdout()

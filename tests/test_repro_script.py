@@ -1,12 +1,15 @@
-"""Issue 41's repro script, written and then run in a fresh interpreter: a sub-cell three levels down that draws
+"""Issue 41's repro scripts, written and then run in a fresh interpreter: a sub-cell three levels down that draws
 from numpy in construct (frozen into GRAPH_MODE's graph) exits 1; the same sub-cell without the draw exits 0; a
-CellList member called with a keyword argument likewise. Not wired to --ms-repro yet: the sub-cell and its inputs are
-chosen here, as mode_parity's localisation will hand them over."""
+CellList member called with a keyword argument likewise; a switch flipped after compile does not reproduce alone.
+Then --ms-repro end to end: the finding cites its verified script (JSON, terminal, JUnit), README's sample is what
+examples/ writes, and mindcv's resnet18 with a frozen leaf reproduces and agrees once fixed."""
 import json
 import subprocess
 import sys
 from pathlib import Path
 from xml.etree import ElementTree
+
+import pytest
 
 MODELS = '''
 import numpy as np
@@ -228,3 +231,47 @@ def test_readmes_repro_sample_is_what_the_example_writes(pytester, run_pytest):
     for line in lines:
         assert line in script[at:], f"README's repro line is not in the written script (in order): {line}"
         at = script.index(line, at) + 1
+
+
+RESNET = '''
+import numpy as np
+import pytest
+import mindspore as ms
+from mindspore import nn, ops
+
+import mindcv
+
+
+class FrozenNoiseReLU(nn.Cell):
+    def construct(self, x):
+        return ops.relu(x) + ms.Tensor(np.random.randn(*x.shape).astype(np.float32) * 0.01)
+
+
+@pytest.mark.both_modes
+def test_resnet18_frozen_leaf():
+    net = mindcv.create_model("resnet18", num_classes=10)
+    net.layer4[1].relu = FrozenNoiseReLU()
+    net.set_train(False)
+    x = ms.Tensor(np.random.RandomState(0).randn(2, 3, 64, 64).astype(np.float32))
+    net(x)
+    net(x)
+'''
+
+
+def test_a_frozen_leaf_in_mindcvs_resnet18_reproduces_alone_and_its_fix_agrees(pytester, run_pytest):
+    """Issue 41's zoo case: the leaf mindcv's resnet18 parts at (layer4.1.relu) is written, reproduces in a fresh
+    process, and agrees once its code draws no numpy noise."""
+    pytest.importorskip("mindcv", reason="the resnet18 case needs mindcv: pip install -e '.[test]'")
+    from pytest_msgraph.mindspore_side.repro_script import verify
+
+    pytester.makepyfile(test_resnet=RESNET)
+    run = run_pytest("--ms-repro=repros")
+    [finding] = run.findings("mode_parity")
+    assert finding["diverges_at"]["path"] == "layer4.1.relu", finding["message"]
+    assert finding["repro"]["reproduced"] is True, finding["repro"]
+    script = Path(finding["repro"]["path"])
+    assert "cell = test_resnet.FrozenNoiseReLU()" in script.read_text()
+    (pytester.path / "test_resnet.py").write_text(RESNET.replace(
+        " + ms.Tensor(np.random.randn(*x.shape).astype(np.float32) * 0.01)", ""))
+    status, printed = verify(script)
+    assert status == 0 and "the modes agree" in printed, printed
