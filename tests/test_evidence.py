@@ -230,8 +230,13 @@ def test_a_float16_step_is_judged_against_the_same_step_in_float32(pytester, run
     values start may move from one replay to the next. Either way the eager variant is the one failed, on evidence
     the finding names."""
     pytester.makepyfile(test_crnn=CRNN)
-    run = run_pytest()
+    run = run_pytest("--ms-repro=repros")
     [step] = [f for f in run.findings("mode_parity") if f.get("step")]
+    # Issue 41: a place found gets the LSTM's backward script, run in a fresh process before it is cited.
+    if step.get("nonfinite_from"):
+        assert step["repro"]["reproduced"] is True and "Standalone repro:" in step["message"], step["repro"]
+    else:
+        assert not step.get("repro"), step["repro"]
     assert step["nodeid"].endswith("[PYNATIVE_MODE]") and step["mode"] == "PYNATIVE_MODE", step["message"]
     assert step["evidence"] in ("float32_reference", "nonfinite"), step["message"]
     if step["evidence"] == "float32_reference":
@@ -240,3 +245,23 @@ def test_a_float16_step_is_judged_against_the_same_step_in_float32(pytester, run
         start = step["nonfinite_start"]
         places = [seen["path"] for seen in start["seen"] if seen]
         assert step["nonfinite_from"] == "neck" or (start["phase"] is None and "neck" in places), step["message"]
+
+
+def test_a_backward_start_that_needs_the_networks_state_does_not_reproduce_alone_and_says_so(tmp_path):
+    """--ms-repro on the switch: the eager NaN starts in mid's backward (sqrt at 0, turned on by a switch flipped
+    after the cell was built). Built alone from its construction the switch is off again: the backward script is
+    written and run, finds both modes finite, and the finding says it does not reproduce, and why."""
+    (tmp_path / "test_evidence_suite.py").write_text(SUITE.read_text())
+    report = tmp_path / "r.json"
+    subprocess.run([sys.executable, "-m", "pytest", "-p", "no:randomly", "-p", "no:cacheprovider", "-p", "no:xdist",
+                    f"--ms-report={report}", "--ms-repro=repros", "-k", "test_switch and switched",
+                    "test_evidence_suite.py"], cwd=tmp_path, capture_output=True, text=True)
+    findings = json.loads(report.read_text())["findings"]
+    [step] = [f for f in findings if f["check"] == "mode_parity" and f.get("step")]
+    assert step["nonfinite_from"] == "mid", step["message"]
+    repro = step["repro"]
+    assert repro["reproduced"] is False and repro["status"] == 0, repro
+    assert "its backward is not non-finite in one mode only (GRAPH_MODE: non-finite gradients in 0 of 10 runs" \
+        in step["message"], step["message"]
+    script = Path(repro["path"])
+    assert "cell = test_evidence_suite.Mid()" in script.read_text() and "sens" in script.read_text()

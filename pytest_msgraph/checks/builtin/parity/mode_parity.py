@@ -31,6 +31,7 @@ from ....core.tensors import nbytes
 from ....mindspore_side.probes import GradCall, cells_behind, closure_values
 from ...findings import TestRun
 from ..probed import ProbedCheck
+from . import records
 from .pairs import differences
 from .records import KINDS, causes_header, compare_records, flatten, refs, semantics, shares_parameters, tolerances
 from .repro import reproduce
@@ -40,18 +41,6 @@ RANDOM_CALLS = "calls with MindSpore random ops, not compared"
 # The weights before a test's first step are kept (as numpy copies, for the experiments on that step) up to this
 # size: mindcv's resnet18 has 45 MB of them, which kept would be 4% of its training run's peak memory.
 KEEP_WEIGHTS = 16 << 20
-
-
-def _random_ops(entry: dict, facts: Any) -> Optional[list]:
-    """The MindSpore random ops a GRAPH_MODE call's graph holds (their eager re-runs draw anew: they decide
-    nothing), noted on ``entry``; None when its graph could not be read (Python fallbacks, another MindSpore): then
-    ``graph_unread`` says that two eager re-runs that differ prove nothing either (evidence.judged)."""
-    if facts is None:
-        entry["graph_unread"] = True
-        return None
-    if facts.random_ops:
-        entry["random_ops"] = sorted(facts.random_ops)
-    return sorted(facts.random_ops)
 
 
 class ModeParityCheck(ProbedCheck):
@@ -114,7 +103,7 @@ class ModeParityCheck(ProbedCheck):
                                 "location": self.probes.user_location()}
         self._record(call, flat, [value for _, value in flat if hasattr(value, "asnumpy")])
         self.params["calls"].append(refs(cell.get_parameters()))
-        if self.probes.mode() == "GRAPH_MODE" and _random_ops(call, self.probes.graphs.facts(cell)):
+        if self.probes.mode() == "GRAPH_MODE" and records.random_ops(call, self.probes.graphs.facts(cell)):
             call["random"] = True
         calls[index] = call
         rerun = lambda copies: cell(*copies)  # on copies: the test's own tensors stay as they are
@@ -140,7 +129,7 @@ class ModeParityCheck(ProbedCheck):
         params = [p for cell in cells_behind(call.fn) for p in cell.get_parameters()]
         self.params["grads"].append(refs(params))
         if call.graph_fn is not None:
-            _random_ops(entry, self.probes.graphs.jit_facts(call.graph_executor, call.graph_phase))
+            records.random_ops(entry, self.probes.graphs.jit_facts(call.graph_executor, call.graph_phase))
             values = closure_values(call.graph_fn)
             grad = self.rerun.eager_grad(self.ms, call.fn, values.get("grad_position"), values.get("weights"))
             grad.cells = cells_behind(call.fn)
@@ -208,7 +197,12 @@ class ModeParityCheck(ProbedCheck):
         if before is None or len(before) != len(trained):
             return {"phase": None, "runs": 0, "seen": [],
                     "not_run": "the weights before the step were not kept (over the size cap)"}
-        return self.nonfinite.after_step(self.ms, self.probes, self.rerun, cell, args, trained, before, last_grad)
+        subject: Optional[list] = [] if self.session.repro_dir is not None else None  # [cell, inputs, sens, weights]
+        start = self.nonfinite.after_step(self.ms, self.probes, self.rerun, cell, args, trained, before, last_grad,
+                                          subject)
+        if start is not None and subject:
+            start["repro"] = reproduce(self.session, self.run, [*subject[:2], {}], self.rtol, self.atol, *subject[2:])
+        return start
 
     def _weights_before(self, index: int) -> Optional[list]:
         if index == 0:

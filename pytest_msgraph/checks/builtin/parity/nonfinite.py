@@ -42,6 +42,12 @@ def _finite(value: Any) -> bool:
     return True
 
 
+def _copied(value: Any) -> Any:
+    if isinstance(value, (tuple, list)):
+        return tuple(_copied(item) for item in value)
+    return value.copy() if hasattr(value, "asnumpy") else value
+
+
 def _public(path: str) -> str:
     """A sub-cell's path without the private attributes of the wrappers around the user's network
     (``_backbone.neck.rnn`` inside nn.WithLossCell or amp's output cast is the user's ``neck.rnn``)."""
@@ -64,18 +70,27 @@ def _place(log: list, paths: dict) -> Optional[tuple[str, str, Any]]:
     return None
 
 
-def _hook(cells: list, log: list) -> Callable[[], None]:
-    """Install the recording hooks; returns what removes them and puts the cells' hook slots back as they were."""
+def _hook(cells: list, log: list, kept: Optional[dict]) -> Callable[[], None]:
+    """Install the recording hooks; returns what removes them and puts the cells' hook slots back as they were.
+    ``kept`` (for a repro script) gets each sub-cell's inputs, output and output gradient of the last run, by id."""
     subs = list({id(sub): sub for root in cells for _, sub in root.cells_and_names()}.values())
     # Registering a hook turns a cell's empty hook slots (None) into dicts: put the very objects back after.
     slots = [(sub, {k: v for k, v in vars(sub).items() if "hook" in k}) for sub in subs]
     handles = []
+
+    def forward(cell: Any, inputs: Any, output: Any) -> None:
+        log.append(("forward", cell, _finite(inputs), _finite(output)))
+        if kept is not None:  # copies: a view's memory is written again later in the step (measured: an LSTM's input)
+            kept[id(cell)] = {"inputs": _copied(inputs), "output": _copied(output)}
+
+    def backward(cell: Any, grad_in: Any, grad_out: Any) -> None:  # the gradients of its inputs, then of its output
+        log.append(("backward", cell, _finite(grad_out), _finite(grad_in)))
+        if kept is not None and id(cell) in kept:
+            kept[id(cell)]["grad_out"] = _copied(grad_out)
+
     for sub in subs:
-        handles.append(sub.register_forward_hook(
-            lambda cell, inputs, output: log.append(("forward", cell, _finite(inputs), _finite(output)))))
-        # The backward hook's arguments: the gradients of the cell's inputs, then of its output.
-        handles.append(sub.register_backward_hook(
-            lambda cell, grad_in, grad_out: log.append(("backward", cell, _finite(grad_out), _finite(grad_in)))))
+        handles.append(sub.register_forward_hook(forward))
+        handles.append(sub.register_backward_hook(backward))
 
     def remove() -> None:
         for handle in handles:
@@ -105,24 +120,29 @@ def _words(ms: Any, place: tuple[str, str, Any], cells: list) -> dict[str, Any]:
 
 
 def locate(ms: Any, probes: Any, cells: list, run: Callable[[], Any], trained: list, before: list,
-           kept: list) -> Optional[dict[str, Any]]:
+           kept: list, subject: Optional[list] = None) -> Optional[dict[str, Any]]:
     """Run the step ``run()`` from the weights ``before`` of the ``trained`` parameters, with the hooks, until a place
     shows twice.
 
     {"phase", "path", "cell", "construct", "runs", "seen"} when it did ("phase" None when the places moved);
     None when the step could not run again. ``kept`` (every parameter the replays may change: the trained ones,
-    BatchNorm statistics, optimizer moments) is put back as the test's step left it, in every case."""
+    BatchNorm statistics, optimizer moments) is put back as the test's step left it, in every case. ``subject``,
+    when given, gets [the cell named, its inputs, the gradient its output had, its weights by name] of the last
+    replay (a repro)."""
     paths = {id(sub): _public(name) for root in cells for name, sub in root.cells_and_names()}
     saved = [p.asnumpy().copy() for p in kept]
     seen: list = []
     log: list = []
-    remove = _hook(cells, log)
+    io: Optional[dict] = {} if subject is not None else None
+    remove = _hook(cells, log, io)
     found = None
     try:
         with probes.paused(), eagerly(ms):
             for _ in range(RUNS):
                 for param, value in zip(trained, before):
                     param.set_data(ms.Tensor(value))
+                if io is not None:  # the weights this replay starts from: a repro's (the step changes them)
+                    io["weights"] = {id(p): p.asnumpy().copy() for p in kept}
                 log.clear()
                 run()
                 place = _place(log, paths)
@@ -138,12 +158,39 @@ def locate(ms: Any, probes: Any, cells: list, run: Callable[[], Any], trained: l
         for param, value in zip(kept, saved):
             param.set_data(ms.Tensor(value))
     if found is not None:
+        if subject is not None and io is not None:
+            subject[:] = _subject(cells, found, io)
         return {**found, "runs": len(seen) + 1, "seen": [found]}
     return {"phase": None, "runs": len(seen), "seen": seen}
 
 
+def _subject(cells: list, found: dict[str, Any], io: dict) -> list:
+    """[cell, inputs, output gradient shaped as its output (None for a forward start), weights by name] of the place
+    found, as the last replay had them; [] when its backward hook did not run. A leaf of the output the backward
+    gave no gradient (an unused LSTM state) gets zeros: the gradients come in the order of the output's leaves."""
+    cell = next((sub for root in cells for name, sub in root.cells_and_names() if _public(name) == found["path"]),
+                None)
+    seen = io.get(id(cell)) if cell is not None else None
+    if cell is None or not seen:
+        return []
+    weights = {name: io["weights"][id(p)] for name, p in cell.parameters_and_names() if id(p) in io["weights"]}
+    if found["phase"] == "forward":
+        return [cell, tuple(seen["inputs"]), None, weights]
+    if "grad_out" not in seen:
+        return []
+    given = list(seen["grad_out"] if isinstance(seen["grad_out"], (tuple, list)) else (seen["grad_out"],))
+
+    def shaped(value: Any) -> Any:
+        if isinstance(value, (tuple, list)):
+            return tuple(shaped(item) for item in value)
+        grad = given.pop(0) if given else None
+        return grad if grad is not None else value * 0
+
+    return [cell, tuple(seen["inputs"]), shaped(seen["output"]), weights]
+
+
 def after_step(ms: Any, probes: Any, rerun: Any, step: Any, args: tuple, trained: list, before: list,
-               last_grad: Any) -> Optional[dict[str, Any]]:
+               last_grad: Any, subject: Optional[list] = None) -> Optional[dict[str, Any]]:
     """``locate`` for a step that left a trained parameter non-finite: its forward and backward again (its optimizer
     update is left out: it makes no gradient), of a train-step cell's network on the step's inputs, or of the grad
     call whose gradients an optimizer applied."""
@@ -156,4 +203,4 @@ def after_step(ms: Any, probes: Any, rerun: Any, step: Any, args: tuple, trained
     cells = cells_behind(fn)
     differentiate = rerun.eager_grad(ms, fn, None, trained)
     kept = list({id(p): p for root in cells for p in root.get_parameters()}.values()) + trained
-    return locate(ms, probes, cells, lambda: differentiate(rerun.fresh(inputs)), trained, before, kept)
+    return locate(ms, probes, cells, lambda: differentiate(rerun.fresh(inputs)), trained, before, kept, subject)

@@ -202,7 +202,8 @@ def _steps(graph: dict[str, Any], pynative: dict[str, Any], header: dict[str, An
                          g, fix=said["fix"], evidence=said["evidence"],
                          parameter=name, step=index + 1, parameters=differing,
                          nonfinite_from=(start or {}).get("path") if (start or {}).get("phase") else None,
-                         nonfinite_start=start, difference={k: v for k, v in diff.items() if k != "text"})]
+                         nonfinite_start=start, repro=(start or {}).get("repro"),
+                         difference={k: v for k, v in diff.items() if k != "text"})]
     return []
 
 
@@ -234,4 +235,4 @@ def _started(start: Optional[dict[str, Any]], side: Optional[str]) -> str:
             "one of its ops made them")
     return (f" Non-finite values start in the {start['phase']} of '{start['path']}' ({start['cell']}, construct at "
             f"{start['construct']}): {what}, in {start['runs']} eager replays of the step from the same weights and "
-            "inputs, with every sub-cell's activations and gradients recorded.")
+            f"inputs, with every sub-cell's activations and gradients recorded.{sentence(start.get('repro'))}")

@@ -8,7 +8,7 @@ is not compared.
 from __future__ import annotations
 
 import weakref
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from ....core.graph_code import methods_called
 from ....core.tensors import is_tensor
@@ -43,6 +43,18 @@ def flatten(value: Any, path: str, out: list) -> None:
             flatten(value[key], f"{path}[{key!r}]", out)
     else:
         out.append((path or "output", value))
+
+
+def random_ops(entry: dict, facts: Any) -> Optional[list]:
+    """The MindSpore random ops a GRAPH_MODE call's graph holds (their eager re-runs draw anew: they decide
+    nothing), noted on ``entry``; None when its graph could not be read (Python fallbacks, another MindSpore): then
+    ``graph_unread`` says that two eager re-runs that differ prove nothing either (evidence.judged)."""
+    if facts is None:
+        entry["graph_unread"] = True
+        return None
+    if facts.random_ops:
+        entry["random_ops"] = sorted(facts.random_ops)
+    return sorted(facts.random_ops)
 
 
 def semantics(cell: Any) -> list[str]:

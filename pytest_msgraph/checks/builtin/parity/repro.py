@@ -16,9 +16,12 @@ from ....mindspore_side.repro_script import verify, write
 RTOL, ATOL = 1e-4, 1e-5
 
 
-def reproduce(session: Any, run: Any, subject: list, rtol: Optional[float], atol: Optional[float]) -> Optional[dict]:
+def reproduce(session: Any, run: Any, subject: list, rtol: Optional[float], atol: Optional[float],
+              sens: Any = None, weights: Optional[dict] = None) -> Optional[dict]:
     """{"path", "reproduced", "status", "unwritten", "why"} of the repro of ``subject`` ([cell, args, kwargs] from
-    localise), or None when no repro was asked for or nothing was localised."""
+    localise, or the cell where non-finite values start with its inputs, and ``sens`` its output's gradient when
+    they start in its backward, ``weights`` the ones it started from), or None when no repro was asked for or nothing
+    was localised."""
     if session.repro_dir is None or session.constructions is None or not subject:
         return None
     cell, args, kwargs = subject
@@ -26,7 +29,7 @@ def reproduce(session: Any, run: Any, subject: list, rtol: Optional[float], atol
     about = {"test": run.nodeid, "device": session.device, "rtol": RTOL if rtol is None else rtol,
              "atol": ATOL if atol is None else atol, "root": str(_import_root(run.item.module))}
     try:
-        written = write(session.ms, session.constructions, folder, cell, args, kwargs, about)
+        written = write(session.ms, session.constructions, folder, cell, args, kwargs, about, sens, weights)
     except Exception as exc:  # the finding stands without it, and says why (mode_parity's records go on)
         return {"path": str(folder), "reproduced": False, "status": None, "unwritten": [],
                 "why": f"it could not be written ({type(exc).__name__}: {exc})"}
@@ -39,6 +42,11 @@ def reproduce(session: Any, run: Any, subject: list, rtol: Optional[float], atol
 def _why(status: Optional[int], printed: str, unwritten: list) -> str:
     if unwritten:
         return f"written with None for what it could not write ({'; '.join(unwritten)})"
+    if status == 0 and "non-finite gradients in" in printed:
+        counts = "; ".join(line.split(" (")[0] for line in printed.splitlines() if "non-finite gradients in" in line)
+        return (f"run alone from its construction, recorded inputs, weights and output gradient, its backward is not "
+                f"non-finite in one mode only ({counts}): it needs state the cell alone does not hold (an attribute "
+                "set after it was built), or the kernel failed in none of the runs")
     if status == 0:
         return ("run alone from its construction, recorded inputs and weights, the modes agree: the difference needs "
                 "state they do not hold (an attribute set after the cell was built, a random stream, an earlier call)")
