@@ -235,6 +235,7 @@ def test_a_float16_step_is_judged_against_the_same_step_in_float32(pytester, run
     # Issue 41: a place found gets the LSTM's backward script, run in a fresh process before it is cited.
     if step.get("nonfinite_from"):
         assert step["repro"]["reproduced"] is True and "Standalone repro:" in step["message"], step["repro"]
+        assert "float16 (cell.to_float), amp level O2" in Path(step["repro"]["path"]).read_text()
     else:
         assert not step.get("repro"), step["repro"]
     assert step["nodeid"].endswith("[PYNATIVE_MODE]") and step["mode"] == "PYNATIVE_MODE", step["message"]
@@ -253,9 +254,9 @@ def test_a_backward_start_that_needs_the_networks_state_does_not_reproduce_alone
     written and run, finds both modes finite, and the finding says it does not reproduce, and why."""
     (tmp_path / "test_evidence_suite.py").write_text(SUITE.read_text())
     report = tmp_path / "r.json"
-    subprocess.run([sys.executable, "-m", "pytest", "-p", "no:randomly", "-p", "no:cacheprovider", "-p", "no:xdist",
-                    f"--ms-report={report}", "--ms-repro=repros", "-k", "test_switch and switched",
-                    "test_evidence_suite.py"], cwd=tmp_path, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:randomly", "-p", "no:cacheprovider", "-p",
+                           "no:xdist", f"--ms-report={report}", "--ms-repro=repros", "-k", "test_switch and switched",
+                           "test_evidence_suite.py"], cwd=tmp_path, capture_output=True, text=True)
     findings = json.loads(report.read_text())["findings"]
     [step] = [f for f in findings if f["check"] == "mode_parity" and f.get("step")]
     assert step["nonfinite_from"] == "mid", step["message"]
@@ -265,3 +266,4 @@ def test_a_backward_start_that_needs_the_networks_state_does_not_reproduce_alone
         in step["message"], step["message"]
     script = Path(repro["path"])
     assert "cell = test_evidence_suite.Mid()" in script.read_text() and "sens" in script.read_text()
+    assert f"    repro (does not reproduce alone): {script}" in done.stdout.splitlines(), done.stdout

@@ -164,6 +164,8 @@ def test_ms_repro_writes_verifies_and_cites_the_repro(pytester, run_pytest):
     assert "cell = test_models.Leaf(True)" in script.read_text()  # the innermost sub-cell that parts
     assert run_child.run([sys.executable, str(script)], capture_output=True).returncode == 1
     assert sorted(p.name for p in (pytester.path / "repros").iterdir()) == [script.parent.name]
+    # The terminal: under the finding's line (cut at 160 characters), the path whole on a line of its own.
+    assert f"    repro: {script}" in run.stdout().splitlines(), run.stdout()
     # The JUnit XML's testcase carries the path, after the finding's own property.
     cases = ElementTree.parse(pytester.path / "junit.xml").getroot().iter("testcase")
     properties = {case.get("name"): [(p.get("name"), p.get("value")) for p in case.iter("property")] for case in cases}

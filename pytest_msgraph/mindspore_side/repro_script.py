@@ -156,7 +156,8 @@ def write(ms: Any, constructions: Constructions, directory: Path, cell: Any, arg
     """``repro.py`` and ``data.npz`` in ``directory`` for ``cell(*args, **kwargs)``; with ``sens`` (the gradient of
     its output, shaped as the output), for its backward from there instead. ``weights`` ({name: array}) replace
     the cell's own where given (what it ran with, when that was put back since). ``about``: ``test``, ``device``,
-    ``rtol``, ``atol``, ``root`` (the directory the test's modules import from); optional ``title``."""
+    ``rtol``, ``atol``, ``root`` (the directory the test's modules import from); optional ``title``, ``amp`` (the
+    network's amp level)."""
     directory.mkdir(parents=True, exist_ok=True)
     built = source(ms, constructions, cell)
     arrays: dict[str, np.ndarray] = {f"weight:{name}": (param.astype(ms.float32) if param.dtype == ms.bfloat16
@@ -173,7 +174,7 @@ def write(ms: Any, constructions: Constructions, directory: Path, cell: Any, arg
     call += [f"{key}={argument(value, f'kwarg:{key}')}" for key, value in kwargs.items()]
     imports = sorted(set(built.imports) - {"import mindspore as ms"})
     fields = dict(test=about["test"], version=ms.__version__, device=about["device"], cell=type(cell).__name__,
-                  setting=f", {half} (cell.to_float)" if half else "", rtol=about["rtol"], atol=about["atol"],
+                  setting=_setting(half, about.get("amp")), rtol=about["rtol"], atol=about["atol"],
                   imports="\n".join(imports), root=str(about["root"]), construction=built.expression,
                   precision=half or "float32", to_float="\n    cell.to_float(PRECISION)" if half else "",
                   call=", ".join(call))
@@ -192,6 +193,12 @@ def write(ms: Any, constructions: Constructions, directory: Path, cell: Any, arg
     np.savez(directory / "data.npz", **arrays)
     (directory / "repro.py").write_text(script)
     return Written(directory / "repro.py", built.unwritten)
+
+
+def _setting(half: Optional[str], amp: Optional[str]) -> str:
+    """The header's precision: the cell's dtype and the network's amp level, as far as they are known."""
+    said = [f"{half} (cell.to_float)" if half else "", f"amp level {amp}" if amp else ""]
+    return "".join(f", {part}" for part in said if part)
 
 
 def _argument(ms: Any, constructions: Constructions, value: Any, key: str, arrays: dict, built: Source,

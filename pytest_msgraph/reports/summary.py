@@ -34,15 +34,16 @@ class _Group:
     tests: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
     count: int = 0
     crashed: bool = False  # the check itself failed: said as a crash, never as a finding about the test
+    repros: list[str] = dataclasses.field(default_factory=list)  # a line each: the findings' --ms-repro scripts
 
     def who(self) -> str:
         pairs = sum(len(modes) or 1 for modes in self.tests.values())
         return named_tests(self.tests) + (f" ({self.count} findings)" if self.count > pairs else "")
 
-    def line(self) -> str:
+    def lines(self) -> list[str]:
         cell = f" [{self.cell}]" if self.cell else ""
         label = f"CRASH ({self.severity})" if self.crashed else self.severity.upper()
-        return fit(f"  {label} {self.who()}{cell}: {self.what}")
+        return [fit(f"  {label} {self.who()}{cell}: {self.what}"), *(f"    {r}" for r in self.repros)]  # paths whole
 
 
 def finding_groups(findings: list[dict[str, Any]], results: Results) -> list[_Group]:
@@ -59,6 +60,10 @@ def finding_groups(findings: list[dict[str, Any]], results: Results) -> list[_Gr
         test = (tests.get(nodeid) or {}).get("pair") or nodeid
         group.tests.setdefault(test, {}).setdefault(finding.get("mode") or "", nodeid)
         group.count += 1
+        repro = finding.get("repro")
+        if repro:  # the path whole on its own line: the finding's line is cut at 160 characters
+            group.repros.append(f"repro: {repro['path']}" if repro.get("reproduced") else
+                                f"repro (does not reproduce alone): {repro['path']}")
     return sorted(groups.values(), key=lambda g: (g.severity != ERROR, -len(g.tests)))
 
 
@@ -84,7 +89,7 @@ def _check_lines(name: str, policy: str, findings: list[dict[str, Any]], counts:
     lines = [fit(f"{name} [{policy}]: {plural(len(findings), 'finding')}{where}")]
     groups = finding_groups(findings, results)
     shown = groups[:max_lines]
-    lines += [group.line() for group in shown]
+    lines += [line for group in shown for line in group.lines()]
     if 0 < max_lines < len(groups):
         lines.append(f"  ... and {len(groups) - max_lines} more (every finding is in --ms-report; "
                      "--ms-summary-max shows more)")

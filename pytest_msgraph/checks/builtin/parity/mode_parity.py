@@ -114,7 +114,7 @@ class ModeParityCheck(ProbedCheck):
                 subject: list = []
                 call["diverges_at"] = self.localise.localise(self.ms, self.probes, self.run.compiles_hidden, self.math,
                                                              cell, args, self.rtol, self.atol, subject)
-                call["repro"] = reproduce(self.session, self.run, subject, self.rtol, self.atol)
+                call["repro"] = reproduce(self.session, self.run, subject, self.rtol, self.atol, top=cell)
         self._record_step(cell, args)
 
     def grads_computed(self, call: GradCall, named: Any) -> None:
@@ -201,7 +201,8 @@ class ModeParityCheck(ProbedCheck):
         start = self.nonfinite.after_step(self.ms, self.probes, self.rerun, cell, args, trained, before, last_grad,
                                           subject)
         if start is not None and subject:
-            start["repro"] = reproduce(self.session, self.run, [*subject[:2], {}], self.rtol, self.atol, *subject[2:])
+            start["repro"] = reproduce(self.session, self.run, [*subject[:2], {}], self.rtol, self.atol,
+                                       sens=subject[2], weights=subject[3], top=cell)
         return start
 
     def _weights_before(self, index: int) -> Optional[list]:

@@ -17,17 +17,17 @@ RTOL, ATOL = 1e-4, 1e-5
 
 
 def reproduce(session: Any, run: Any, subject: list, rtol: Optional[float], atol: Optional[float],
-              sens: Any = None, weights: Optional[dict] = None) -> Optional[dict]:
+              sens: Any = None, weights: Optional[dict] = None, top: Any = None) -> Optional[dict]:
     """{"path", "reproduced", "status", "unwritten", "why"} of the repro of ``subject`` ([cell, args, kwargs] from
     localise, or the cell where non-finite values start with its inputs, and ``sens`` its output's gradient when
-    they start in its backward, ``weights`` the ones it started from), or None when no repro was asked for or nothing
-    was localised."""
+    they start in its backward, ``weights`` the ones it started from; ``top`` the cell the test called, whose amp
+    level the script's header names), or None when no repro was asked for or nothing was localised."""
     if session.repro_dir is None or session.constructions is None or not subject:
         return None
     cell, args, kwargs = subject
     folder = session.repro_dir / re.sub(r"[^\w.-]+", "_", run.nodeid)  # no brackets: shells glob them
     about = {"test": run.nodeid, "device": session.device, "rtol": RTOL if rtol is None else rtol,
-             "atol": ATOL if atol is None else atol, "root": str(_import_root(run.item.module))}
+             "atol": ATOL if atol is None else atol, "root": str(_import_root(run.item.module)), "amp": _amp_level(top)}
     try:
         written = write(session.ms, session.constructions, folder, cell, args, kwargs, about, sens, weights)
     except Exception as exc:  # the finding stands without it, and says why (mode_parity's records go on)
@@ -37,6 +37,12 @@ def reproduce(session: Any, run: Any, subject: list, rtol: Optional[float], atol
     reproduced = status == 1 and "the modes part" in printed
     return {"path": str(written.script), "reproduced": reproduced, "status": status, "unwritten": written.unwritten,
             "why": None if reproduced else _why(status, printed, written.unwritten)}
+
+
+def _amp_level(top: Any) -> Optional[str]:
+    """The amp level ``ms.amp.auto_mixed_precision`` noted on the network (``_amp_level``), inside ``top``; None."""
+    levels = {getattr(sub, "_amp_level", None) for _, sub in top.cells_and_names()} if top is not None else set()
+    return next((str(level) for level in sorted(levels - {None, ""}, key=str)), None)  # its sub-cells have ""
 
 
 def _why(status: Optional[int], printed: str, unwritten: list) -> str:
