@@ -15,7 +15,11 @@
 3. Memory. Peak RSS of mindcv's resnet18 trained 2 steps in both modes, plugin on
    against off (skipped with a reason when mindcv is not installed).
 
+With ``--values``, 1. measures instead what recording the values for the report costs (issue 42):
+the plugin side with ``--ms-report`` against the same with ``--ms-values=off``.
+
 Usage: python bench/bench_cost.py [--pairs 7] [--steps 15] [--styles train_step,functional,eval] [--no-memory]
+       [--values]
 """
 from __future__ import annotations
 
@@ -133,8 +137,12 @@ def spread(values: list[float]) -> str:
     return f"median {statistics.median(values):.3f}, min {min(values):.3f}, max {max(values):.3f}"
 
 
-def ratio(root: Path, pairs: int, style: str) -> None:
+def ratio(root: Path, pairs: int, style: str, values: bool = False) -> None:
+    """On against off; with ``values``, the plugin side with --ms-report writing values against --ms-values=off."""
     off_args, on_args = ["-p", "no:msgraph", f"test_baseline_{style}.py"], [f"test_plugin_{style}.py"]
+    if values:
+        off_args = [f"--ms-report={root / 'off.json'}", "--ms-values=off", f"test_plugin_{style}.py"]
+        on_args = [f"--ms-report={root / 'on.json'}", f"test_plugin_{style}.py"]
     wall, cpu, sides = [], [], {"off": [], "on": []}
     for i in range(pairs):
         order = [("off", off_args), ("on", on_args)] if i % 2 == 0 else [("on", on_args), ("off", off_args)]
@@ -210,6 +218,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=15)
     parser.add_argument("--styles", default=",".join(STYLES), help="comma-separated: " + ", ".join(STYLES))
     parser.add_argument("--no-memory", action="store_true")
+    parser.add_argument("--values", action="store_true", help="1. measures recording values (--ms-values on/off)")
     options = parser.parse_args()
     styles = options.styles.split(",")
     unknown = sorted(set(styles) - set(STYLES))
@@ -224,7 +233,7 @@ def main() -> None:
         for number, style in enumerate(styles, 1):
             print(f"1.{number} {style} ({STYLES[style]}): 12 tests, a small CNN with BatchNorm, {options.steps} "
                   f"steps each; {options.pairs} alternating pairs of whole runs")
-            ratio(root, options.pairs, style)
+            ratio(root, options.pairs, style, options.values)
         print("2. where the plugin's time goes (one cProfile run of the plugin side, train_step)")
         breakdown(root, options.steps)
         if not options.no_memory:

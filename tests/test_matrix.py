@@ -74,7 +74,7 @@ def test_a_matrix_json_can_be_the_baseline(tmp_path):
 
 @pytest.mark.parametrize("content, message", [
     ("{not json", "is not JSON"),
-    (json.dumps({"version": 1, "tests": []}), "is a report of version 1; this tool reads version 2"),
+    (json.dumps({"version": 1, "tests": []}), "is a report of version 1; this tool reads versions 2 and 3"),
     (json.dumps({"version": 2, "generator": "pytest-msgraph", "tests": [{"outcome": "passed"}], "findings": [],
                  "complete": True}), "tests[0].nodeid is missing"),
     (json.dumps([1, 2]), "is not a pytest-msgraph report"),

@@ -49,7 +49,7 @@ def test_a_report_path_that_is_a_test_module_is_refused_and_left_alone(pytester,
 def test_an_earlier_report_is_replaced(pytester, run_pytest):
     pytester.makepyfile(test_model=PLAIN)
     first = run_pytest()
-    assert first.ret == 1 and first.report["version"] == 2
+    assert first.ret == 1 and first.report["version"] == 3
     (pytester.path / "old.json").write_text(json.dumps({"version": 1, "tests": [], "findings": [], "examined": {}}))
     again = run_pytest("--ms-report=old.json", report=False)
     assert again.ret == 1 and strict_json(pytester.path / "old.json")["generator"] == "pytest-msgraph"
@@ -274,7 +274,7 @@ def test_a_baseline_of_the_previous_report_version_is_refused_in_one_line(pytest
     run_pytest()
     (pytester.path / "old.json").write_text(json.dumps({"version": 1, "tests": [], "findings": []}))
     done = matrix(pytester.path, "msgraph-report.json", "--baseline", "old.json")
-    assert done.returncode == 2 and "is a report of version 1; this tool reads version 2" in done.stderr
+    assert done.returncode == 2 and "is a report of version 1; this tool reads versions 2 and 3" in done.stderr
 
 
 # --- 9. every failure says why --------------------------------------------------------------------

@@ -86,6 +86,7 @@ class TestRun:
         self.examined: dict[str, dict[str, int]] = {}
         # Per check, JSON-serialisable data compared across tests at the end of the session.
         self.records: dict[str, list[Any]] = {}
+        self.values: Optional[dict[str, Any]] = None  # fingerprints of what it computed, for the report (issue 42)
         # Set by the plugin for the checks: the call phase's compiles, and the context keys the test left changed.
         self.compile_events: Optional[list[dict[str, Any]]] = None
         self.fixture_graphs = 0  # graphs a fixture (ms_gradcheck) ran for the test, in no budget

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .markdown import cell_text, environment_text, totals_text
+from .markdown import cell_text, environment_text, totals_text, value_text
 from .merge import FAILING, OUTCOME_RANK, SHOWN
 
 MEANINGS = (
@@ -31,6 +31,11 @@ def _css(cell: Any) -> str:
     if cell is None:
         return "none"
     return str(cell["outcome"]).replace(" ", "-") + (" regressed" if cell.get("regressed") else "")
+
+
+def _plain(text: str) -> str:
+    """Markdown's code quoting off, for a page that escapes the text itself."""
+    return text.replace("`` ", "").replace(" ``", "").replace("`", "")
 
 
 def _incomplete(entry: dict[str, Any]) -> str:
@@ -57,6 +62,12 @@ def page_data(matrix: dict[str, Any]) -> dict[str, Any]:
         ("Incomplete reports", [_incomplete(e) for e in matrix["incomplete"]]),
         ("Tests found in two reports of one column", [f"{d['test']} on {d['column']}: {'; '.join(d['in'])}"
                                                       for d in matrix["duplicates"]]),
+        ("Tests whose values part between columns (the first value that parts, against the row's first column with "
+         "values in that mode)", [_plain(value_text(d)) for d in matrix.get("value_differences", [])]),
+        ("Tests whose values moved from the baseline's", [_plain(value_text(d))
+                                                           for d in matrix.get("value_regressions", [])]),
+        ("Columns not compared by value", [f"{c['column']}: {c['why']}"
+                                           for c in matrix.get("values_not_compared", [])]),
         ("Baseline rows that match no row", list(matrix["unmatched_baseline"])),
         ("Columns not compared with the baseline", [f"{c['column']}: {c['why']}"
                                                     for c in matrix["not_compared"]]),

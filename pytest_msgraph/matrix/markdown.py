@@ -17,6 +17,10 @@ def cell_text(cell: Optional[dict[str, Any]]) -> str:
     text = SHOWN.get(cell["outcome"], str(cell["outcome"]))
     if cell["checks"]:
         text += f" ({', '.join(cell['checks'])})"
+    if cell.get("values_part"):
+        text += " VALUES PART"
+    if cell.get("values_moved"):
+        text += " VALUES MOVED"
     if cell.get("regressed"):
         text += " REGRESSED" + (f" (moved from {_md(', '.join(cell['moved_from']))})" if cell.get("moved_from") else "")
     return text
@@ -95,11 +99,25 @@ def to_markdown(matrix: dict[str, Any]) -> str:
     lines += _listed(f"**{len(matrix['regressions'])} regression(s)** against the baseline:",
                      [f"{_code(r['test'])} on {_md(r['column'])}: {r['outcome']}" + _moved(r)
                       for r in matrix["regressions"]])
+    lines += _listed(f"**{len(matrix.get('value_differences', []))} test(s) whose values part between columns** "
+                     "(the first value that parts, against the row's first column with values in that mode):",
+                     [value_text(d) for d in matrix.get("value_differences", [])])
+    lines += _listed(f"**{len(matrix.get('value_regressions', []))} test(s) whose values moved from the baseline's:**",
+                     [value_text(d) for d in matrix.get("value_regressions", [])])
+    lines += _listed(f"**{len(matrix.get('values_not_compared', []))} column(s) not compared by value:**",
+                     [f"{_md(c['column'])}: {_md(c['why'])}" for c in matrix.get("values_not_compared", [])])
     lines += _listed(f"**{len(matrix['unmatched_baseline'])} baseline row(s) match no row of this matrix:**",
                      [_code(test) for test in matrix["unmatched_baseline"]])
     lines += _listed(f"**{len(matrix['not_compared'])} column(s) not compared with the baseline:**",
                      [f"{_md(c['column'])}: {_md(c['why'])}" for c in matrix["not_compared"]])
     return "\n".join(lines) + "\n"
+
+
+def value_text(difference: dict[str, Any]) -> str:
+    """One line of where a test's values part: the test, the columns, the value, by how much."""
+    against = f" against {_md(difference['against'])}" if difference.get("against") else " against the baseline"
+    return (f"{_code(difference['test'])} on {_md(difference['column'])}{against}: first at "
+            f"{_code(difference['at'])}: {_md(difference['text'])}")
 
 
 def _incomplete_text(entry: dict[str, Any]) -> str:

@@ -25,12 +25,14 @@ NOT_RAN = ("skipped", "unavailable", "not run")
 SHOWN = {"unavailable": "not run (device unavailable)"}  # outcomes said otherwise than their name
 
 
-def column_of(report: dict[str, Any], test: dict[str, Any]) -> dict[str, Any]:
+def column_of(report: dict[str, Any], test: dict[str, Any], by_release: bool = False) -> dict[str, Any]:
+    """The test's column: device, mode, jit level, and the MindSpore release when the reports merged hold several."""
     device = test.get("device") or report.get("device") or "unknown"
     mode = test.get("mode") or "unknown"
     level = report.get("jit_level") if mode == "GRAPH_MODE" else None  # it only shapes compiled graphs
-    label = f"{device} {mode}" + (f" {level}" if level else "")
-    return {"key": label, "device": device, "mode": mode, "jit_level": level}
+    release = report.get("mindspore") if by_release else None
+    label = f"{device} {mode}" + (f" {level}" if level else "") + (f" (MindSpore {release})" if release else "")
+    return {"key": label, "device": device, "mode": mode, "jit_level": level, "release": release}
 
 
 def _flagged(report: dict[str, Any]) -> dict[Any, set[Any]]:
@@ -60,6 +62,7 @@ def build_matrix(reports: list[dict[str, Any]], names: Optional[list[str]] = Non
     # (row, column) -> the reports that ran that test: two shards that both ran it, say.
     sources: dict[tuple[str, str], list[tuple[int, str]]] = {}
     errors, incomplete = [], []
+    by_release = len({report.get("mindspore") for report in reports}) > 1  # a column per release then
     for index, (report, name) in enumerate(zip(reports, names)):
         flagged = _flagged(report)
         errors += [{"report": name, **error} for error in report.get("collection_errors", ())]
@@ -71,7 +74,7 @@ def build_matrix(reports: list[dict[str, Any]], names: Optional[list[str]] = Non
         for test in report["tests"]:
             if test.get("mode") is None:
                 continue  # a lint item (it reads source, the same everywhere), or a test never reached
-            column = column_of(report, test)
+            column = column_of(report, test, by_release)
             entry = columns.setdefault(column["key"], {**column, "environments": []})
             if environment not in entry["environments"]:
                 entry["environments"].append(environment)
@@ -83,6 +86,8 @@ def build_matrix(reports: list[dict[str, Any]], names: Optional[list[str]] = Non
             cell: dict[str, Any] = {"outcome": outcome, "checks": sorted(checks)}
             if test["outcome"] in FAILING and test.get("reason"):
                 cell["reason"] = test["reason"]
+            if test.get("values"):  # what it computed (report version 3), compared by matrix/values
+                cell["values"] = test["values"]
             if test["outcome"] not in NOT_RAN:  # a variant --ms-modes skipped in one report ran in another
                 sources.setdefault((row, column["key"]), []).append((index, f"{name}: {test['nodeid']}"))
             old = rows.setdefault(row, {}).get(column["key"])
@@ -91,7 +96,7 @@ def build_matrix(reports: list[dict[str, Any]], names: Optional[list[str]] = Non
             elif old["outcome"] == cell["outcome"]:
                 old["checks"] = sorted(set(old["checks"]) | set(cell["checks"]))
     ordered = sorted(columns.values(), key=lambda c: (DEVICE_ORDER.get(c["device"], 9), c["device"], c["mode"],
-                                                      c["jit_level"] or ""))
+                                                      c["jit_level"] or "", _release_order(c["release"])))
     totals: dict[str, dict[str, int]] = {c["key"]: {} for c in ordered}
     for cells in rows.values():
         for key, cell in cells.items():
@@ -109,5 +114,13 @@ def build_matrix(reports: list[dict[str, Any]], names: Optional[list[str]] = Non
         "incomplete": incomplete,
         "unmatched_baseline": [],
         "not_compared": [],
+        "value_differences": [],
+        "values_not_compared": [],
+        "value_regressions": [],
     }
+
+
+def _release_order(release: Optional[str]) -> tuple[int, ...]:
+    """Releases oldest first (2.7.2 before 2.10.0): the leftmost column is the one the others are compared with."""
+    return tuple(int(part) if part.isdigit() else 0 for part in (release or "").split("."))
 

@@ -245,6 +245,9 @@ def annotate_report(item: pytest.Item, call_info: Any, report: Any, state: Plugi
                                 "fixture_graphs": run.fixture_graphs,
                                 "slowest": [{"cell": e["what"], "seconds": e["seconds"], "cause": e["cause"]}
                                             for e in slowest(events)]}
+        if run.values is not None:  # travels once, on the report after mode_parity made it
+            data["values"] = run.values
+            run.values = None
         ist.reported = len(run.findings)
         run.examined.clear()
         run.records.clear()

@@ -16,6 +16,7 @@ MARKERS = (
     "ms_allow(*checks): turn the named pytest-msgraph checks off for this test.",
     "ms_device(*devices): run this test only on these devices (CPU, GPU, Ascend); skip it elsewhere.",
     "ms_tolerance(rtol=None, atol=None): mode_parity tolerances for this test's float outputs.",
+    "ms_no_values: leave this test's values out of the report's fingerprints (pytest-msgraph, issue 42).",
     "ms_max_compiles(n): fail the test when its call phase compiles more than n graphs (pytest-msgraph).",
     "msgraph_lint: a graph_syntax lint item added by --ms-lint (select with -m msgraph_lint).",
     *(f"{name}: MindSpore platform mark; pytest-msgraph skips the test on other devices."

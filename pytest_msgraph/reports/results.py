@@ -41,6 +41,7 @@ class _TestEntry:
     def start_attempt(self, attempt: int) -> None:
         self.attempt = attempt
         self.public.update(outcome=None, duration=0.0, compiles=None, compile_seconds=None, reason=None)
+        self.public.pop("values", None)  # a rerun records its own
         self.subtest_failure, self.crashed = None, False
         self.slowest_compiles = []
         self.findings, self.examined, self.records = [], {}, {}
@@ -118,6 +119,8 @@ class Results:
         record["pair"] = data.get("pair") or record["pair"]
         if data.get("device_id") is not None:
             self._device_ids.add(data["device_id"])
+        if data.get("values") is not None:
+            record["values"] = data["values"]
         compiles = data.get("compiles")
         if compiles is not None:
             record["compiles"], record["compile_seconds"] = compiles["count"], compiles["seconds"]

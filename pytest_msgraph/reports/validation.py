@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .json_report import REPORT_VERSION
+from .json_report import READABLE_VERSIONS
 
 SCHEMAS = ("report", "matrix")
 
@@ -43,10 +43,11 @@ def load_report(path: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ReportError(f"{path} is not a pytest-msgraph report (no JSON object at top level)")
     kind = "matrix" if "rows" in data and "columns" in data else "report"
-    if data.get("version") != REPORT_VERSION:
+    if data.get("version") not in READABLE_VERSIONS:
         raise ReportError(
-            f"{path} is a {kind} of version {json.dumps(data.get('version'))}; this tool reads version "
-            f"{REPORT_VERSION}, whose rows are named differently: write it again with this pytest-msgraph release"
+            f"{path} is a {kind} of version {json.dumps(data.get('version'))}; this tool reads versions "
+            f"{' and '.join(map(str, READABLE_VERSIONS))}, whose rows are named differently: write it again with this "
+            "pytest-msgraph release"
         )
     check(path, data, kind)
     return data

@@ -35,7 +35,7 @@ from . import records
 from .pairs import differences
 from .records import KINDS, causes_header, compare_records, flatten, refs, semantics, shares_parameters, tolerances
 from .repro import reproduce
-from .values import encoded
+from .values import encoded, records_values, reported_values, skipped
 
 RANDOM_CALLS = "calls with MindSpore random ops, not compared"
 # The weights before a test's first step are kept (as numpy copies, for the experiments on that step) up to this
@@ -75,9 +75,10 @@ class ModeParityCheck(ProbedCheck):
         self._last_grad: Optional[GradCall] = None  # the grad call whose gradients an optimizer step applies
         self._located = False  # where non-finite values start is found once per test
         self._referenced = False  # a half-precision step is compared with float32 once per test
+        self._prints = records_values(self.run.item)  # fingerprints for the report (issue 42)
 
     def _leaves(self, named: Any, finite: Optional[list] = None) -> list:
-        return encoded(self.ms, self.math, self.budget, named, finite)
+        return encoded(self.ms, self.math, self.budget, named, finite, self._prints)
 
     def _record(self, entry: dict, named: Any, tensors: list) -> None:
         """``entry["leaves"]``: read now on the graph side; on the eager side, when a read happens anyway
@@ -260,6 +261,8 @@ class ModeParityCheck(ProbedCheck):
         side = {"nodeid": run.nodeid, "header": header, **self.side}
         key = run.pair
         run.count(sum(len(entries) for entries in self.side.values()))
+        if self._prints:
+            run.values = reported_values(self.side, lambda key: skipped(run.item.config, key))
         # Said, not passed over: their random streams differ between the modes by design (pairs.py skips them).
         run.count(sum(1 for call in self.side["calls"].values() if call.get("random")), unit=RANDOM_CALLS)
         if run.mode != run.variant:

@@ -13,14 +13,17 @@ left them). A copy made by an op would cost a CPU step more than the read does
 """
 from __future__ import annotations
 
+import fnmatch
 from typing import Any, Optional
 
 import numpy as np
 
+from ....core.fingerprints import fingerprint
 
-def encoded(ms: Any, math: Any, budget: list, named: Any, finite: Optional[list] = None) -> list:
+
+def encoded(ms: Any, math: Any, budget: list, named: Any, finite: Optional[list] = None, prints: bool = False) -> list:
     """The leaves of ``named`` [(path, value)], encoded within ``budget``; ``finite`` (when given) gets, per
-    tensor, whether all its values are finite."""
+    tensor, whether all its values are finite; ``prints``: each tensor's fingerprint too (for the report)."""
     leaves = []
     for path, value in named:
         if hasattr(value, "asnumpy"):
@@ -29,6 +32,43 @@ def encoded(ms: Any, math: Any, budget: list, named: Any, finite: Optional[list]
             if finite is not None:
                 finite.append(array.dtype.kind not in "fc" or bool(np.isfinite(array).all()))
             leaves.append({"path": path, **math.encode(array, dtype, budget)})
+            if prints:
+                leaves[-1]["fingerprint"] = fingerprint(array, dtype)
         else:
             leaves.append({"path": path, "dtype": type(value).__name__, "shape": [], "value": repr(value)})
     return leaves
+
+
+MAX_VALUES = 32  # fingerprints per test in the report (about 300 bytes each): the first calls, then the parameters
+
+
+def reported_values(side: dict[str, Any], skipped: Any) -> dict[str, Any]:
+    """What a variant computed, by name, for the report: each top-level Cell call's outputs (``call 2 Net
+    output``, numbered as mode_parity numbers them) and the parameters after its last training step (``param
+    head.weight``), up to ``MAX_VALUES``; ``skipped(key)`` leaves one out."""
+    found: dict[str, Any] = {}
+    for index, call in sorted(side["calls"].items()):
+        for leaf in call.get("leaves", ()):
+            printed = leaf.get("fingerprint")
+            if printed is not None and call.get("random"):  # MindSpore random ops: the matrix leaves the call out
+                printed = {**printed, "random": True}
+            found[f"call {index + 1} {call['cell']} {leaf['path']}"] = printed
+    if side["steps"]:
+        for leaf in side["steps"][max(side["steps"])].get("leaves", ()):
+            found[f"param {leaf['path']}"] = leaf.get("fingerprint")
+    kept = {key: value for key, value in found.items() if value is not None and not skipped(key)}
+    return dict(list(kept.items())[:MAX_VALUES])
+
+
+def records_values(item: Any) -> bool:
+    """Whether this test's values go into the report: a report is written, ``--ms-values`` is not off (validated at
+    configure, pytest_side/values_options.py), and the test is not marked ``ms_no_values``."""
+    config = item.config
+    report = config.getoption("ms_report") or config.getini("ms_report")
+    setting = config.getoption("ms_values") or config.getini("ms_values") or "on"
+    return bool(report) and str(setting).lower() != "off" and item.get_closest_marker("ms_no_values") is None
+
+
+def skipped(config: Any, key: str) -> bool:
+    """A value ``ms_values_skip`` leaves out of the report (glob patterns over its name)."""
+    return any(fnmatch.fnmatchcase(key, pattern) for pattern in config.getini("ms_values_skip"))
