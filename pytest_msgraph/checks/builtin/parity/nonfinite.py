@@ -25,6 +25,7 @@ import numpy as np
 from ....core.graph_code import construct_location
 from ....mindspore_side.context_guard import eagerly
 from ....mindspore_side.probes import cells_behind
+from .rerun import put_back
 
 RUNS = 3
 
@@ -139,8 +140,7 @@ def locate(ms: Any, probes: Any, cells: list, run: Callable[[], Any], trained: l
     try:
         with probes.paused(), eagerly(ms):
             for _ in range(RUNS):
-                for param, value in zip(trained, before):
-                    param.set_data(ms.Tensor(value))
+                put_back(ms, trained, before)
                 if io is not None:  # the weights this replay starts from: a repro's (the step changes them)
                     io["weights"] = {id(p): p.asnumpy().copy() for p in kept}
                 log.clear()
@@ -155,8 +155,7 @@ def locate(ms: Any, probes: Any, cells: list, run: Callable[[], Any], trained: l
         return None
     finally:
         remove()
-        for param, value in zip(kept, saved):
-            param.set_data(ms.Tensor(value))
+        put_back(ms, kept, saved)
     if found is not None:
         if subject is not None and io is not None:
             subject[:] = _subject(cells, found, io)

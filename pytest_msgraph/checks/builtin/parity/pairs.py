@@ -225,6 +225,9 @@ def _started(start: Optional[dict[str, Any]], side: Optional[str]) -> str:
                 "the side that went non-finite." if side == GRAPH else "")
     if start.get("not_run"):
         return f" Where they start was not looked for: {start['not_run']}."
+    if start["phase"] is None and not any(start["seen"]):
+        return (f" Where they start was not found: the step replayed eagerly {start['runs']} times from the same "
+                "weights and inputs stayed finite each time (a nondeterministic op on that side).")
     if start["phase"] is None:
         places = "; ".join(f"{p['phase']} of '{p['path']}' ({p['cell']})" if p else "no place (finite)"
                            for p in start["seen"])
