@@ -91,6 +91,7 @@ ALLOWED: dict[str, set[str]] = {
     "mindspore_side/graph_inspection.py": {  # MindIR of a graph: a Cell's, a _JitExecutor's (a GRAPH_MODE grad)
         "_cell_graph_executor", "_get_func_graph_proto", "_graph_executor"},
     "mindspore_side/probes/hub.py": {"_get_mode"},  # the mode without get_context's cost
+    "checks/builtin/parity/repro.py": {"_amp_level"},  # the amp level auto_mixed_precision notes on a network
     "mindspore_side/probes/compiles.py": {"_CellGraphExecutor", "_JitExecutor"},  # compile watching
     "mindspore_side/probes/grad_calls.py": {  # grad calls in both modes
         "_pynative_func_grad_forward", "_pynative_func_grad_backward",  # 2.9+ PyNative grads
