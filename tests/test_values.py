@@ -203,3 +203,13 @@ def test_calls_with_mindspore_random_ops_are_left_out_in_every_column_of_their_r
     row["cells"][columns[3]["key"]] = cell(4.0, 6.0, False)
     compare_columns(matrix)
     assert [(d["column"], d["at"]) for d in matrix["value_differences"]] == [(columns[3]["key"], "call 2 Dense output")]
+
+
+def test_the_release_workflow_merges_what_its_jobs_write_and_gates_on_values():
+    """examples/ci/msgraph-releases.yml, read as data: each job's report is one the merge and the gate name."""
+    yaml = pytest.importorskip("yaml", reason="reading the workflow needs PyYAML")
+    workflow = yaml.safe_load((DATA.parent.parent / "examples" / "ci" / "msgraph-releases.yml").read_text())
+    names = [entry["name"] for entry in workflow["jobs"]["suite"]["strategy"]["matrix"]["include"]]
+    steps = " ".join(step.get("run", "") for step in workflow["jobs"]["matrix"]["steps"])
+    assert all(f"report-{name}.json" in steps for name in names), (names, steps)
+    assert "--baseline report-ms27.json --values" in steps and "--ms-modes" not in str(workflow)
