@@ -276,6 +276,7 @@ def test_a_frozen_leaf_in_mindcvs_resnet18_reproduces_alone_and_its_fix_agrees(p
     assert finding["repro"]["reproduced"] is True, finding["repro"]
     script = Path(finding["repro"]["path"])
     assert "cell = test_resnet.FrozenNoiseReLU()" in script.read_text()
+    assert "MindSpore " in script.read_text() and ", device CPU, float32. FrozenNoiseReLU runs alone" in script.read_text()
     (pytester.path / "test_resnet.py").write_text(RESNET.replace(
         " + ms.Tensor(np.random.randn(*x.shape).astype(np.float32) * 0.01)", ""))
     status, printed = verify(script)

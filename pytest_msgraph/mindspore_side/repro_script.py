@@ -197,7 +197,7 @@ def write(ms: Any, constructions: Constructions, directory: Path, cell: Any, arg
 
 def _setting(half: Optional[str], amp: Optional[str]) -> str:
     """The header's precision: the cell's dtype and the network's amp level, as far as they are known."""
-    said = [f"{half} (cell.to_float)" if half else "", f"amp level {amp}" if amp else ""]
+    said = [f"{half} (cell.to_float)" if half else "float32", f"amp level {amp}" if amp else ""]
     return "".join(f", {part}" for part in said if part)
 
 
