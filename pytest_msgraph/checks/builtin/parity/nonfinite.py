@@ -44,9 +44,17 @@ def _finite(value: Any) -> bool:
 
 
 def _copied(value: Any) -> Any:
+    """numpy copies of the tensors in ``value``: ``Tensor.copy()`` shares memory a later op writes (measured: an
+    LSTM's input read back NaN when the repro was written). The hooks read the values anyway (``_finite``)."""
     if isinstance(value, (tuple, list)):
         return tuple(_copied(item) for item in value)
-    return value.copy() if hasattr(value, "asnumpy") else value
+    return value.asnumpy().copy() if hasattr(value, "asnumpy") else value
+
+
+def _tensors(ms: Any, value: Any) -> Any:
+    if isinstance(value, tuple):
+        return tuple(_tensors(ms, item) for item in value)
+    return ms.Tensor(value) if isinstance(value, np.ndarray) else value
 
 
 def _public(path: str) -> str:
@@ -158,7 +166,7 @@ def locate(ms: Any, probes: Any, cells: list, run: Callable[[], Any], trained: l
         put_back(ms, kept, saved)
     if found is not None:
         if subject is not None and io is not None:
-            subject[:] = _subject(cells, found, io)
+            subject[:] = _tensors(ms, tuple(_subject(cells, found, io)))
         return {**found, "runs": len(seen) + 1, "seen": [found]}
     return {"phase": None, "runs": len(seen), "seen": seen}
 
