@@ -6,7 +6,7 @@ compiled into the graph in GRAPH_MODE: its tensor result applies in both modes, 
 Python never runs there (measured on 2.7.2 and 2.10: a hook that appends the output to
 a list leaves the list empty). At the first GRAPH_MODE call of a cell in a test, the
 hooks on every cell of its tree are read; one whose source has Python side effects
-(appends, counters, prints, logs) is the finding, and so is any hook on a direct member
+(appends, counters, prints, logs; through the user's helpers too) is the finding, and so is any hook on a direct member
 of an ``nn.SequentialCell``: GRAPH_MODE skips those whole, tensor result included
 (measured on 2.7.2 and 2.10: a hook returning ``output * 2`` doubles the output in
 PYNATIVE_MODE only). It is also published as a fact:
@@ -57,6 +57,13 @@ def _probe_hook(cell: Any, inputs: Any, output: Any) -> None:
     """Registered on a bare cell at session start, to find where this release keeps hooks."""
 
 
+def _name(hook: Any) -> str:
+    """A hook's name as its code says it: ``Extractor.hook`` for a bound method, the function's name otherwise."""
+    owner = getattr(hook, "__self__", None)
+    name = getattr(hook, "__name__", "?")
+    return f"{type(owner).__name__}.{name}" if owner is not None else name
+
+
 def _where(hook: Any) -> str:
     try:
         return f"{os.path.relpath(inspect.getsourcefile(hook) or '?')}:{inspect.getsourcelines(hook)[1]}"
@@ -100,7 +107,7 @@ class CompiledHooksCheck(ProbedCheck):
                 continue
             effects = side_effects(hook) + ([SKIPPED] if id(sub) in members else [])
             if effects:
-                fact = CompiledHook(type(sub).__name__, path, kind, getattr(hook, "__name__", "?"), _where(hook),
+                fact = CompiledHook(type(sub).__name__, path, kind, _name(hook), _where(hook),
                                     tuple(effects))
                 self.found[key] = fact
                 self.run.publish(fact)  # mode_parity names it as the cause of a pair that ends differently
