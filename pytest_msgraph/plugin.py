@@ -19,7 +19,7 @@ from .pairs.ordering import VariantPairing
 from .pytest_side import fixtures, header, lifecycle, markers, options, run_record
 from .pytest_side.path_options import correct_rootdir, for_workers
 from .pytest_side.state import STATE_KEY, PluginState
-from .pytest_side.values_options import add_values_options, values_setting
+from .pytest_side.values_options import add_values_options
 from .reports.annotations import lines_for as annotation_lines
 from .reports.summary import summary_lines
 
@@ -44,7 +44,6 @@ def pytest_load_initial_conftests(early_config: pytest.Config, args: list[str]) 
 
 def pytest_configure(config: pytest.Config) -> None:
     markers.register(config)
-    values_setting(config)  # a bad --ms-values is a usage error before anything runs
     for_workers(config)
     config.pluginmanager.register(builtin_checks, "msgraph-builtin-checks")
     state = config.stash[STATE_KEY] = PluginState.from_config(config)

@@ -53,6 +53,19 @@ def test_one_element_shape_dtype_and_non_finite_values_part():
     assert parted(fingerprint(x.astype(np.int32), "Int32"), fingerprint(x.astype(np.int32) + 1, "Int32"))
 
 
+def test_integers_part_on_one_changed_value_and_not_on_a_float_sum_taken_in_another_order():
+    labels = np.random.default_rng(3).integers(0, 10000, size=1_000_000).astype(np.int64)
+    printed = fingerprint(labels, "Int64")
+    # The same integers summed in another order: float64 sums that differ in their last bits.
+    reordered = {**printed, "norm": printed["norm"] * (1 + 1e-15),
+                 "projections": [p * (1 + 1e-12) + 1e-9 for p in printed["projections"]]}
+    assert parted(printed, reordered) is None
+    for index in (0, 123_456, 999_999):  # one label changed by 1, anywhere
+        changed = labels.copy()
+        changed[index] += 1
+        assert parted(printed, fingerprint(changed, "Int64"))["why"] == "values"
+
+
 def test_a_fingerprint_is_small_whatever_the_tensor():
     small = len(json.dumps(fingerprint(np.ones(3, np.float32), "Float32")))
     large = len(json.dumps(fingerprint(np.ones((2000, 2000), np.float32), "Float32")))
@@ -94,6 +107,24 @@ def test_a_test_the_baseline_lacks_is_no_crash_of_the_values_gate(tmp_path):
     done = _matrix(COMMITTED["2.10.0"], "--baseline", tmp_path / "older.json", "--values")
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
     assert "`test_values_suite.py::test_train`" in done.stdout  # a row the baseline does not match, listed
+
+
+def test_a_test_without_values_in_a_compared_column_is_named(tmp_path):
+    newer = json.loads(COMMITTED["2.10.0"].read_text())
+    lacking = next(t for t in newer["tests"] if t["nodeid"].startswith(MOVES) and "GRAPH_MODE" in t["nodeid"])
+    lacking.pop("values")  # as a run with that test marked ms_no_values writes it
+    (tmp_path / "newer.json").write_text(json.dumps(newer))
+    done = _matrix(COMMITTED["2.7.2"], tmp_path / "newer.json", "--format", "json")
+    matrix = json.loads(done.stdout)
+    assert matrix["tests_not_compared_by_value"] == [
+        {"test": MOVES, "mode": "GRAPH_MODE", "why": "no values in CPU GRAPH_MODE (MindSpore 2.10.0)"}]
+    assert matrix["value_differences"] == [] and not matrix["values_not_compared"]  # the row is said, not passed
+    markdown = _matrix(COMMITTED["2.7.2"], tmp_path / "newer.json").stdout
+    assert ("**1 test(s) ran in columns compared by value but hold no values of their own there:**\n\n"
+            f"- `{MOVES}` (GRAPH_MODE): no values in CPU GRAPH_MODE (MindSpore 2.10.0)") in markdown
+    assert _matrix(COMMITTED["2.7.2"], COMMITTED["2.10.0"], "--format", "json").returncode == 0
+    assert json.loads(_matrix(COMMITTED["2.7.2"], COMMITTED["2.10.0"], "--format", "json").stdout)[
+        "tests_not_compared_by_value"] == []
 
 
 def test_a_report_without_values_still_merges_and_says_which_columns_were_not_compared(tmp_path):

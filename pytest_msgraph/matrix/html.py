@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .markdown import cell_text, environment_text, totals_text, value_text
+from .markdown import cell_text, environment_text, totals_text, unvalued_texts, value_text
 from .merge import FAILING, OUTCOME_RANK, SHOWN
 
 MEANINGS = (
@@ -68,6 +68,8 @@ def page_data(matrix: dict[str, Any]) -> dict[str, Any]:
                                                            for d in matrix.get("value_regressions", [])]),
         ("Columns not compared by value", [f"{c['column']}: {c['why']}"
                                            for c in matrix.get("values_not_compared", [])]),
+        ("Tests that ran in columns compared by value but hold no values of their own there",
+         [_plain(text) for text in unvalued_texts(matrix)]),
         ("Baseline rows that match no row", list(matrix["unmatched_baseline"])),
         ("Columns not compared with the baseline", [f"{c['column']}: {c['why']}"
                                                     for c in matrix["not_compared"]]),

@@ -106,6 +106,8 @@ def to_markdown(matrix: dict[str, Any]) -> str:
                      [value_text(d) for d in matrix.get("value_regressions", [])])
     lines += _listed(f"**{len(matrix.get('values_not_compared', []))} column(s) not compared by value:**",
                      [f"{_md(c['column'])}: {_md(c['why'])}" for c in matrix.get("values_not_compared", [])])
+    lines += _listed(f"**{len(matrix.get('tests_not_compared_by_value', []))} test(s) ran in columns compared by "
+                     "value but hold no values of their own there:**", unvalued_texts(matrix))
     lines += _listed(f"**{len(matrix['unmatched_baseline'])} baseline row(s) match no row of this matrix:**",
                      [_code(test) for test in matrix["unmatched_baseline"]])
     lines += _listed(f"**{len(matrix['not_compared'])} column(s) not compared with the baseline:**",
@@ -118,6 +120,17 @@ def value_text(difference: dict[str, Any]) -> str:
     against = f" against {_md(difference['against'])}" if difference.get("against") else " against the baseline"
     return (f"{_code(difference['test'])} on {_md(difference['column'])}{against}: first at "
             f"{_code(difference['at'])}: {_md(difference['text'])}")
+
+
+NAMED_MAX = 10  # tests without values listed by name; the JSON lists every one
+
+
+def unvalued_texts(matrix: dict[str, Any]) -> list[str]:
+    """The tests not compared by value, the first ``NAMED_MAX`` by name, then how many more."""
+    rows = matrix.get("tests_not_compared_by_value", [])
+    texts = [f"{_code(r['test'])} ({r['mode']}): {_md(r['why'])}" for r in rows[:NAMED_MAX]]
+    more = len(rows) - NAMED_MAX
+    return texts + ([f"and {more} more (the matrix JSON lists them all)"] if more > 0 else [])
 
 
 def _incomplete_text(entry: dict[str, Any]) -> str:

@@ -116,6 +116,7 @@ def build_matrix(reports: list[dict[str, Any]], names: Optional[list[str]] = Non
         "not_compared": [],
         "value_differences": [],
         "values_not_compared": [],
+        "tests_not_compared_by_value": [],
         "value_regressions": [],
     }
 

@@ -71,6 +71,25 @@ def compare_columns(matrix: dict[str, Any], tolerances: Tolerances = None) -> No
     matrix["value_differences"] = found
     matrix["values_not_compared"] = [{"column": c["key"], "why": "its reports hold no values (a version 2 report, "
                                       "or --ms-values off)"} for c in columns if c["key"] in ran - valued]
+    matrix["tests_not_compared_by_value"] = _rows_without_values(matrix, valued)
+
+
+NO_VALUES = "no values recorded (not a mode pair, marked ms_no_values, or every value skipped)"
+
+
+def _rows_without_values(matrix: dict[str, Any], valued: set[str]) -> list[dict[str, Any]]:
+    """Each test and mode that ran in two or more columns holding values, yet lacks values in some of them: a whole
+    column is named in ``values_not_compared``, a test here, so that no row passes for compared when it was not."""
+    found = []
+    for row in matrix["rows"]:
+        for mode in dict.fromkeys(c["mode"] for c in matrix["columns"]):
+            ran = [c["key"] for c in matrix["columns"] if c["mode"] == mode and c["key"] in valued
+                   and row["cells"].get(c["key"], {"outcome": NOT_RAN[0]})["outcome"] not in NOT_RAN]
+            lacking = [key for key in ran if not _with_values(row["cells"][key])]
+            if len(ran) >= 2 and lacking:
+                why = NO_VALUES if len(lacking) == len(ran) else f"no values in {', '.join(lacking)}"
+                found.append({"test": row["test"], "mode": mode, "why": why})
+    return found
 
 
 def compare_baseline(matrix: dict[str, Any], baseline: dict[str, Any], tolerances: Tolerances = None) -> int:

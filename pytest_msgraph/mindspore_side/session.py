@@ -35,6 +35,7 @@ class MindSporeSession:
         self.device_id = device_id
         self.restore_context = True  # ini ms_restore_context = false: each test's changes carry over
         self.repro_dir: Optional[Path] = None  # --ms-repro
+        self.values_skip: Optional[tuple[str, ...]] = None  # values recorded for the report: ms_values_skip's patterns
         self.constructions: Optional[Constructions] = None  # recorded only with --ms-repro
         self.compiles: Optional[CompileProbe] = None  # None when this MindSpore lacks the internals
         self.compiles_unavailable: Optional[str] = None
@@ -62,6 +63,7 @@ class MindSporeSession:
             ms.set_context(jit_config={"jit_level": settings.jit_level})
         session = cls(ms, settings.seed, om_root, device_id)
         session.restore_context = settings.restore_context
+        session.values_skip = settings.values_skip
         if settings.repro_dir is not None:  # each Cell's construction, for the repro scripts (nothing recorded else)
             session.repro_dir = Path(settings.repro_dir)
             session.constructions = Constructions(ms.nn.Cell)

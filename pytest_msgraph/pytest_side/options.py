@@ -15,6 +15,7 @@ from ..checks.frame import parse_policy_entries
 from ..core.modes import ALL_MODES, Mode, parse_mode_list
 from ..mindspore_side.device import DEVICES
 from ..reports.json_report import check_report_path
+from .values_options import values_skip
 
 JIT_LEVELS = ("O0", "O1", "O2")
 DEFAULT_SEED = 0
@@ -52,6 +53,7 @@ class Settings:
     seed: int
     report_path: Optional[str]  # absolute: the option against the invocation folder, the ini key against rootdir
     repro_dir: Optional[str]  # absolute, as report_path
+    values_skip: Optional[tuple[str, ...]]  # with a report and --ms-values on: ms_values_skip's patterns; else None
     device_id: Optional[str]  # "3", "auto", or None
     jit_level: Optional[str]
     platform_marks: bool
@@ -69,10 +71,8 @@ def add_options(parser: pytest.Parser) -> None:
     for option, ini, help_text in _OPTIONS:
         group.addoption(option, dest=ini, default=None, help=help_text)
         parser.addini(ini, help_text, default=None)
-    group.addoption(
-        "--ms-check", dest="ms_checks", action="append", default=[], metavar="NAME=POLICY",
-        help="Policy for one check: error, warn or off (repeatable).",
-    )
+    group.addoption("--ms-check", dest="ms_checks", action="append", default=[], metavar="NAME=POLICY",
+                    help="Policy for one check: error, warn or off (repeatable).")
     parser.addini("ms_checks", "Check policies, one NAME=POLICY per line.", type="linelist", default=[])
     group.addoption("--ms-parity-rtol", dest="ms_parity_rtol", type=_non_negative_float, default=None,
                     help="mode_parity: relative tolerance for float outputs (default: by dtype).")
@@ -142,10 +142,8 @@ def _raw(config: pytest.Config, key: str) -> Optional[str]:
     value = getattr(config.option, key, None)
     if value is not None:
         if not str(value).strip():
-            raise pytest.UsageError(
-                f"msgraph: {_option_name(key)} was given an empty value; give one (see pytest --help, "
-                f"section msgraph) or leave the option out."
-            )
+            raise pytest.UsageError(f"msgraph: {_option_name(key)} was given an empty value; give one (see pytest "
+                                    "--help, section msgraph) or leave the option out.")
         return str(value).strip()
     value = config.getini(key)
     if value in (None, ""):
@@ -288,6 +286,7 @@ def read_settings(config: pytest.Config) -> Settings:
         seed=seed,
         report_path=_report_path(config),
         repro_dir=_repro_dir(config),
+        values_skip=values_skip(config, raw["ms_report"] is not None),
         device_id=device_id,
         jit_level=jit_level,
         platform_marks=_ini_bool(config, "ms_platform_marks"),

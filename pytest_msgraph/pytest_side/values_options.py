@@ -5,9 +5,12 @@ With ``--ms-report``, each variant of a mode pair records a fingerprint of what 
 last training step, for the matrix to compare across devices and releases. ``--ms-values
 off`` records none; ``ms_values_skip`` (glob patterns over the names the report gives
 them, ``call 2 Net output``, ``param head.weight``) and ``@pytest.mark.ms_no_values`` leave
-some out (``checks/builtin/parity/values.py`` reads them per test).
+some out. They are resolved once, at configure, into ``Settings.values_skip``, which the
+MindSpore session carries to ``mode_parity``.
 """
 from __future__ import annotations
+
+from typing import Optional
 
 import pytest
 
@@ -28,3 +31,9 @@ def values_setting(config: pytest.Config) -> str:
     if str(raw).lower() not in VALUES:
         raise pytest.UsageError(f"msgraph: --ms-values / ms_values {raw!r} is not valid; valid choices: on, off.")
     return str(raw).lower()
+
+
+def values_skip(config: pytest.Config, reported: bool) -> Optional[tuple[str, ...]]:
+    """``ms_values_skip``'s patterns when values are recorded (a report is written and ``--ms-values`` is not
+    off), else None: the one place that decides it."""
+    return tuple(config.getini("ms_values_skip")) if values_setting(config) == "on" and reported else None

@@ -75,7 +75,7 @@ class ModeParityCheck(ProbedCheck):
         self._last_grad: Optional[GradCall] = None  # the grad call whose gradients an optimizer step applies
         self._located = False  # where non-finite values start is found once per test
         self._referenced = False  # a half-precision step is compared with float32 once per test
-        self._prints = records_values(self.run.item)  # fingerprints for the report (issue 42)
+        self._prints = records_values(self.run.item, self.session.values_skip)  # fingerprints, for the report
 
     def _leaves(self, named: Any, finite: Optional[list] = None) -> list:
         return encoded(self.ms, self.math, self.budget, named, finite, self._prints)
@@ -262,7 +262,8 @@ class ModeParityCheck(ProbedCheck):
         key = run.pair
         run.count(sum(len(entries) for entries in self.side.values()))
         if self._prints:
-            run.values = reported_values(self.side, lambda key: skipped(run.item.config, key))
+            patterns = self.session.values_skip or ()
+            run.values = reported_values(self.side, lambda key: skipped(patterns, key))
         # Said, not passed over: their random streams differ between the modes by design (pairs.py skips them).
         run.count(sum(1 for call in self.side["calls"].values() if call.get("random")), unit=RANDOM_CALLS)
         if run.mode != run.variant:

@@ -60,15 +60,12 @@ def reported_values(side: dict[str, Any], skipped: Any) -> dict[str, Any]:
     return dict(list(kept.items())[:MAX_VALUES])
 
 
-def records_values(item: Any) -> bool:
-    """Whether this test's values go into the report: a report is written, ``--ms-values`` is not off (validated at
-    configure, pytest_side/values_options.py), and the test is not marked ``ms_no_values``."""
-    config = item.config
-    report = config.getoption("ms_report") or config.getini("ms_report")
-    setting = config.getoption("ms_values") or config.getini("ms_values") or "on"
-    return bool(report) and str(setting).lower() != "off" and item.get_closest_marker("ms_no_values") is None
+def records_values(item: Any, patterns: Optional[tuple[str, ...]]) -> bool:
+    """Whether this test's values go into the report: ``patterns`` (the session's ``values_skip``, resolved at
+    configure in pytest_side/values_options.py) says values are recorded, and the test is not ``ms_no_values``."""
+    return patterns is not None and item.get_closest_marker("ms_no_values") is None
 
 
-def skipped(config: Any, key: str) -> bool:
+def skipped(patterns: tuple[str, ...], key: str) -> bool:
     """A value ``ms_values_skip`` leaves out of the report (glob patterns over its name)."""
-    return any(fnmatch.fnmatchcase(key, pattern) for pattern in config.getini("ms_values_skip"))
+    return any(fnmatch.fnmatchcase(key, pattern) for pattern in patterns)
