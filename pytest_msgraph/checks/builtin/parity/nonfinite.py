@@ -79,9 +79,10 @@ def _place(log: list, paths: dict) -> Optional[tuple[str, str, Any]]:
     return None
 
 
-def _hook(cells: list, log: list, kept: Optional[dict]) -> Callable[[], None]:
+def _hook(cells: list, log: list, kept: Optional[dict], wanted: set) -> Callable[[], None]:
     """Install the recording hooks; returns what removes them and puts the cells' hook slots back as they were.
-    ``kept`` (for a repro script) gets each sub-cell's inputs, output and output gradient of the last run, by id."""
+    ``kept`` (for a repro script) gets the inputs, output and output gradient of the sub-cells whose ids are in
+    ``wanted`` (changed between runs), by id."""
     subs = list({id(sub): sub for root in cells for _, sub in root.cells_and_names()}.values())
     # Registering a hook turns a cell's empty hook slots (None) into dicts: put the very objects back after.
     slots = [(sub, {k: v for k, v in vars(sub).items() if "hook" in k}) for sub in subs]
@@ -89,7 +90,7 @@ def _hook(cells: list, log: list, kept: Optional[dict]) -> Callable[[], None]:
 
     def forward(cell: Any, inputs: Any, output: Any) -> None:
         log.append(("forward", cell, _finite(inputs), _finite(output)))
-        if kept is not None:  # copies: a view's memory is written again later in the step (measured: an LSTM's input)
+        if kept is not None and id(cell) in wanted:  # copies: a view's memory is written later (an LSTM's input)
             kept[id(cell)] = {"inputs": _copied(inputs), "output": _copied(output)}
 
     def backward(cell: Any, grad_in: Any, grad_out: Any) -> None:  # the gradients of its inputs, then of its output
@@ -143,14 +144,21 @@ def locate(ms: Any, probes: Any, cells: list, run: Callable[[], Any], trained: l
     seen: list = []
     log: list = []
     io: Optional[dict] = {} if subject is not None else None
-    remove = _hook(cells, log, io)
+    # A place is found only when a replay shows one an earlier replay showed: a replay keeps the inputs and weights
+    # of those candidates alone (none in the first), not of every sub-cell of the network.
+    wanted: set = set()
+    remove = _hook(cells, log, io, wanted)
     found = None
     try:
         with probes.paused(), eagerly(ms):
             for _ in range(RUNS):
                 put_back(ms, trained, before)
                 if io is not None:  # the weights this replay starts from: a repro's (the step changes them)
-                    io["weights"] = {id(p): p.asnumpy().copy() for p in kept}
+                    io.clear()
+                    io["weights"] = {id(p): p.asnumpy().copy() for sub in _named(cells, seen)
+                                     for p in sub.get_parameters()}
+                    wanted.clear()
+                    wanted.update(id(sub) for sub in _named(cells, seen))
                 log.clear()
                 run()
                 place = _place(log, paths)
@@ -169,6 +177,12 @@ def locate(ms: Any, probes: Any, cells: list, run: Callable[[], Any], trained: l
             subject[:] = _tensors(ms, tuple(_subject(cells, found, io)))
         return {**found, "runs": len(seen) + 1, "seen": [found]}
     return {"phase": None, "runs": len(seen), "seen": seen}
+
+
+def _named(cells: list, places: list) -> list:
+    """The sub-cells the places seen so far name (each place by its public path)."""
+    paths = {place["path"] for place in places if place}
+    return [sub for root in cells for name, sub in root.cells_and_names() if _public(name) in paths]
 
 
 def _subject(cells: list, found: dict[str, Any], io: dict) -> list:
