@@ -30,7 +30,7 @@ from ....mindspore_side.context_guard import eagerly
 from .rerun import arrays, fresh, put_back, same
 
 
-def _record_calls(ms: Any, cell: Any, args: tuple, states: tuple) -> list:
+def record_calls(ms: Any, cell: Any, args: tuple, states: tuple) -> list:
     """Every Cell call of one PYNATIVE_MODE run: [cell, args, kwargs, output arrays, index of the calling call]."""
     calls: list = []
     stack = [-1]
@@ -78,7 +78,7 @@ def localise(ms: Any, probes: Any, hidden: Callable[[], ContextManager[Any]], ma
     try:
         with probes.paused(), hidden(), eagerly(ms):  # the mode is put back, whatever the replays set
             try:
-                calls = _record_calls(ms, cell, args, states)
+                calls = record_calls(ms, cell, args, states)
             finally:
                 put_back(ms, params, saved)
             ms.set_context(mode=ms.GRAPH_MODE)

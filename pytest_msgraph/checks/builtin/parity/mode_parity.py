@@ -16,11 +16,10 @@ fails the GRAPH_MODE test itself. What can only be compared later (a twin on ano
 xdist worker, a wrong eager side whose test already reported) is compared at the end
 of the session, on the controller, from the records.
 
-Not compared: calls whose compiled graph holds a random op (the modes draw different
-streams from one seed), and calls on a cell whose parameters the eager twin also used
-(a shared fixture). After a mismatch, experiments on copies say which side departs,
-where and why (``evidence``, ``rerun``, ``localise``, ``nonfinite``). A pair whose
-variants end differently gets one verdict from ``outcomes``, at the end of the session.
+Not compared: calls whose compiled graph holds a random op (the modes draw different streams from one seed), and
+calls on a cell whose parameters the eager twin also used (a shared fixture). After a mismatch, experiments on copies
+say which side departs, where and why (``evidence``, ``rerun``, ``localise``, ``backward``, ``nonfinite``). A pair
+whose variants end differently gets one verdict from ``outcomes``, at the end of the session.
 """
 from __future__ import annotations
 
@@ -51,10 +50,9 @@ class ModeParityCheck(ProbedCheck):
 
     def session_started(self, mindspore: Any) -> None:
         super().session_started(mindspore)
-        self.math = importlib.import_module("pytest_msgraph.checks.builtin.parity.arithmetic")
-        self.rerun = importlib.import_module("pytest_msgraph.checks.builtin.parity.rerun")
-        self.localise = importlib.import_module("pytest_msgraph.checks.builtin.parity.localise")
-        self.nonfinite = importlib.import_module("pytest_msgraph.checks.builtin.parity.nonfinite")
+        self.math, self.rerun, self.localise, self.nonfinite, self.backward = (
+            importlib.import_module(f"pytest_msgraph.checks.builtin.parity.{name}")
+            for name in ("arithmetic", "rerun", "localise", "nonfinite", "backward"))
         self._optimizer = mindspore.nn.Optimizer
         self._waiting: dict = {}  # pair -> the PYNATIVE_MODE side, until its GRAPH_MODE side ends
         # The pair compared last: a retry of that GRAPH_MODE test (pytest-rerunfailures) compares again.
@@ -134,7 +132,10 @@ class ModeParityCheck(ProbedCheck):
             values = closure_values(call.graph_fn)
             grad = self.rerun.eager_grad(self.ms, call.fn, values.get("grad_position"), values.get("weights"))
             grad.cells = cells_behind(call.fn)
-            self._check_eager_side("grads", index, entry, grad, call.args, params, [value for _, value in named])
+            if self._check_eager_side("grads", index, entry, grad, call.args, params, [value for _, value in named]):
+                entry["diverges_at"] = self.backward.localise_backward(self.ms, self.probes, self.run.compiles_hidden,
+                                                                       self.math, entry, grad, call.args, self.rtol,
+                                                                       self.atol)
 
     def _trained(self, cell: Any) -> Optional[list]:
         """The parameters an optimizer call or a train-step call trains; None for any other cell."""

@@ -157,6 +157,23 @@ def _parted(entry: dict[str, Any], header: dict[str, Any]) -> str:
             f"at {at['construct']}.")
 
 
+def _parted_backward(entry: dict[str, Any], header: dict[str, Any]) -> str:
+    """Where inside a grad call the modes part, found by its sub-cells' backward run alone (``backward.py``), or ''.
+    A frozen attribute, when there is one, is the place, as for a call."""
+    frozen = _parted({}, header)
+    at = entry.get("diverges_at")
+    if frozen or not at:
+        return frozen
+    runs = (f"{at['graph_runs']} sub-cell backward(s) run alone in GRAPH_MODE from the PYNATIVE_MODE run's inputs and "
+            "output gradients")
+    if at["path"] is None:
+        return (f" No sub-cell's backward parts alone ({runs}): what differs is in the differentiated function's own "
+                "code, or is state a replay does not see (a value read at compile time).")
+    what = f"its bprop at {at['where']}" if at["kind"] == "bprop" else f"construct at {at['where']}"
+    return (f" The modes part first in the backward of '{at['path']}' ({at['cell']}, {what}): the innermost sub-cell "
+            f"call whose input gradients part when its backward runs alone ({runs}).")
+
+
 def _differing(graph: dict[str, Any], pynative: dict[str, Any], kind: str,
                header: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
     """(index, graph entry, name, difference) of each entry of a kind whose values differ, in order."""
@@ -173,8 +190,9 @@ def _grads(graph: dict[str, Any], pynative: dict[str, Any], header: dict[str, An
         what = f"gradient of {name}" if name else "gradients"
         said = judgement(diff, g, header)
         found.append(_finding(said["side"], f"{g['api']} call {index + 1} at {g['location']}, {what}: "
-                              f"{diff['text']}{said['verdict']}", g, place=said["place"], fix=said["fix"],
-                              evidence=said["evidence"], gradient=name, call=index + 1,
+                              f"{diff['text']}{said['verdict']}{_parted_backward(g, header)}", g,
+                              place=said["place"], fix=said["fix"], evidence=said["evidence"], gradient=name,
+                              call=index + 1, diverges_at=g.get("diverges_at"),
                               difference={k: v for k, v in diff.items() if k != "text"}))
     return found
 
