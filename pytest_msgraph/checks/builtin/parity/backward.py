@@ -32,6 +32,7 @@ import numpy as np
 
 from ....core.graph_code import construct_location
 from ....mindspore_side.context_guard import eagerly
+from .hooked import hook_every_cell
 from .localise import record_calls
 from .rerun import arrays, fresh, put_back, same
 
@@ -39,24 +40,13 @@ from .rerun import arrays, fresh, put_back, same
 def _hook(cells: list, grads: dict) -> Callable[[], None]:
     """A backward hook on every sub-cell: ``grads[id(cell)]`` = {"grad_in", "grad_out"} as numpy (None where the
     backward gave none). Returns what removes them and puts the cells' hook slots back as they were."""
-    subs = list({id(sub): sub for root in cells for _, sub in root.cells_and_names()}.values())
-    slots = [(sub, {k: v for k, v in vars(sub).items() if "hook" in k}) for sub in subs]
-
     def numpy(values: Any) -> list:
         return [v.asnumpy().copy() if hasattr(v, "asnumpy") else None for v in values]
 
     def backward(cell: Any, grad_in: Any, grad_out: Any) -> None:
         grads[id(cell)] = {"grad_in": numpy(grad_in), "grad_out": numpy(grad_out)}
 
-    handles = [sub.register_backward_hook(backward) for sub in subs]
-
-    def remove() -> None:
-        for handle in handles:
-            handle.remove()
-        for sub, before in slots:
-            vars(sub).update(before)
-
-    return remove
+    return hook_every_cell(cells, backward=backward)
 
 
 def _where(cell: Any) -> tuple[str, str]:

@@ -25,6 +25,7 @@ import numpy as np
 from ....core.graph_code import construct_location
 from ....mindspore_side.context_guard import eagerly
 from ....mindspore_side.probes import cells_behind
+from .hooked import hook_every_cell
 from .rerun import put_back
 
 RUNS = 3
@@ -83,11 +84,6 @@ def _hook(cells: list, log: list, kept: Optional[dict], wanted: set) -> Callable
     """Install the recording hooks; returns what removes them and puts the cells' hook slots back as they were.
     ``kept`` (for a repro script) gets the inputs, output and output gradient of the sub-cells whose ids are in
     ``wanted`` (changed between runs), by id."""
-    subs = list({id(sub): sub for root in cells for _, sub in root.cells_and_names()}.values())
-    # Registering a hook turns a cell's empty hook slots (None) into dicts: put the very objects back after.
-    slots = [(sub, {k: v for k, v in vars(sub).items() if "hook" in k}) for sub in subs]
-    handles = []
-
     def forward(cell: Any, inputs: Any, output: Any) -> None:
         log.append(("forward", cell, _finite(inputs), _finite(output)))
         if kept is not None and id(cell) in wanted:  # copies: a view's memory is written later (an LSTM's input)
@@ -98,17 +94,7 @@ def _hook(cells: list, log: list, kept: Optional[dict], wanted: set) -> Callable
         if kept is not None and id(cell) in kept:
             kept[id(cell)]["grad_out"] = _copied(grad_out)
 
-    for sub in subs:
-        handles.append(sub.register_forward_hook(forward))
-        handles.append(sub.register_backward_hook(backward))
-
-    def remove() -> None:
-        for handle in handles:
-            handle.remove()
-        for sub, before in slots:
-            vars(sub).update(before)
-
-    return remove
+    return hook_every_cell(cells, forward, backward)
 
 
 def _words(ms: Any, place: tuple[str, str, Any], cells: list) -> dict[str, Any]:
