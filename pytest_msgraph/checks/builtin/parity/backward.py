@@ -9,44 +9,71 @@ parameter restored after each run (the test sees nothing of it).
 
 1. The grad call runs again in PYNATIVE_MODE on copies of its inputs, from the random
    state it had, with every Cell call recorded (``localise.record_calls``: arguments,
-   the calling call) and a backward hook on every sub-cell: its output gradient and
-   its input gradients.
+   the calling call). Each sub-cell call's tensor arguments and outputs pass through
+   ``ops.HookBackward``, which hands over their gradients: the call's input and output
+   gradients. Not a cell's ``register_backward_hook``: on MindSpore 2.7.2, registering
+   one (even removed at once) makes the next GRAPH_MODE call of a compiled grad compile
+   again, reading the Python attributes as they now are (measured), and the test would
+   train otherwise.
 2. Descending by calls from the differentiated function: each call made from the current
-   one, in call order, whose cell ran once (so its hook's gradients are that call's)
-   and whose input gradients the eager run computed, has its backward run alone in
-   GRAPH_MODE (``GradOperation`` from the recorded output gradient) on its recorded
-   arguments. The first whose input gradients part from the eager run's is descended
-   into; a call none of whose calls parts is the place. A sub-cell whose gradients
-   cannot be compared (the network's first layer: its input has no gradient) is passed
-   over, never blamed.
+   one, in call order, whose input gradients the eager run computed, has its backward
+   run alone in GRAPH_MODE (``GradOperation`` from the recorded output gradient) on its
+   recorded arguments. The first whose input gradients part from the eager run's is
+   descended into; a call none of whose calls parts is the place. A call whose gradients
+   cannot be compared (the network's first layer: its input has no gradient) is looked
+   through, never blamed.
 """
 from __future__ import annotations
 
 import inspect
 import os
 import random
-from collections import Counter
 from typing import Any, Callable, ContextManager, Optional
 
 import numpy as np
 
 from ....core.graph_code import construct_location
 from ....mindspore_side.context_guard import eagerly
-from .hooked import hook_every_cell
 from .localise import record_calls
 from .rerun import arrays, fresh, put_back, same
 
 
-def _hook(cells: list, grads: dict) -> Callable[[], None]:
-    """A backward hook on every sub-cell: ``grads[id(cell)]`` = {"grad_in", "grad_out"} as numpy (None where the
-    backward gave none). Returns what removes them and puts the cells' hook slots back as they were."""
-    def numpy(values: Any) -> list:
-        return [v.asnumpy().copy() if hasattr(v, "asnumpy") else None for v in values]
+def _tap(ms: Any, grads: dict) -> Callable[[int, str, Any], Any]:
+    """What marks a call's float tensors, in or out, so that the backward hands ``grads[(index, side, k)]`` their
+    gradients (numpy). A structure other than a tensor or a flat tuple of them is left unmarked."""
+    def caught(key: tuple) -> Callable[[Any], None]:
+        def hook(grad: Any) -> None:
+            grad = grad[0] if isinstance(grad, tuple) else grad
+            grads[key] = grad.asnumpy().copy() if hasattr(grad, "asnumpy") else None
+        return hook
 
-    def backward(cell: Any, grad_in: Any, grad_out: Any) -> None:
-        grads[id(cell)] = {"grad_in": numpy(grad_in), "grad_out": numpy(grad_out)}
+    def mark(index: int, side: str, values: Any) -> Any:
+        single = not isinstance(values, tuple)
+        marked = tuple(ms.ops.HookBackward(caught((index, side, k)))(value)
+                       if isinstance(value, ms.Tensor) and str(value.dtype).startswith(("Float", "BFloat")) else value
+                       for k, value in enumerate((values,) if single else values))
+        return marked[0] if single else marked
+    return mark
 
-    return hook_every_cell(cells, backward=backward)
+
+def _seen(calls: list, grads: dict, index: int) -> Optional[dict]:
+    """Call ``index``'s input and output gradients when its backward can be replayed and compared, else None: tensors
+    for positional arguments only, a gradient for each output, and for at least one input."""
+    _, call_args, kwargs, output, _ = calls[index]
+    grad_in = [grads.get((index, "in", k)) for k in range(len(call_args))]
+    grad_out = [grads.get((index, "out", k)) for k in range(len(output))]
+    comparable = (bool(call_args) and not kwargs and all(hasattr(a, "asnumpy") for a in call_args) and output
+                  and all(g is not None for g in grad_out) and any(g is not None for g in grad_in))
+    return {"grad_in": grad_in, "grad_out": grad_out} if comparable else None
+
+
+def _candidates(calls: list, parent: int, seen: Callable[[int], Optional[dict]]) -> list:
+    """The calls made from ``parent``, in call order, to replay: one that cannot be compared (the network whose input
+    has no gradient) is looked through, its own calls standing in its place."""
+    found: list[int] = []
+    for index in (i for i, call in enumerate(calls) if call[4] == parent):
+        found += [index] if seen(index) is not None else _candidates(calls, index, seen)
+    return found
 
 
 def _where(cell: Any) -> tuple[str, str]:
@@ -60,34 +87,9 @@ def _where(cell: Any) -> tuple[str, str]:
     return "construct", construct_location(type(cell))
 
 
-def _seen(calls: list, grads: dict, once: Counter, index: int) -> Optional[dict]:
-    """The hooked gradients of call ``index`` when its backward can be replayed and compared, else None."""
-    cell = calls[index][0]
-    seen = grads.get(id(cell)) if once[id(cell)] == 1 else None
-    return seen if seen is not None and _comparable(calls[index], seen) else None
-
-
-def _candidates(calls: list, parent: int, seen: Callable[[int], Optional[dict]]) -> list:
-    """The calls made from ``parent``, in call order, to replay: one that cannot be compared (the network whose input
-    has no gradient) is looked through, its own calls standing in its place."""
-    found: list[int] = []
-    for index in (i for i, call in enumerate(calls) if call[4] == parent):
-        found += [index] if seen(index) is not None else _candidates(calls, index, seen)
-    return found
-
-
-def _comparable(call: list, seen: dict) -> bool:
-    """A call whose backward can be run alone and compared: tensors for positional arguments only, a gradient
-    hooked for each of them and for each output, at least one of the inputs' computed by the eager run."""
-    _, call_args, kwargs, output, _ = call
-    return (bool(call_args) and not kwargs and all(hasattr(a, "asnumpy") for a in call_args)
-            and len(seen["grad_in"]) == len(call_args) and len(seen["grad_out"]) == len(output)
-            and any(g is not None for g in seen["grad_in"]))
-
-
-def _graph_input_grads(ms: Any, sub: Any, call_args: tuple, seen: dict, output: list) -> list:
+def _graph_input_grads(ms: Any, sub: Any, call_args: tuple, seen: dict) -> list:
     """The input gradients of ``sub``'s backward run alone in GRAPH_MODE from the recorded output gradient."""
-    sens = [ms.Tensor(g if g is not None else np.zeros_like(o)) for g, o in zip(seen["grad_out"], output)]
+    sens = [ms.Tensor(g) for g in seen["grad_out"]]
     grad = ms.ops.GradOperation(get_all=True, sens_param=True)(sub)
     return arrays(grad(*fresh(call_args), sens[0] if len(sens) == 1 else tuple(sens)))
 
@@ -110,21 +112,17 @@ def localise_backward(ms: Any, probes: Any, hidden: Callable[[], ContextManager[
     runs, where = 0, -1
     try:
         with probes.paused(), hidden(), eagerly(ms):
-            remove = _hook(cells, grads)
             try:
-                calls = record_calls(ms, lambda *copies: run(copies), args, states)
+                calls = record_calls(ms, lambda *copies: run(copies), args, states, _tap(ms, grads))
             finally:
-                remove()
                 put_back(ms, params, saved)
-            once = Counter(id(call[0]) for call in calls)
             ms.set_context(mode=ms.GRAPH_MODE)
             while True:
-                for index in _candidates(calls, where, lambda i: _seen(calls, grads, once, i)):
-                    seen = _seen(calls, grads, once, index) or {}
+                for index in _candidates(calls, where, lambda i: _seen(calls, grads, i)):
+                    seen = _seen(calls, grads, index) or {}
                     runs += 1
-                    sub, call_args, _, output, _ = calls[index]
                     try:
-                        eager, graph = seen["grad_in"], _graph_input_grads(ms, sub, call_args, seen, output)
+                        eager, graph = seen["grad_in"], _graph_input_grads(ms, calls[index][0], calls[index][1], seen)
                     finally:
                         put_back(ms, params, saved)
                     kept = [i for i, grad in enumerate(eager) if grad is not None]

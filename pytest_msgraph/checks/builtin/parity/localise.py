@@ -30,8 +30,12 @@ from ....mindspore_side.context_guard import eagerly
 from .rerun import arrays, fresh, put_back, same
 
 
-def record_calls(ms: Any, cell: Any, args: tuple, states: tuple) -> list:
-    """Every Cell call of one PYNATIVE_MODE run: [cell, args, kwargs, output arrays, index of the calling call]."""
+def record_calls(ms: Any, cell: Any, args: tuple, states: tuple, tap: Optional[Callable[..., Any]] = None) -> list:
+    """Every Cell call of one PYNATIVE_MODE run: [cell, args, kwargs, output arrays, index of the calling call].
+
+    ``tap(index, "in" or "out", values)``, when given, may replace a sub-cell call's positional arguments before it
+    runs and its output after (``backward`` marks them to catch their gradients); never a call made from ``cell``
+    itself, whose arguments a grad finds its top cell by."""
     calls: list = []
     stack = [-1]
     cls = ms.nn.Cell
@@ -41,13 +45,14 @@ def record_calls(ms: Any, cell: Any, args: tuple, states: tuple) -> list:
         index = len(calls)
         # Copies, taken before the call: a construct that writes into its inputs must not change what is replayed.
         calls.append([sub, fresh(call_args), dict(zip(kwargs, fresh(tuple(kwargs.values())))), [], stack[-1]])
+        tapped = tap is not None and stack[-1] >= 0
         stack.append(index)
         try:
-            out = previous(sub, *call_args, **kwargs)
+            out = previous(sub, *(tap(index, "in", call_args) if tapped else call_args), **kwargs)  # type: ignore[misc]
         finally:
             stack.pop()
         calls[index][3] = arrays(out)
-        return out
+        return tap(index, "out", out) if tapped else out  # type: ignore[misc]
 
     cls.__call__ = recording
     try:
