@@ -156,6 +156,24 @@ def test_writes_label_again():
 @pytest.mark.both_modes
 def test_lookalike_copies_first():
     call(CopiesFirst())
+
+
+class HelperWrites(nn.Cell):
+    """mindocr's VisionLANLoss, in short: a method of the loss writes into the cast label."""
+    def replace(self, target, target_value=-100):
+        target[target == 0] = target_value
+        return target
+
+    def construct(self, logits, label, label_again):
+        target = self.replace(ops.cast(label, ms.int32))
+        return logits.sum() + target.sum() * 0 + label_again.sum()
+
+
+@pytest.mark.both_modes
+def test_a_helper_writes_and_the_test_reads_the_label():
+    label = Tensor(np.array([12, 0], np.int32))
+    HelperWrites()(Tensor(np.ones(2, np.float32)), label, Tensor(np.array([1, 1], np.int32)))
+    assert label.asnumpy().tolist() == [12, 0]
 '''
 
 
@@ -168,9 +186,18 @@ def test_a_write_into_an_input_fails_the_eager_side_and_names_the_argument(pytes
                         "test_writes_label_again[PYNATIVE_MODE]": "failed",
                         "test_writes_label_again[GRAPH_MODE]": "passed",
                         "test_lookalike_copies_first[PYNATIVE_MODE]": "passed",
-                        "test_lookalike_copies_first[GRAPH_MODE]": "passed"}, run.stdout()[-3000:]
+                        "test_lookalike_copies_first[GRAPH_MODE]": "passed",
+                        "test_a_helper_writes_and_the_test_reads_the_label[PYNATIVE_MODE]": "failed",
+                        "test_a_helper_writes_and_the_test_reads_the_label[GRAPH_MODE]": "passed"}, run.stdout()[-3000:]
     parity = {f["nodeid"].split("::")[1]: f for f in run.findings("mode_parity")}
-    assert set(parity) == {"test_writes_label[PYNATIVE_MODE]", "test_writes_label_again[PYNATIVE_MODE]"}
+    assert set(parity) == {"test_writes_label[PYNATIVE_MODE]", "test_writes_label_again[PYNATIVE_MODE]",
+                           "test_a_helper_writes_and_the_test_reads_the_label[PYNATIVE_MODE]"}
+    # The one-sided failure is the write's doing, which input_mutation saw; placed at the helper's write.
+    helper = parity["test_a_helper_writes_and_the_test_reads_the_label[PYNATIVE_MODE]"]
+    in_helper = _line(SUITE, "        target[target == 0] = target_value")
+    assert helper["rule"] == "input_mutation" and helper["line"] == in_helper, helper
+    assert (f"Cause: input_mutation saw HelperWrites wrote into its argument 1 ('label') at test_suite.py:{in_helper} "
+            "in PYNATIVE_MODE only") in helper["message"], helper["message"]
     write = _line(SUITE, "        target[0] = 100")
     assert "PYNATIVE_MODE wrote into a tensor its caller passed (WritesLabel wrote into its argument 1 ('label') at " \
            f"test_suite.py:{write}; see input_mutation)" in parity["test_writes_label[PYNATIVE_MODE]"]["message"]
@@ -180,7 +207,7 @@ def test_a_write_into_an_input_fails_the_eager_side_and_names_the_argument(pytes
     assert parity["test_writes_label[PYNATIVE_MODE]"]["line"] == write
     assert "Usual causes" not in parity["test_writes_label[PYNATIVE_MODE]"]["message"]
     writes = {f["nodeid"].split("::")[1]: f for f in run.findings("input_mutation")}
-    assert len(run.findings("input_mutation")) == 2  # one per write, not one per name the tensor was passed as
+    assert len(run.findings("input_mutation")) == 3  # one per write, not one per name the tensor was passed as
     first, second = writes["test_writes_label[PYNATIVE_MODE]"], writes["test_writes_label_again[PYNATIVE_MODE]"]
     assert (first["argument"], first["aliases"]) == ("label", ["label_again"])
     assert (second["argument"], second["aliases"]) == ("label_again", ["label"])
@@ -208,6 +235,38 @@ def test_a_write_into_an_input_fails_the_eager_side_and_names_the_argument(pytes
 def test_which_argument_construct_writes_through(body, written):
     source = f"def construct(self, logits, label, label_again):\n    {body}\n    return logits\n"
     assert written_arguments(ast.parse(source).body[0]) == written
+
+
+class _VisionLANLike:
+    """mindocr's VisionLANLoss, in short: construct casts the label (the same tensor when it is int32 already) and
+    hands it to a method that writes into it. Read as source only: nothing here runs."""
+
+    def replace_label(self, target, length, target_value=-100):
+        mask = target != 0
+        target[~mask] = target_value
+        return target
+
+    def copy_then_replace(self, target, length):
+        kept = target.copy()
+        return kept
+
+    def construct(self, predicts, label, label_length, other):
+        target = label.astype("int32")
+        target = self.replace_label(target, label_length)
+        self.copy_then_replace(other, label_length)  # the look-alike: reads only
+        return predicts
+
+
+def test_a_write_made_in_a_method_construct_hands_the_label_to_is_placed_at_that_methods_line():
+    import inspect
+
+    from pytest_msgraph.checks.builtin.argument_writes import written_where
+
+    found = written_where(_VisionLANLike.construct, _VisionLANLike)
+    lines, first = inspect.getsourcelines(_VisionLANLike.replace_label)
+    write = first + next(i for i, line in enumerate(lines) if "target[~mask]" in line)
+    assert found == {"label": (__file__, write)}, found
+    assert written_where(_VisionLANLike.construct) == {}  # without the class, construct alone writes nothing
 
 
 # Built and run on every tested release (LARS and Lamb raise on the CPU build; OptTFTWrapper needs MindIO).

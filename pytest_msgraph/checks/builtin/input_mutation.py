@@ -73,14 +73,14 @@ def _written_one(cell: Any, names: list[str], positions: list[int]) -> tuple[int
     """Of the positions one tensor was passed at, the one construct writes through (its source says), and the rest."""
     if len(positions) == 1:
         return positions[0], []
-    written = written_by(type(cell).construct)
+    written = written_by(type(cell).construct, type(cell))
     chosen = next((p for p in positions if _name(names, p) in written), positions[0])
     return chosen, [p for p in positions if p != chosen]
 
 
 def _at(cell: Any, argument: str) -> Optional[tuple[str, int]]:
     """(file, line) of the statement in construct that writes into ``argument``, when its source says."""
-    return written_where(type(cell).construct).get(argument)
+    return written_where(type(cell).construct, type(cell)).get(argument)
 
 
 def _shown(at: Optional[tuple[str, int]]) -> str:

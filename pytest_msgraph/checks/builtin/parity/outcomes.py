@@ -13,6 +13,9 @@ from typing import Any, Optional
 MODES = ("GRAPH_MODE", "PYNATIVE_MODE")
 HOOK_FIX = ("Return what the hook captures from construct (return out, feature), or run the capturing pass in "
             "PYNATIVE_MODE.")
+WRITE_FIX = ("Write into a copy (target = label.copy(); ops.cast to the same dtype returns the tensor itself), so "
+             "that the caller's tensor stays as it was in both modes.")
+WRITES = {"GRAPH_MODE": ("graph_written", "graph_write_places"), "PYNATIVE_MODE": ("written", "write_places")}
 
 
 def one_sided(graph: dict[str, Any], pynative: dict[str, Any]) -> Optional[dict[str, Any]]:
@@ -39,6 +42,8 @@ def one_sided(graph: dict[str, Any], pynative: dict[str, Any]) -> Optional[dict[
         what = {**what, "rule": "compiled_hooks", "fix": HOOK_FIX,
                 "cause": (f"GRAPH_MODE compiled {'; '.join(hooks)}, into the graph and never ran its Python (see "
                           "compiled_hooks): what a hook captures, counts or logs is there in PYNATIVE_MODE only.")}
+    if not what.get("cause"):
+        what = _own_write(what, bad, dict(zip(MODES, (graph["header"], pynative["header"]))), details)
     if what.get("cause"):
         message += f" Cause: {what['cause']}"
         details.update(rule=what.get("rule"), cause=what["cause"], fix=what.get("fix"))
@@ -47,6 +52,22 @@ def one_sided(graph: dict[str, Any], pynative: dict[str, Any]) -> Optional[dict[
                           f"side are {bad} {what['error']}, {good} passed. Run the test alone in each mode "
                           "(-k) and compare what reaches that line.")
     return {"side": bad, "message": message, "details": details}
+
+
+def _own_write(what: dict[str, Any], bad: str, headers: dict[str, Any], details: dict[str, Any]) -> dict[str, Any]:
+    """The failing side's own write into a caller's tensor as the cause, when input_mutation saw it (it compares the
+    caller's tensors before and after each call) and the passing side made none; placed at the write."""
+    good = MODES[1 - MODES.index(bad)]
+    writes, places = (headers[bad].get(key) for key in WRITES[bad])
+    if not writes or headers[good].get(WRITES[good][0]):
+        return what
+    path, _, line = (places or [""])[0].rpartition(":")
+    if path and line.isdigit():
+        details.update(path=path, line=int(line))
+    return {**what, "rule": "input_mutation", "fix": WRITE_FIX,
+            "cause": (f"input_mutation saw {'; '.join(writes)} in {bad} only (the caller's tensor, compared before "
+                      f"and after the call, holds other values after it; {good} leaves it alone), so what the test "
+                      "reads after the call differs between the modes.")}
 
 
 def raised_in(graph: dict[str, Any], pynative: dict[str, Any]) -> bool:
