@@ -444,3 +444,25 @@ def test_the_example_workflow_annotates_and_keeps_the_junit_xml():
     assert "--ms-annotations=github" in workflow and "--junitxml=junit-${{ matrix.device }}.xml" in workflow
     assert "junit-${{ matrix.device }}.xml" in workflow.split("upload-artifact")[1]
     assert "pytest-randomly" not in workflow and "[test]" not in workflow  # a user's run: the plugin alone
+
+
+def test_several_fixes_in_one_check_each_say_which_tests_they_are_for():
+    """One fix for every finding shown is said alone; two or more are each labelled with their tests, so that a
+    reader pairs each hint with its finding (seen on mindyolo's and mindocr's losses in one run)."""
+    from types import SimpleNamespace
+
+    from pytest_msgraph.reports.summary import _check_lines
+
+    def finding(test, what, fix):
+        return {"severity": "error", "nodeid": f"t.py::{test}[PYNATIVE_MODE]", "mode": "PYNATIVE_MODE",
+                "message": f"{what} {fix}", "fix": fix}
+
+    results = SimpleNamespace(tests={})
+    two = _check_lines("mode_parity", "error", [finding("test_loss", "the label was written.", "Copy first."),
+                                                finding("test_yolo", "a tuple, not a Tensor.", "Name the axis.")],
+                       {}, results, 5)
+    assert two[-2:] == ["  > for test_loss: Copy first.", "  > for test_yolo: Name the axis."], two
+    one = _check_lines("mode_parity", "error", [finding("test_loss", "the label was written.", "Copy first."),
+                                                finding("test_other", "the label was written.", "Copy first.")],
+                       {}, results, 5)
+    assert one[-1] == "  > Copy first.", one

@@ -40,8 +40,8 @@ FIXES = {
     "MSG007": "Build it in __init__ and call it in construct (the seed guide: no custom types in graph code).",
     "MSG008": "Use the name your MindSpore has (for nn.ResizeBilinear: ops.interpolate(x, size, "
               "mode='bilinear')).",
-    "MSG009": "Name the axis (x.max(axis=1)) for the values alike in both modes, or use ops.max(x, 1) for "
-              "values and indices.",
+    "MSG009": "Name the axis (x.max(axis=k) for x.max(k)) for the values alike in both modes, or use ops.max(x, k) "
+              "for values and indices.",
     "MSG010": "Work on a copy (y = x.copy(), or y = x * 1) and leave the input as the caller gave it.",
     "MSG011": "Use x.broadcast_to(shape) (or x.expand(Tensor(shape))).",
     "MSG012": "Assign on a line of its own first (y = x * 2), then use the name.",

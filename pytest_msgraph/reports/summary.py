@@ -67,6 +67,12 @@ def finding_groups(findings: list[dict[str, Any]], results: Results) -> list[_Gr
     return sorted(groups.values(), key=lambda g: (g.severity != ERROR, -len(g.tests)))
 
 
+def _short_names(groups: list[_Group], most: int = 3) -> str:
+    """The test functions of ``groups``, by name alone (``test_try_except_in_construct``), the first ``most``."""
+    names = list(dict.fromkeys(test.rpartition("::")[2].partition("[")[0] for group in groups for test in group.tests))
+    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
 def _one(unit: str) -> str:
     """'cell calls' -> 'cell call', 'values recorded with ms_shapes' -> 'value recorded with ms_shapes', 'calls with
     random ops, not compared' -> 'call with random ops, not compared'."""
@@ -93,9 +99,13 @@ def _check_lines(name: str, policy: str, findings: list[dict[str, Any]], counts:
     if 0 < max_lines < len(groups):
         lines.append(f"  ... and {len(groups) - max_lines} more (every finding is in --ms-report; "
                      "--ms-summary-max shows more)")
-    fixes = list(dict.fromkeys(group.fix for group in shown if group.fix))
-    for fix in fixes[:FIXES_SHOWN]:
-        lines += wrapped(fix, indent="  > ")
+    fixes: dict[str, list[_Group]] = {}
+    for group in shown:
+        if group.fix:
+            fixes.setdefault(group.fix, []).append(group)
+    for fix, owners in list(fixes.items())[:FIXES_SHOWN]:
+        # One fix serves every finding shown; several are each said with the tests they are for.
+        lines += wrapped(f"for {_short_names(owners)}: {fix}" if len(fixes) > 1 else fix, indent="  > ")
     if len(fixes) > FIXES_SHOWN:
         lines.append(f"  > and {plural(len(fixes) - FIXES_SHOWN, 'other fix', 'other fixes')} in --ms-report")
     return lines
