@@ -1,9 +1,11 @@
-"""Where non-finite values start (issue 39) keeps, for a repro, the inputs and weights of the candidate places only:
-a place is found when a replay shows one an earlier replay showed, so the first replay keeps nothing and a later one
-keeps the places seen before, never every sub-cell of the network (review of issue 41: memory)."""
+"""Where non-finite values start (issue 39): the replays keep, for a repro, the inputs and weights of the candidate
+places only (a place is found when a replay shows one an earlier replay showed, so the first replay keeps nothing and
+a later one keeps the places seen before, never every sub-cell of the network); and the weights the step started
+from are kept for a network of any size, on disk beyond 16 MiB (mindocr's CRNN-R34 has 93 MiB)."""
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 LOCATE = '''
 import contextlib, json, types
@@ -58,3 +60,105 @@ def test_a_replay_keeps_the_candidate_places_values_only(tmp_path):
     # Root's input, output and output gradient in the second replay: a handful of copies. Keeping every sub-cell's
     # values in every replay (5 cells x 2 replays) made about fifty.
     assert found["copies"] <= 8, found
+
+
+WIDE = '''
+import sys
+import numpy as np
+import pytest
+import mindspore as ms
+from mindspore import nn, ops, Tensor
+
+sys.path.insert(0, DATA)
+from evidence_suite import Mid  # the fine-tune switch: sqrt at 0 in its backward when on
+
+
+class Wide(nn.Cell):
+    """Over 16 MiB of trained weights (a 2048 x 2048 Dense): the weights before the step go to disk."""
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Dense(4, 2048)
+        self.wide = nn.Dense(2048, 2048)
+        self.mid = Mid(2048)
+        self.head = nn.Dense(4, 2)
+
+    def construct(self, x):
+        return self.head(self.mid(self.wide(self.stem(x))))
+
+
+def train():
+    ms.set_seed(0)
+    net = Wide()
+    step = nn.TrainOneStepCell(nn.WithLossCell(net, nn.MSELoss()), nn.SGD(net.trainable_params(), 0.01))
+    x, y = Tensor(np.ones((2, 4), np.float32)), Tensor(np.zeros((2, 2), np.float32))
+    step.compile(x, y)  # GRAPH_MODE compiles with the switch off; the eager step reads it on
+    net.mid.on = True
+    step(x, y)
+    return sum(int((~np.isfinite(p.asnumpy())).sum()) for p in net.trainable_params())
+
+
+@pytest.mark.both_modes
+def test_switch_flipped_after_compile():
+    train()
+'''
+WIDE = WIDE.replace("sys.path.insert(0, DATA)", f"sys.path.insert(0, {str(Path(__file__).parent / 'data')!r})")
+
+TRUTH = WIDE + '''
+import sys
+ms.set_context(mode=getattr(ms, sys.argv[1]))
+print(sys.argv[1], ms.get_context("mode"), train())
+'''
+
+
+def test_the_truth_without_the_plugin(tmp_path):
+    """An explicit compile() freezes the switch off in GRAPH_MODE; the eager step reads it on and goes non-finite.
+    compile() in PYNATIVE_MODE leaves the context in PYNATIVE_MODE (1), and the step then runs eagerly."""
+    script = tmp_path / "truth.py"
+    script.write_text(TRUTH)
+    lines = [subprocess.run([sys.executable, str(script), mode], capture_output=True, text=True, check=True,
+                            timeout=300).stdout.split()[-3:] for mode in ("GRAPH_MODE", "PYNATIVE_MODE")]
+    assert lines[0][1:] == ["0", "0"] and lines[1][1] == "1" and int(lines[1][2]) > 0, lines
+
+
+def test_a_network_over_16_mib_gets_its_nonfinite_start_from_weights_kept_on_disk(pytester, run_pytest,
+                                                                                 monkeypatch):
+    """mindocr's CRNN-R34 has 93 MiB of trained weights: kept in memory only up to 16 MiB, its non-finite start was
+    never looked for. Beyond, they go to a temporary folder, removed at the test's end. And the switch frozen by the
+    explicit compile() is the evidence (stale_attribute records the attributes at the compile, not at the first
+    call), so the eager variant, which ran its code as written, passes."""
+    temp = pytester.path / "tmp"
+    temp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temp))
+    pytester.makepyfile(test_wide=WIDE)
+    run = run_pytest()
+    [step] = [f for f in run.findings("mode_parity") if f.get("step")]
+    assert step["nodeid"].endswith("[GRAPH_MODE]") and step["evidence"] == "frozen_attribute", step["message"]
+    assert step["nonfinite_start"]["phase"] == "backward" and step["nonfinite_from"] == "mid", step["message"]
+    assert [f["attribute"] for f in run.findings("stale_attribute")] == ["on"]
+    outcomes = {k.split("::")[1]: v for k, v in run.outcomes().items()}
+    assert outcomes["test_switch_flipped_after_compile[PYNATIVE_MODE]"] == "passed", run.stdout()[-2000:]
+    assert not [p for p in temp.iterdir() if p.name.startswith("msgraph-weights-")]  # removed at the test's end
+
+
+def test_a_snapshot_keeps_small_weights_in_memory_and_large_ones_on_disk_until_discarded():
+    import numpy as np
+
+    from pytest_msgraph.checks.builtin.parity.snapshot import Snapshot
+
+    class Param:
+        def __init__(self, array):
+            self.array, self.nbytes = array, array.nbytes
+
+        def asnumpy(self):
+            return self.array
+
+    small = [Param(np.arange(6, dtype=np.float32))]
+    large = [Param(np.full((2048, 2049), 0.5, np.float32)), Param(np.arange(3, dtype=np.float32))]
+    kept = Snapshot(small)
+    small[0].array[0] = 99  # the step changes the weights in place: the snapshot holds them as they were
+    assert not kept.on_disk and kept.arrays()[0][0] == 0
+    spilled = Snapshot(large)
+    assert spilled.on_disk and [a.shape for a in spilled.arrays()] == [(2048, 2049), (3,)]
+    assert float(spilled.arrays()[0][0, 0]) == 0.5
+    spilled.discard()
+    assert spilled.arrays() is None  # its folder is gone: nothing is claimed from it

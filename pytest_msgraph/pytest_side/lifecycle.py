@@ -115,9 +115,11 @@ def _finish_call(item: pytest.Item, state: PluginState, ist: ItemState, log: Any
 
 
 def _ran_in(mode_at_end: Mode, events: Optional[list]) -> Mode:
-    """The mode a test's call ran in: the context at its end, or GRAPH_MODE when a Cell graph was compiled."""
-    if any(e["kind"] == "cell" and not e.get("cached") for e in events or ()):
-        return Mode.GRAPH_MODE  # Cell graphs are compiled only in GRAPH_MODE
+    """The mode a test's call ran in: the context at its end, or GRAPH_MODE when a Cell graph was compiled in it (an
+    explicit ``Cell.compile()`` in PYNATIVE_MODE compiles one without leaving PYNATIVE_MODE)."""
+    if any(e["kind"] == "cell" and not e.get("cached") and e.get("mode", "GRAPH_MODE") == "GRAPH_MODE"
+           for e in events or ()):
+        return Mode.GRAPH_MODE
     return mode_at_end
 
 

@@ -8,9 +8,9 @@ from mindspore import nn, ops, Tensor
 
 
 class Mid(nn.Cell):
-    def __init__(self):
+    def __init__(self, width=4):
         super().__init__()
-        self.dense = nn.Dense(4, 4)
+        self.dense = nn.Dense(width, 4)
         self.on = False
 
     def construct(self, x):

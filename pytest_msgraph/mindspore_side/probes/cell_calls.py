@@ -62,3 +62,17 @@ def install(hub: Any) -> None:
                 hub.emit("forward_finished", cell, args, out, failed or deferred_error(out))
 
     hub.cell_cls.__call__ = cell_call
+    orig_compile = hub.orig_cell_compile
+
+    def cell_compile(cell, *args, **kwargs):
+        __tracebackhide__ = True
+        # An explicit ``net.compile(x)``: the graph takes the cell's attributes as they are now, not at its first call.
+        # A call compiles through here too, from inside cell_call (depth > 0): not an event of its own.
+        if not hub.listeners or hub.depth or hub.grad is not None:
+            return orig_compile(cell, *args, **kwargs)
+        hub.emit("compile_started", cell, args)
+        result = orig_compile(cell, *args, **kwargs)
+        hub.emit("compile_finished", cell, args)
+        return result
+
+    hub.cell_cls.compile = cell_compile

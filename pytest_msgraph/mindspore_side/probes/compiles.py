@@ -51,6 +51,7 @@ class CompileProbe:
         self._jit_compile = self._api._JitExecutor.compile
         self._cache = self._api.ms_compile_cache
         self._ms_dir = os.path.dirname(os.path.abspath(ms.__file__))
+        self._get_context = ms.get_context
         self._base = base_attributes(ms)
         self._logs: list[CompileLog] = []
         self._hidden = 0  # > 0 while a fixture compiles its own graphs
@@ -147,7 +148,10 @@ class CompileProbe:
             group = f"grad:{id(obj)}"
         else:
             group = f"jit:{_definition(fn)}"
-        return {"kind": kind, "what": what, "group": group, "instance": instance,
+        # The context's mode at the compile: an explicit Cell.compile() in PYNATIVE_MODE compiles a graph without
+        # changing it, and the next call runs eagerly (measured on 2.7.2 and 2.10).
+        mode = "GRAPH_MODE" if self._get_context("mode") == 0 else "PYNATIVE_MODE"
+        return {"kind": kind, "what": what, "group": group, "instance": instance, "mode": mode,
                 "built": "cell" if is_cell else "function",
                 "signature": signature(list(args), keep_values=True), "seconds": round(seconds, 6),
                 "location": user_location(self._ms_dir)}

@@ -37,6 +37,7 @@ class Probes:
         self._context = internals.resolve("context")
         self.cell_cls = ms.nn.Cell
         self.orig_cell_call = self.cell_cls.__call__
+        self.orig_cell_compile = self.cell_cls.compile
         self.grad_style, self.base, self.grad_executor = internals.pynative_grads()
         self.grad_func = internals.resolve("grad_func")
         internals.verify_graph_grad_closure()

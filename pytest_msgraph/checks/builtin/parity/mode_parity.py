@@ -26,7 +26,6 @@ from __future__ import annotations
 import importlib
 from typing import Any, Optional
 
-from ....core.tensors import nbytes
 from ....mindspore_side.probes import GradCall, cells_behind, closure_values
 from ...findings import TestRun
 from ..probed import ProbedCheck
@@ -34,12 +33,10 @@ from . import records
 from .pairs import differences
 from .records import KINDS, causes_header, compare_records, flatten, refs, semantics, shares_parameters, tolerances
 from .repro import reproduce
+from .snapshot import Snapshot, discard
 from .values import encoded, records_values, reported_values, skipped
 
 RANDOM_CALLS = "calls with MindSpore random ops, not compared"
-# The weights before a test's first step are kept (as numpy copies, for the experiments on that step) up to this
-# size: mindcv's resnet18 has 45 MB of them, which kept would be 4% of its training run's peak memory.
-KEEP_WEIGHTS = 16 << 20
 
 
 class ModeParityCheck(ProbedCheck):
@@ -69,7 +66,8 @@ class ModeParityCheck(ProbedCheck):
         graph = self.run.variant == "GRAPH_MODE"
         self.twin = self._waiting.get(self.run.pair) if graph else None  # the eager side, to compare call by call
         self.rtol, self.atol = tolerances(self.run)
-        self._first_weights: Optional[list] = None  # the trained weights before the first step, eager side only
+        discard(getattr(self, "_first_weights", None))  # a test that ended without a report
+        self._first_weights: Optional[Snapshot] = None  # the trained weights before the first step
         self._last_grad: Optional[GradCall] = None  # the grad call whose gradients an optimizer step applies
         self._located = False  # where non-finite values start is found once per test
         self._referenced = False  # a half-precision step is compared with float32 once per test
@@ -149,8 +147,8 @@ class ModeParityCheck(ProbedCheck):
         # The weights before the first step, for the experiments on a step (later steps start from the step before).
         if not self.side["steps"] and self._first_weights is None:
             trained = self._trained(cell)
-            if trained is not None and nbytes(trained) <= KEEP_WEIGHTS:  # a larger net's: said "not kept"
-                self._first_weights = [p.asnumpy().copy() for p in trained]
+            if trained is not None:  # in memory, or on disk beyond 16 MiB (snapshot.py)
+                self._first_weights = Snapshot(trained)
 
     def _eager_side(self) -> bool:
         return self.run.variant == "PYNATIVE_MODE" and self.probes.mode() == "PYNATIVE_MODE"
@@ -198,7 +196,8 @@ class ModeParityCheck(ProbedCheck):
         before = self._weights_before(index)
         if before is None or len(before) != len(trained):
             return {"phase": None, "runs": 0, "seen": [],
-                    "not_run": "the weights before the step were not kept (over the size cap)"}
+                    "not_run": "the weights before the step were not kept (the step before it was compared by "
+                               "summary, over --ms-parity-max-bytes)"}
         subject: Optional[list] = [] if self.session.repro_dir is not None else None  # [cell, inputs, sens, weights]
         start = self.nonfinite.after_step(self.ms, self.probes, self.rerun, cell, args, trained, before, last_grad,
                                           subject)
@@ -209,7 +208,7 @@ class ModeParityCheck(ProbedCheck):
 
     def _weights_before(self, index: int) -> Optional[list]:
         if index == 0:
-            return self._first_weights
+            return self._first_weights.arrays() if self._first_weights is not None else None
         leaves = self.side["steps"][index - 1]["leaves"]
         if not all("data" in leaf for leaf in leaves):
             return None
@@ -258,6 +257,7 @@ class ModeParityCheck(ProbedCheck):
 
     # -- the test's end ----------------------------------------------------------------------------
     def report(self, run: TestRun) -> None:
+        discard(self._first_weights)  # its folder, when the weights went to disk
         header = causes_header(run, self.rtol, self.atol)
         side = {"nodeid": run.nodeid, "header": header, **self.side}
         key = run.pair
