@@ -233,9 +233,15 @@ def test_a_float16_step_is_judged_against_the_same_step_in_float32(pytester, run
     run = run_pytest("--ms-repro=repros")
     [step] = [f for f in run.findings("mode_parity") if f.get("step")]
     # Issue 41: a place found gets the LSTM's backward script, run in a fresh process before it is cited.
+    # MindSpore's float16 LSTM backward is nondeterministic on CPU: the script's 10 eager runs may all stay finite
+    # (seen in about one CI run of four under load). Then the finding says it does not reproduce, never cites it;
+    # test_repro_script.py proves the script itself.
     if step.get("nonfinite_from"):
-        assert step["repro"]["reproduced"] is True and "Standalone repro:" in step["message"], step["repro"]
-        assert "float16 (cell.to_float), amp level O2" in Path(step["repro"]["path"]).read_text()
+        repro = step["repro"]
+        assert (repro["reproduced"] is True and "Standalone repro:" in step["message"]) or (
+            repro["reproduced"] is False and f"A standalone repro in {repro['path']} does not reproduce"
+            in step["message"] and "Standalone repro:" not in step["message"]), (repro, step["message"])
+        assert "float16 (cell.to_float), amp level O2" in Path(repro["path"]).read_text()
     else:
         assert not step.get("repro"), step["repro"]
     assert step["nodeid"].endswith("[PYNATIVE_MODE]") and step["mode"] == "PYNATIVE_MODE", step["message"]

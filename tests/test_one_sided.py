@@ -108,7 +108,7 @@ def test_one_sided_failures_get_a_verdict_with_their_cause(suite, pytester, run_
     assert eager["message"].startswith("PYNATIVE_MODE raises where GRAPH_MODE passes: TypeError: '<' not supported "
                                        f"between instances of 'tuple' and 'float' at test_suite.py:{_line('        return (r.max(2) < 4.0).sum()')} "
                                        "(`return (r.max(2) < 4.0).sum()`). Cause: ")
-    assert "positional axis" in eager["cause"] and "axis=1" in eager["fix"]
+    assert "positional axis" in eager["cause"] and "axis=k" in eager["fix"]
     graph = found["test_try_fails_to_compile_inside_a_grad_call[GRAPH_MODE]"]
     try_line, call_line = _line("        try:"), _line("        return net(x).sum()")
     assert graph["rule"] == "MSG001" and graph["message"].startswith(
