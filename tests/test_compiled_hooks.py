@@ -258,6 +258,13 @@ class _Extractor:
     def pure(self, cell, inputs, output):
         return output * 2
 
+    @property
+    def exploding(self):
+        raise RuntimeError("reading a hook must run none of the user's code")
+
+    def calls_a_property(self, cell, inputs, output):
+        return self.exploding(output)
+
 
 def test_side_effects_through_helpers_and_bound_methods():
     extractor = _Extractor()
@@ -283,6 +290,7 @@ def test_side_effects_through_helpers_and_bound_methods():
     assert side_effects(extractor.counting) == ["writes self.calls"]
     assert side_effects(extractor.through_a_method) == ["calls self.record(), which calls self.features.append()"]
     assert side_effects(extractor.pure) == []
+    assert side_effects(extractor.calls_a_property) == []  # a property is not run to find what it is
     # A library's functions are not followed: numpy's own writes are not the hook's.
     import numpy as np
 

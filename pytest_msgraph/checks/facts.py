@@ -39,6 +39,7 @@ class InputWrite:
     argument: str  # as shown: ``label``, or ``features[0]`` for a list's tensor
     mode: str  # the side that wrote
     written_at: str = ""  # file.py:12 of the statement in construct that writes, when its source says
+    passed: str = ""  # what the caller passed there, as its call's line writes it (``label``), when it says
 
     def words(self) -> str:
         at = f" at {self.written_at}" if self.written_at else ""

@@ -26,6 +26,10 @@ _CHANGING = {"append", "extend", "insert", "add", "update", "setdefault", "pop",
 # reading their source would cost more than the hook is worth.
 _DEPTH = 3
 _LIBRARIES = {"mindspore", "numpy", "pytest", "_pytest", "pluggy", "pytest_msgraph", "torch"}
+# The standard library's modules (Python 3.10 names them; on 3.9 the usual ones a hook may call).
+_STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) or frozenset(
+    {"builtins", "collections", "copy", "functools", "itertools", "logging", "math", "operator", "os", "random",
+     "re", "time", "typing"})
 
 
 def _root(node: ast.AST) -> Optional[str]:
@@ -117,7 +121,7 @@ def _through_helper(call: ast.Call, scope: _Scope) -> list[str]:
 
 def _user_code(function: Any) -> bool:
     module = (getattr(function, "__module__", None) or "").split(".")[0]
-    return inspect.isfunction(function) and module not in _LIBRARIES and module not in sys.stdlib_module_names
+    return inspect.isfunction(function) and module not in _LIBRARIES and module not in _STDLIB
 
 
 def _resolver(function: Any) -> Callable[[ast.expr], Any]:
@@ -136,11 +140,21 @@ def _resolver(function: Any) -> Callable[[ast.expr], Any]:
             found = seen.get(node.id)
         elif (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and bound is not None
               and node.value.id == _first_parameter(plain)):
-            found = getattr(bound, node.attr, None)
+            found = _static_method(bound, node.attr)
         else:
             return None
         return found if _user_code(getattr(found, "__func__", found)) else None
     return resolve
+
+
+def _static_method(obj: Any, name: str) -> Any:
+    """``obj.name`` bound as Python would bind a plain method, without running a property or ``__getattr__`` (reading
+    a hook must run none of the user's code); None for anything else."""
+    try:
+        found = inspect.getattr_static(obj, name)
+    except AttributeError:
+        return None
+    return found.__get__(obj, type(obj)) if inspect.isfunction(found) else None
 
 
 def _first_parameter(function: Any) -> Optional[str]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import linecache
 import textwrap
 from typing import Any
 
@@ -125,8 +126,8 @@ def written_where(method: Any, owner: Any = None, depth: int = 0) -> dict[str, t
         return {}
     found = {name: (path, first + line - 1) for name, line in write_lines(function).items()}
     for name, given in helper_calls(function) if owner is not None and depth < HELPER_DEPTH else ():
-        helper = getattr(owner, name, None)
-        if not inspect.isfunction(helper):
+        helper = inspect.getattr_static(owner, name, None)  # a staticmethod or classmethod object is not a function:
+        if not inspect.isfunction(helper):  # its first parameter is no self, and the positions would shift
             continue
         inner = written_where(helper, owner, depth + 1)
         parameters = list(inspect.signature(helper).parameters)[1:]
@@ -136,3 +137,16 @@ def written_where(method: Any, owner: Any = None, depth: int = 0) -> dict[str, t
                 for argument in carried:
                     found.setdefault(argument, inner[parameter])
     return found
+
+
+def passed_at(where: str, position: int) -> str:
+    """The expression the caller passed as argument ``position`` in the call at ``where`` (``file.py:12``), as
+    written (``label``); '' when the line does not parse alone (a call over several lines) or holds no such call."""
+    path, _, line = where.rpartition(":")
+    text = linecache.getline(path, int(line)).strip() if line.isdigit() else ""
+    try:
+        tree = ast.parse(text.rstrip(":"))
+    except SyntaxError:
+        return ""
+    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call) and len(node.args) > position]
+    return ast.unparse(calls[0].args[position]) if calls else ""  # the outermost call: the cell's, in ast's order

@@ -30,7 +30,7 @@ from ...core.tensors import is_tensor
 from ...mindspore_side.probes import GRAPH, PYNATIVE
 from ..facts import InputWrite
 from ..findings import TestRun
-from .argument_writes import written_by, written_where
+from .argument_writes import passed_at, written_by, written_where
 from .probed import ProbedCheck
 
 WHY = {
@@ -153,7 +153,8 @@ class InputMutationCheck(ProbedCheck):
         if key not in self.found:
             self.found[key] = data
             cell, position, _, mode = key
-            self.run.publish(InputWrite(cell, position, data[1], mode, written_at=_shown(data[4])))
+            self.run.publish(InputWrite(cell, position, data[1], mode, written_at=_shown(data[4]),
+                                        passed=passed_at(data[2], position)))
 
     def report(self, run: TestRun) -> None:
         run.count(self.calls)

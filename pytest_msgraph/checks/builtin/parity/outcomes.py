@@ -8,6 +8,7 @@ and the cause with its fix when one is known, else both outcomes side by side.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Optional
 
 MODES = ("GRAPH_MODE", "PYNATIVE_MODE")
@@ -55,19 +56,24 @@ def one_sided(graph: dict[str, Any], pynative: dict[str, Any]) -> Optional[dict[
 
 
 def _own_write(what: dict[str, Any], bad: str, headers: dict[str, Any], details: dict[str, Any]) -> dict[str, Any]:
-    """The failing side's own write into a caller's tensor as the cause, when input_mutation saw it (it compares the
-    caller's tensors before and after each call) and the passing side made none; placed at the write."""
+    """The failing side's own write into a caller's tensor as the cause: input_mutation measured it (the caller's
+    tensor compared before and after the call), the passing side made none, and the failing line reads what the
+    caller passed there (``label``, read from the call's line). Placed at the write. Not for a compile failure."""
     good = MODES[1 - MODES.index(bad)]
-    writes, places = (headers[bad].get(key) for key in WRITES[bad])
-    if not writes or headers[good].get(WRITES[good][0]):
+    code = what.get("code") or ""
+    if what.get("compile") or headers[good].get(WRITES[good][0]):
         return what
-    path, _, line = (places or [""])[0].rpartition(":")
+    read = [write for write in headers[bad].get("own_writes") or ()
+            if write["passed"] and re.search(rf"(?<![\w.]){re.escape(write['passed'])}(?!\w)", code)]
+    if not read:
+        return what
+    path, _, line = read[0]["place"].rpartition(":")
     if path and line.isdigit():
         details.update(path=path, line=int(line))
     return {**what, "rule": "input_mutation", "fix": WRITE_FIX,
-            "cause": (f"input_mutation saw {'; '.join(writes)} in {bad} only (the caller's tensor, compared before "
-                      f"and after the call, holds other values after it; {good} leaves it alone), so what the test "
-                      "reads after the call differs between the modes.")}
+            "cause": (f"input_mutation saw {read[0]['words']} in {bad} only (the caller's `{read[0]['passed']}`, "
+                      f"compared before and after the call, holds other values after it; {good} leaves it alone), "
+                      "and the failing line reads it.")}
 
 
 def raised_in(graph: dict[str, Any], pynative: dict[str, Any]) -> bool:

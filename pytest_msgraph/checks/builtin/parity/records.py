@@ -110,6 +110,9 @@ def causes_header(run: Any, rtol: Any, atol: Any) -> dict[str, Any]:
         header["written" if eager else "graph_written"] = [fact.words() for fact in writes]
         header["write_places" if eager else "graph_write_places"] = [fact.written_at for fact in writes
                                                                      if fact.written_at]
+        # Each write whole (words, place, what the caller passed), for the verdict when this side alone fails.
+        header["own_writes"] = [{"words": fact.words(), "place": fact.written_at, "passed": fact.passed}
+                                for fact in writes]
     return header
 
 
