@@ -132,7 +132,7 @@ class ModeParityCheck(ProbedCheck):
             grad.cells = cells_behind(call.fn)
             if self._check_eager_side("grads", index, entry, grad, call.args, params, [value for _, value in named]):
                 entry["diverges_at"] = self.backward.localise_backward(self.ms, self.probes, self.run.compiles_hidden,
-                                                                       self.math, entry, grad, call.args, self.rtol,
+                                                                       self.math, grads, grad, call.args, self.rtol,
                                                                        self.atol)
 
     def _trained(self, cell: Any) -> Optional[list]:

@@ -135,13 +135,9 @@ def _parted(entry: dict[str, Any], header: dict[str, Any]) -> str:
 
     A frozen attribute is the place when there is one: replayed alone, its cell compiles anew with the new value
     and agrees, so the replay cannot find it, and one finding names one place."""
-    frozen = header.get("stale_places") or []
+    frozen = _frozen_place(header)
     if frozen:
-        first = frozen[0]
-        inside = f"'{first['path']}' ({first['cell']}" if first["path"] else f"{first['cell']}'s own construct ("
-        return (f" The modes part at {inside}, construct at {first['construct']}): it reads `{first['attribute']}`, "
-                "which GRAPH_MODE froze when it compiled (stale_attribute compared the value at compile time with "
-                "the value at this call).")
+        return frozen
     at = entry.get("diverges_at")
     if not at:
         return ""
@@ -157,21 +153,36 @@ def _parted(entry: dict[str, Any], header: dict[str, Any]) -> str:
             f"at {at['construct']}.")
 
 
+def _frozen_place(header: dict[str, Any]) -> str:
+    """The frozen attribute stale_attribute saw, as the place where the modes part, or ''."""
+    frozen = header.get("stale_places") or []
+    if not frozen:
+        return ""
+    first = frozen[0]
+    inside = f"'{first['path']}' ({first['cell']}" if first["path"] else f"{first['cell']}'s own construct ("
+    return (f" The modes part at {inside}, construct at {first['construct']}): it reads `{first['attribute']}`, "
+            "which GRAPH_MODE froze when it compiled (stale_attribute compared the value at compile time with "
+            "the value at this call).")
+
+
 def _parted_backward(entry: dict[str, Any], header: dict[str, Any]) -> str:
-    """Where inside a grad call the modes part, found by its sub-cells' backward run alone (``backward.py``), or ''.
-    A frozen attribute, when there is one, is the place, as for a call."""
-    frozen = _parted({}, header)
+    """Where inside a grad call the modes part, found by its sub-cells' backward run alone (``backward.py``): the
+    place that experiment shows, else a frozen attribute's, else what was and was not compared."""
     at = entry.get("diverges_at")
-    if frozen or not at:
-        return frozen
+    if not at or (at["path"] is None and header.get("stale_places")):
+        return _frozen_place(header)
+    skipped = at.get("skipped") or 0
     runs = (f"{at['graph_runs']} sub-cell backward(s) run alone in GRAPH_MODE from the PYNATIVE_MODE run's inputs and "
-            "output gradients")
+            "output gradients" + (f"; {skipped} could not be compared: an input with no gradient (the first "
+                                  "layer), keyword or non-tensor arguments, an output with no gradient, or a backward "
+                                  "that does not run alone" if skipped else ""))
     if at["path"] is None:
-        return (f" No sub-cell's backward parts alone ({runs}): what differs is in the differentiated function's own "
-                "code, or is state a replay does not see (a value read at compile time).")
+        return (f" No sub-cell's input gradients part when its backward runs alone ({runs}); weight gradients are not "
+                "compared this way. What differs is elsewhere: a cell not compared, the differentiated function's "
+                "own code, or state a replay does not see (a value read at compile time).")
     what = f"its bprop at {at['where']}" if at["kind"] == "bprop" else f"construct at {at['where']}"
-    return (f" The modes part first in the backward of '{at['path']}' ({at['cell']}, {what}): the innermost sub-cell "
-            f"call whose input gradients part when its backward runs alone ({runs}).")
+    return (f" The modes part in the backward of '{at['path']}' ({at['cell']}, {what}): the innermost sub-cell call "
+            f"whose input gradients part when its backward runs alone ({runs}).")
 
 
 def _differing(graph: dict[str, Any], pynative: dict[str, Any], kind: str,
