@@ -160,5 +160,23 @@ def test_a_snapshot_keeps_small_weights_in_memory_and_large_ones_on_disk_until_d
     spilled = Snapshot(large)
     assert spilled.on_disk and [a.shape for a in spilled.arrays()] == [(2048, 2049), (3,)]
     assert float(spilled.arrays()[0][0, 0]) == 0.5
+    folder = spilled._folder
     spilled.discard()
-    assert spilled.arrays() is None  # its folder is gone: nothing is claimed from it
+    assert spilled.arrays() is None and not folder.exists()  # its folder is gone: nothing is claimed from it
+
+
+def test_weights_over_the_disk_cap_are_not_kept_and_the_finding_says_why(monkeypatch):
+    from pytest_msgraph.checks.builtin.parity import snapshot
+
+    class Param:
+        nbytes = 64 << 20
+
+        def asnumpy(self):
+            raise AssertionError("nothing is read of weights that will not be kept")
+
+    monkeypatch.setattr(snapshot, "ON_DISK", 32 << 20)
+    over = snapshot.Snapshot([Param()])
+    assert over.arrays() is None and not over.on_disk
+    assert over.why.startswith("not written to a temporary folder: 64 MiB, over the 32 MiB cap"), over.why
+    assert snapshot.not_kept(0, over) == f"the weights before the first step were {over.why}"
+    assert "compared by summary" in snapshot.not_kept(2, None)

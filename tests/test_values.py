@@ -64,6 +64,10 @@ def test_integers_part_on_one_changed_value_and_not_on_a_float_sum_taken_in_anot
         changed = labels.copy()
         changed[index] += 1
         assert parted(printed, fingerprint(changed, "Int64"))["why"] == "values"
+    stamps = np.arange(1_700_000_000_000, 1_700_000_001_000, dtype=np.int64)  # timestamps: a norm of about 5e13
+    later = stamps.copy()
+    later[500] += 1
+    assert parted(fingerprint(stamps, "Int64"), fingerprint(later, "Int64"))["why"] == "values"
 
 
 def test_a_fingerprint_is_small_whatever_the_tensor():

@@ -37,9 +37,11 @@ DEFAULT_TOLERANCES: dict[str, tuple[float, float]] = {
     "Float64": (1e-7, 1e-9), "Float32": (1e-4, 1e-5), "Float16": (1e-2, 1e-3), "BFloat16": (5e-2, 1e-2),
 }
 # Integers and booleans: equal values give equal float64 sums only when numpy sums them in the same order, and
-# einsum's order may change with the build; a relative 1e-9 of the norm absorbs that, while one integer changed
-# by 1 moves a projection by a standard normal weight (missed by all four with p < 1e-9).
+# einsum's order may change with the build; a relative 1e-9 of the norm absorbs that, capped at 1e-3 so that one
+# integer changed by 1, which moves a projection by a standard normal weight, is missed by all four with p < 1e-9
+# whatever the norm (ids and timestamps have norms of 1e10 and more).
 INTEGERS = (1e-9, 0.0)
+INTEGERS_CAP = 1e-3
 
 
 @functools.lru_cache(maxsize=4)
@@ -99,6 +101,8 @@ def parted(a: dict[str, Any], b: dict[str, Any],
     rtol, atol = tolerance_of(a["dtype"], tolerances)
     scale = max(a["norm"], b["norm"])
     tol = atol * math.sqrt(max(a["size"], 1)) + rtol * scale
+    if (rtol, atol) == INTEGERS:
+        tol = min(tol, INTEGERS_CAP)
     moved = [abs(p - q) for p, q in zip(a["projections"], b["projections"])]
     if abs(a["norm"] - b["norm"]) <= tol and all(m <= SIGMAS * tol for m in moved):
         return None

@@ -33,7 +33,7 @@ from . import records
 from .pairs import differences
 from .records import KINDS, causes_header, compare_records, flatten, refs, semantics, shares_parameters, tolerances
 from .repro import reproduce
-from .snapshot import Snapshot, discard
+from .snapshot import Snapshot, discard, not_kept, wanted
 from .values import encoded, records_values, reported_values, skipped
 
 RANDOM_CALLS = "calls with MindSpore random ops, not compared"
@@ -147,8 +147,8 @@ class ModeParityCheck(ProbedCheck):
         # The weights before the first step, for the experiments on a step (later steps start from the step before).
         if not self.side["steps"] and self._first_weights is None:
             trained = self._trained(cell)
-            if trained is not None:  # in memory, or on disk beyond 16 MiB (snapshot.py)
-                self._first_weights = Snapshot(trained)
+            if trained is not None and wanted(cell, self._eager_side(), self.rerun.half_precision):
+                self._first_weights = Snapshot(trained)  # in memory, or on disk beyond 16 MiB
 
     def _eager_side(self) -> bool:
         return self.run.variant == "PYNATIVE_MODE" and self.probes.mode() == "PYNATIVE_MODE"
@@ -195,9 +195,7 @@ class ModeParityCheck(ProbedCheck):
                           last_grad: Optional[GradCall]) -> Optional[dict]:
         before = self._weights_before(index)
         if before is None or len(before) != len(trained):
-            return {"phase": None, "runs": 0, "seen": [],
-                    "not_run": "the weights before the step were not kept (the step before it was compared by "
-                               "summary, over --ms-parity-max-bytes)"}
+            return {"phase": None, "runs": 0, "seen": [], "not_run": not_kept(index, self._first_weights)}
         subject: Optional[list] = [] if self.session.repro_dir is not None else None  # [cell, inputs, sens, weights]
         start = self.nonfinite.after_step(self.ms, self.probes, self.rerun, cell, args, trained, before, last_grad,
                                           subject)
