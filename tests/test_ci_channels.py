@@ -466,3 +466,8 @@ def test_several_fixes_in_one_check_each_say_which_tests_they_are_for():
                                                 finding("test_other", "the label was written.", "Copy first.")],
                        {}, results, 5)
     assert one[-1] == "  > Copy first.", one
+    # Lint items share one name per file: the cells tell their fixes apart.
+    lint = [{**finding("msgraph-lint", "np.random in graph code.", "Use MindSpore's random ops."), "cell": "Noisy"},
+            {**finding("msgraph-lint", "try in graph code.", "Check before the call."), "cell": "Clamp"}]
+    assert _check_lines("graph_syntax", "warn", lint, {}, results, 5)[-2:] == [
+        "  > for Noisy: Use MindSpore's random ops.", "  > for Clamp: Check before the call."]

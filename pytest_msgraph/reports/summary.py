@@ -73,6 +73,13 @@ def _short_names(groups: list[_Group], most: int = 3) -> str:
     return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
+def _cells(groups: list[_Group], most: int = 3) -> str:
+    """The cells of ``groups`` (``MySampler``), or their tests' files when they name none."""
+    names = list(dict.fromkeys(group.cell or test.partition("::")[0].rpartition("/")[2]
+                               for group in groups for test in group.tests))
+    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
 def _one(unit: str) -> str:
     """'cell calls' -> 'cell call', 'values recorded with ms_shapes' -> 'value recorded with ms_shapes', 'calls with
     random ops, not compared' -> 'call with random ops, not compared'."""
@@ -103,9 +110,12 @@ def _check_lines(name: str, policy: str, findings: list[dict[str, Any]], counts:
     for group in shown:
         if group.fix:
             fixes.setdefault(group.fix, []).append(group)
-    for fix, owners in list(fixes.items())[:FIXES_SHOWN]:
-        # One fix serves every finding shown; several are each said with the tests they are for.
-        lines += wrapped(f"for {_short_names(owners)}: {fix}" if len(fixes) > 1 else fix, indent="  > ")
+    labels = {fix: _short_names(owners) for fix, owners in fixes.items()}
+    if len(set(labels.values())) < len(labels):  # the tests' names do not tell the fixes apart (lint items): cells do
+        labels = {fix: _cells(owners) for fix, owners in fixes.items()}
+    for fix in list(fixes)[:FIXES_SHOWN]:
+        # One fix serves every finding shown; several are each said with the tests (or cells) they are for.
+        lines += wrapped(f"for {labels[fix]}: {fix}" if len(fixes) > 1 else fix, indent="  > ")
     if len(fixes) > FIXES_SHOWN:
         lines.append(f"  > and {plural(len(fixes) - FIXES_SHOWN, 'other fix', 'other fixes')} in --ms-report")
     return lines
