@@ -10,8 +10,8 @@ after the change compiles again and sees the new value.
 After each top-level GRAPH_MODE call of a Cell, or of a grad function, the scalar
 attributes the graph code of every cell inside reads (and never writes: a counter it
 bumps through the Python fallback is no setting) are compared with those at the first
-call of the same compiled graph, or at its explicit ``compile()``. A difference with no new graph is the finding. It
-needs no mode pair: a GRAPH_MODE-only suite has the bug too.
+call of the same compiled graph, or at its explicit ``compile()``. A difference with no
+new graph is the finding. It needs no mode pair: a GRAPH_MODE-only suite has the bug too.
 """
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ HOOK_FIX = ("Return what the hook captures from construct (return out, feature),
             "PYNATIVE_MODE.")
 WRITE_FIX = ("Write into a copy (target = label.copy(); ops.cast to the same dtype returns the tensor itself), so "
              "that the caller's tensor stays as it was in both modes.")
-WRITES = {"GRAPH_MODE": ("graph_written", "graph_write_places"), "PYNATIVE_MODE": ("written", "write_places")}
+WRITTEN = {"GRAPH_MODE": "graph_written", "PYNATIVE_MODE": "written"}  # the header key of a side's own writes
 
 
 def one_sided(graph: dict[str, Any], pynative: dict[str, Any]) -> Optional[dict[str, Any]]:
@@ -61,7 +61,7 @@ def _own_write(what: dict[str, Any], bad: str, headers: dict[str, Any], details:
     caller passed there (``label``, read from the call's line). Placed at the write. Not for a compile failure."""
     good = MODES[1 - MODES.index(bad)]
     code = what.get("code") or ""
-    if what.get("compile") or headers[good].get(WRITES[good][0]):
+    if what.get("compile") or headers[good].get(WRITTEN[good]):
         return what
     read = [write for write in headers[bad].get("own_writes") or ()
             if write["passed"] and re.search(rf"(?<![\w.]){re.escape(write['passed'])}(?!\w)", code)]
