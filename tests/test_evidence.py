@@ -5,6 +5,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Optional
 
 import pytest
 from conftest import skip_without
@@ -216,7 +217,8 @@ from mindspore import nn
 ''' + (Path(__file__).parent / "data" / "crnn.py").read_text() + '''
 
 @pytest.mark.both_modes
-def test_crnn_float16_step():
+@pytest.mark.parametrize("attempt", range(10))
+def test_crnn_float16_step(attempt):
     net = ms.amp.auto_mixed_precision(Crnn(), "O2")
     step = nn.TrainOneStepCell(nn.WithLossCell(net, nn.MSELoss()), nn.SGD(net.trainable_params(), 0.01))
     x = ms.Tensor(np.random.RandomState(0).randn(4, 1, 8, 32).astype(np.float32))
@@ -224,36 +226,39 @@ def test_crnn_float16_step():
 '''
 
 
-def test_a_float16_step_is_judged_against_the_same_step_in_float32(pytester, run_pytest):
-    """MindSpore 2.10's CPU float16 LSTM backward is wrong eagerly: finite but far from float32 in most runs (3.4e-5
-    against GRAPH_MODE's 3.6e-7, measured by the plugin's reference), non-finite in some, and where the non-finite
-    values start may move from one replay to the next. Either way the eager variant is the one failed, on evidence
-    the finding names."""
+def _place(step: dict) -> Optional[str]:
+    """The one place a step finding names: where non-finite values start, else where the backward parts."""
+    start = step.get("nonfinite_start") or {}
+    return start["path"] if start.get("phase") else (step.get("diverges_at") or {}).get("path")
+
+
+def test_a_float16_step_that_parts_is_placed_at_its_lstm_ten_times_in_a_row(pytester, run_pytest):
+    """MindSpore 2.10's CPU float16 LSTM is not deterministic eagerly: from one run to the next its backward is
+    finite but wrong (3.3e-5 from float32 against GRAPH_MODE's 3.6e-7), non-finite, or right. Ten pairs of the same
+    step: each fails its eager variant, and names the LSTM ('neck'), found by two eager replays of the step that part
+    there (its output gradients agree, its input gradients do not) or by where non-finite values start. When no
+    replay reproduces the twin's fault (the eager LSTM right four times in a row: about 1 in 30 measured), the
+    finding says no place was found: never another place."""
     pytester.makepyfile(test_crnn=CRNN)
-    run = run_pytest("--ms-repro=repros")
-    [step] = [f for f in run.findings("mode_parity") if f.get("step")]
-    # Issue 41: a place found gets the LSTM's backward script, run in a fresh process before it is cited.
-    # MindSpore's float16 LSTM backward is nondeterministic on CPU: the script's 10 eager runs may all stay finite
-    # (seen in about one CI run of four under load). Then the finding says it does not reproduce, never cites it;
-    # test_repro_script.py proves the script itself.
-    if step.get("nonfinite_from"):
-        repro = step["repro"]
-        assert (repro["reproduced"] is True and "Standalone repro:" in step["message"]) or (
-            repro["reproduced"] is False and f"A standalone repro in {repro['path']} does not reproduce"
-            in step["message"] and "Standalone repro:" not in step["message"]), (repro, step["message"])
-        assert "float16 (cell.to_float), amp level O2" in Path(repro["path"]).read_text()
-    else:
-        assert not step.get("repro"), step["repro"]
-    assert step["nodeid"].endswith("[PYNATIVE_MODE]") and step["mode"] == "PYNATIVE_MODE", step["message"]
-    assert step["evidence"] in ("float32_reference", "nonfinite"), step["message"]
-    if step["evidence"] == "float32_reference":
-        assert "is the farther from the float32 reference" in step["message"]
-    else:  # the place, or, when MindSpore's nondeterministic backward moves it, every place seen, 'neck' among them
-        start = step["nonfinite_start"]
-        places = [seen["path"] for seen in start["seen"] if seen]
-        # ... or, when every replay stayed finite (the kernel failed in none of them), says so.
-        assert step["nonfinite_from"] == "neck" or (start["phase"] is None and "neck" in places) or (
-            start["phase"] is None and not places and "stayed finite each time" in step["message"]), step["message"]
+    run = run_pytest()  # --ms-repro's scripts for this network: test_repro_script.py
+    steps = [f for f in run.findings("mode_parity") if f.get("step")]
+    assert sorted(f["nodeid"] for f in steps) == [f"test_crnn.py::test_crnn_float16_step[PYNATIVE_MODE-{i}]"
+                                                  for i in range(10)], [f["message"] for f in steps]
+    # A GRAPH_MODE variant fails only where nothing decides (the step's loss, the eager LSTM forward's garbage in the
+    # twin, is not reproduced by any replay: about 1 pair in 40 measured), and the finding says so.
+    graph_failed = {nodeid for nodeid, outcome in run.outcomes().items()
+                    if "GRAPH_MODE" in nodeid and outcome != "passed"}
+    assert all("Nothing the plugin saw or ran decides" in f["message"] for f in run.findings("mode_parity")
+               if f["nodeid"] in graph_failed) and len(graph_failed) <= 2, [f["message"] for f in run.findings()]
+    places = [_place(step) for step in steps]
+    assert set(places) <= {"neck", None} and places.count("neck") >= 8, [f["message"] for f in steps]
+    for step in steps:
+        assert step["evidence"] in ("unrepeatable", "float32_reference", "nonfinite"), step["message"]
+        if _place(step) is None:
+            assert "no sub-cell" in step["message"].lower() or "not found" in step["message"], step["message"]
+        elif not (step.get("nonfinite_start") or {}).get("phase"):
+            assert "The eager backward of 'neck' (LSTM, construct at MindSpore's mindspore.nn.layer.rnns.LSTM) is " \
+                   "not deterministic" in step["message"], step["message"]
 
 
 def test_a_backward_start_that_needs_the_networks_state_does_not_reproduce_alone_and_says_so(tmp_path):

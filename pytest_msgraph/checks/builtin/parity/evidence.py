@@ -123,9 +123,14 @@ def verdict(diff: dict[str, Any], entry: dict[str, Any], header: dict[str, Any],
                 "another MindSpore), so the plugin cannot tell whether it holds MindSpore random ops (which draw anew "
                 "at every eager run) or the eager kernel is not deterministic: the GRAPH_MODE variant is failed, and "
                 "both sides are shown.")
+    if reference:  # measured, and said, though neither side is twice as far as the other
+        also = (f", and the same call run eagerly in float32 lands {reference[GRAPH]:.3g} from GRAPH_MODE and "
+                f"{reference[PYNATIVE]:.3g} from PYNATIVE_MODE, neither twice as far as the other")
+    elif "float32_reference" in entry:
+        also = ", and the same call run eagerly in float32 could not be compared with both sides"
     return (" Nothing the plugin saw or ran decides which side is wrong (no frozen attribute, frozen random draw, "
-            "input write, non-finite side or unrepeatable eager run): the GRAPH_MODE variant is failed, and both sides "
-            "are shown.")
+            f"input write, non-finite side or unrepeatable eager run{also}): the GRAPH_MODE variant is failed, and "
+            "both sides are shown.")
 
 
 def cause(header: dict[str, Any], entry: dict[str, Any], diff: dict[str, Any],

@@ -47,9 +47,9 @@ class ModeParityCheck(ProbedCheck):
 
     def session_started(self, mindspore: Any) -> None:
         super().session_started(mindspore)
-        self.math, self.rerun, self.localise, self.nonfinite, self.backward = (
+        self.math, self.rerun, self.localise, self.nonfinite, self.backward, self.step_replay = (
             importlib.import_module(f"pytest_msgraph.checks.builtin.parity.{name}")
-            for name in ("arithmetic", "rerun", "localise", "nonfinite", "backward"))
+            for name in ("arithmetic", "rerun", "localise", "nonfinite", "backward", "step_replay"))
         self._optimizer = mindspore.nn.Optimizer
         self._waiting: dict = {}  # pair -> the PYNATIVE_MODE side, until its GRAPH_MODE side ends
         # The pair compared last: a retry of that GRAPH_MODE test (pytest-rerunfailures) compares again.
@@ -70,7 +70,7 @@ class ModeParityCheck(ProbedCheck):
         self._first_weights: Optional[Snapshot] = None  # the trained weights before the first step
         self._last_grad: Optional[GradCall] = None  # the grad call whose gradients an optimizer step applies
         self._located = False  # where non-finite values start is found once per test
-        self._referenced = False  # a half-precision step is compared with float32 once per test
+        self._referenced = False  # the experiments on a graph step that parts run once per test
         self._prints = records_values(self.run.item, self.session.values_skip)  # fingerprints, for the report
 
     def _leaves(self, named: Any, finite: Optional[list] = None) -> list:
@@ -112,7 +112,7 @@ class ModeParityCheck(ProbedCheck):
                 call["diverges_at"] = self.localise.localise(self.ms, self.probes, self.run.compiles_hidden, self.math,
                                                              cell, args, self.rtol, self.atol, subject)
                 call["repro"] = reproduce(self.session, self.run, subject, self.rtol, self.atol, top=cell)
-        self._record_step(cell, args)
+        self._record_step(cell, args, bool(call.get("random")))
 
     def grads_computed(self, call: GradCall, named: Any) -> None:
         if call.nested:
@@ -131,9 +131,8 @@ class ModeParityCheck(ProbedCheck):
             grad = self.rerun.eager_grad(self.ms, call.fn, values.get("grad_position"), values.get("weights"))
             grad.cells = cells_behind(call.fn)
             if self._check_eager_side("grads", index, entry, grad, call.args, params, [value for _, value in named]):
-                entry["diverges_at"] = self.backward.localise_backward(self.ms, self.probes, self.run.compiles_hidden,
-                                                                       self.math, grads, grad, call.args, self.rtol,
-                                                                       self.atol)
+                entry.update(self.backward.entry_keys(self.ms, self.probes, self.run.compiles_hidden, self.math,
+                                                      grads, grad, call.args, self.rtol, self.atol))
 
     def _trained(self, cell: Any) -> Optional[list]:
         """The parameters an optimizer call or a train-step call trains; None for any other cell."""
@@ -153,7 +152,7 @@ class ModeParityCheck(ProbedCheck):
     def _eager_side(self) -> bool:
         return self.run.variant == "PYNATIVE_MODE" and self.probes.mode() == "PYNATIVE_MODE"
 
-    def _record_step(self, cell: Any, args: tuple) -> None:
+    def _record_step(self, cell: Any, args: tuple, random_ops: bool) -> None:
         """After an optimizer or train-step call: the parameters it trained."""
         trained = self._trained(cell)
         if trained is None:
@@ -173,12 +172,13 @@ class ModeParityCheck(ProbedCheck):
             self._located = True  # the first step that leaves a trained parameter non-finite: where they start
             entry["nonfinite_start"] = self._locate_nonfinite(cell, args, trained, index, self._last_grad)
         elif self.run.variant == "GRAPH_MODE" and all(finite) and hasattr(cell, "network"):
-            self._reference_step(cell, args, trained, entry, index)
+            self._graph_step_parts(cell, args, trained, entry, index, random_ops)
 
-    def _reference_step(self, cell: Any, args: tuple, trained: list, entry: dict, index: int) -> None:
-        """The first half-precision step whose weights part from the eager twin's: the float32 reference."""
+    def _graph_step_parts(self, cell: Any, args: tuple, trained: list, entry: dict, index: int,
+                          random_ops: bool) -> None:
+        """The first train-step whose weights part from the eager twin's: the experiments of ``step_replay``."""
         twin = self._twin_of("steps", index)
-        if twin is None or self._referenced or not self.rerun.half_precision([cell.network]):
+        if twin is None or self._referenced:
             return
         header = {"rtol": self.rtol, "atol": self.atol}
         mine = {"header": header, **{k: {} for k in KINDS}, "steps": {0: entry}}
@@ -188,8 +188,10 @@ class ModeParityCheck(ProbedCheck):
         self._referenced = True
         before = self._weights_before(index)
         if before is not None:
-            entry["float32_reference"] = self.rerun.step_reference(self.ms, self.probes, self.math, cell, args,
-                                                                   trained, before, twin["leaves"])
+            entry.update(self.step_replay.graph_step_experiments(
+                self.ms, self.probes, self.run.compiles_hidden, self.math, cell, args, trained, before,
+                twin["leaves"], random_ops, (self.rtol, self.atol), placed=bool(
+                    (twin.get("nonfinite_start") or {}).get("phase"))))
 
     def _locate_nonfinite(self, cell: Any, args: tuple, trained: list, index: int,
                           last_grad: Optional[GradCall]) -> Optional[dict]:

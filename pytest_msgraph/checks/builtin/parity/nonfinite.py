@@ -16,15 +16,13 @@ reported as moving, with every place seen, never as one of them.
 """
 from __future__ import annotations
 
-import inspect
-import os
 from typing import Any, Callable, Optional
 
 import numpy as np
 
-from ....core.graph_code import construct_location
 from ....mindspore_side.context_guard import eagerly
 from ....mindspore_side.probes import cells_behind
+from .cell_places import construct_of, public, user_place
 from .hooked import hook_every_cell
 from .rerun import put_back
 
@@ -58,15 +56,6 @@ def _tensors(ms: Any, value: Any) -> Any:
     return ms.Tensor(value) if isinstance(value, np.ndarray) else value
 
 
-def _public(path: str) -> str:
-    """A sub-cell's path without the private attributes of the wrappers around the user's network
-    (``_backbone.neck.rnn`` inside nn.WithLossCell or amp's output cast is the user's ``neck.rnn``)."""
-    parts = path.split(".")
-    while len(parts) > 1 and parts[0].startswith("_"):
-        parts.pop(0)
-    return ".".join(parts)
-
-
 def _place(log: list, paths: dict) -> Optional[tuple[str, str, Any]]:
     """(phase, path, cell) of where the non-finite values start in one run's log, or None."""
     for phase, cell, before, after in log:
@@ -98,21 +87,9 @@ def _hook(cells: list, log: list, kept: Optional[dict], wanted: set) -> Callable
 
 
 def _words(ms: Any, place: tuple[str, str, Any], cells: list) -> dict[str, Any]:
-    """The place as the user declared it: a sub-cell inside one of MindSpore's own cells (``neck.rnn`` inside
-    an ``nn.LSTM``) is named by the outermost of them (``neck``), never by a file in MindSpore's package."""
     phase, path, cell = place
-    owned = os.path.dirname(os.path.abspath(ms.__file__)) + os.sep
-    by_path = {_public(name): sub for root in cells for name, sub in root.cells_and_names()}
-
-    def mindspores(sub: Any) -> bool:
-        return os.path.abspath(inspect.getsourcefile(type(sub)) or "").startswith(owned)
-
-    while "." in path and mindspores(cell) and mindspores(by_path.get(path.rpartition(".")[0], object())):
-        path = path.rpartition(".")[0]
-        cell = by_path[path]
-    construct = (f"MindSpore's {type(cell).__module__}.{type(cell).__name__}" if mindspores(cell)
-                 else construct_location(type(cell)))
-    return {"phase": phase, "path": path, "cell": type(cell).__name__, "construct": construct}
+    path, cell = user_place(ms, path, cell, cells)
+    return {"phase": phase, "path": path, "cell": type(cell).__name__, "construct": construct_of(ms, cell)}
 
 
 def locate(ms: Any, probes: Any, cells: list, run: Callable[[], Any], trained: list, before: list,
@@ -125,7 +102,7 @@ def locate(ms: Any, probes: Any, cells: list, run: Callable[[], Any], trained: l
     BatchNorm statistics, optimizer moments) is put back as the test's step left it, in every case. ``subject``,
     when given, gets [the cell named, its inputs, the gradient its output had, its weights by name] of the last
     replay (a repro)."""
-    paths = {id(sub): _public(name) for root in cells for name, sub in root.cells_and_names()}
+    paths = {id(sub): public(name) for root in cells for name, sub in root.cells_and_names()}
     saved = [p.asnumpy().copy() for p in kept]
     seen: list = []
     log: list = []
@@ -168,14 +145,14 @@ def locate(ms: Any, probes: Any, cells: list, run: Callable[[], Any], trained: l
 def _named(cells: list, places: list) -> list:
     """The sub-cells the places seen so far name (each place by its public path)."""
     paths = {place["path"] for place in places if place}
-    return [sub for root in cells for name, sub in root.cells_and_names() if _public(name) in paths]
+    return [sub for root in cells for name, sub in root.cells_and_names() if public(name) in paths]
 
 
 def _subject(cells: list, found: dict[str, Any], io: dict) -> list:
     """[cell, inputs, output gradient shaped as its output (None for a forward start), weights by name] of the place
     found, as the last replay had them; [] when its backward hook did not run. A leaf of the output the backward
     gave no gradient (an unused LSTM state) gets zeros: the gradients come in the order of the output's leaves."""
-    cell = next((sub for root in cells for name, sub in root.cells_and_names() if _public(name) == found["path"]),
+    cell = next((sub for root in cells for name, sub in root.cells_and_names() if public(name) == found["path"]),
                 None)
     seen = io.get(id(cell)) if cell is not None else None
     if cell is None or not seen:

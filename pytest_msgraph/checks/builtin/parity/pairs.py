@@ -176,6 +176,17 @@ def _parted_backward(entry: dict[str, Any], header: dict[str, Any]) -> str:
             "output gradients" + (f"; {skipped} could not be compared: an input with no gradient (the first "
                                   "layer), keyword or non-tensor arguments, an output with no gradient, or a backward "
                                   "that does not run alone" if skipped else ""))
+    if at.get("unrepeatable"):
+        replays = f"{at['eager_runs']} eager replays from the same weights, inputs and random state"
+        if at["path"] is None:
+            return (f" {replays[0].upper()}{replays[1:]} part in the {at['phase']}, and no sub-cell call was found "
+                    "where they first do (the first layer and the differentiated function's own code are not "
+                    "compared): an eager kernel that is not deterministic.")
+        how = ("its inputs agree and its output parts" if at["phase"] == "forward" else
+               "its output gradients agree and its input gradients part")
+        return (f" The eager {at['phase']} of '{at['path']}' ({at['cell']}, construct at {at['where']}) is not "
+                f"deterministic: in {replays}, it is the innermost sub-cell call, first in {at['phase']} order, "
+                f"where {how}.")
     if at["path"] is None:
         return (f" No sub-cell's input gradients part when its backward runs alone ({runs}); weight gradients are not "
                 "compared this way. What differs is elsewhere: a cell not compared, the differentiated function's "
@@ -225,10 +236,12 @@ def _steps(graph: dict[str, Any], pynative: dict[str, Any], header: dict[str, An
         bad = (diff.get("nonfinite") or {}).get("side")
         start = (p if bad == PYNATIVE else g).get("nonfinite_start") if bad in (GRAPH, PYNATIVE) else None
         said = judgement(diff, g, header)
+        # One place: where non-finite values start, when a replay found it; else where the backward parts.
+        parted = "" if (start or {}).get("phase") else _parted_backward(g, header)
         return [_finding(said["side"], f"parameter '{name}' after training step {index + 1} "
                          f"({g['cell']}), the first step where the modes part{more}: {diff['text']}"
-                         f"{extra}{said['verdict']}{_started(start, bad)}",
-                         g, fix=said["fix"], evidence=said["evidence"],
+                         f"{extra}{said['verdict']}{_started(start, bad)}{parted}",
+                         g, fix=said["fix"], evidence=said["evidence"], diverges_at=g.get("diverges_at"),
                          parameter=name, step=index + 1, parameters=differing,
                          nonfinite_from=(start or {}).get("path") if (start or {}).get("phase") else None,
                          nonfinite_start=start, repro=(start or {}).get("repro"),
