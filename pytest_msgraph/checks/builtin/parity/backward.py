@@ -52,7 +52,7 @@ def _template(value: Any) -> Any:
     return None if hasattr(value, "asnumpy") else False
 
 
-def _tap(ms: Any, grads: dict) -> Callable[[int, str, Any], Any]:
+def gradient_tap(ms: Any, grads: dict) -> Callable[..., Any]:
     """What marks a call's float tensors, in or out, so that the backward hands ``grads[(index, side, k)]`` their
     gradients (numpy): ``k`` counts the positional arguments in, and the output's tensors out, depth first (an
     ``nn.LSTM``'s ``(output, (h, c))``). Anything else is left unmarked."""
@@ -68,7 +68,7 @@ def _tap(ms: Any, grads: dict) -> Callable[[int, str, Any], Any]:
         floating = isinstance(value, ms.Tensor) and str(value.dtype).startswith(("Float", "BFloat"))
         return ms.ops.HookBackward(caught(key))(value) if floating else value
 
-    def mark(index: int, side: str, values: Any) -> Any:
+    def mark(index: int, side: str, values: Any, sub: Any = None) -> Any:
         if side == "in":
             return tuple(marked((index, side, k), value) for k, value in enumerate(values))
         grads[(index, side, "template")] = _template(values)
@@ -162,7 +162,7 @@ def localise_backward(ms: Any, probes: Any, hidden: Callable[[], ContextManager[
     def record() -> tuple[list, dict]:
         grads: dict = {}
         try:
-            return record_calls(ms, lambda *copies: run(copies), args, states, _tap(ms, grads)), grads
+            return record_calls(ms, lambda *copies: run(copies), args, states, gradient_tap(ms, grads)), grads
         finally:
             put_back(ms, params, saved)
     try:

@@ -33,9 +33,9 @@ from .rerun import arrays, fresh, put_back, same
 def record_calls(ms: Any, cell: Any, args: tuple, states: tuple, tap: Optional[Callable[..., Any]] = None) -> list:
     """Every Cell call of one PYNATIVE_MODE run: [cell, args, kwargs, output arrays, index of the calling call].
 
-    ``tap(index, "in" or "out", values)``, when given, may replace a sub-cell call's positional arguments before it
-    runs and its output after (``backward`` marks them to catch their gradients); never a call made from ``cell``
-    itself, whose arguments a grad finds its top cell by."""
+    ``tap(index, "in" or "out", values, the sub-cell)``, when given, may replace a sub-cell call's positional
+    arguments before it runs and its output after (``backward`` marks them to catch their gradients); never a call
+    made from ``cell`` itself, whose arguments a grad finds its top cell by."""
     calls: list = []
     stack = [-1]
     cls = ms.nn.Cell
@@ -48,11 +48,11 @@ def record_calls(ms: Any, cell: Any, args: tuple, states: tuple, tap: Optional[C
         tapped = tap is not None and stack[-1] >= 0
         stack.append(index)
         try:
-            out = previous(sub, *(tap(index, "in", call_args) if tapped else call_args), **kwargs)  # type: ignore[misc]
+            out = previous(sub, *(tap(index, "in", call_args, sub) if tapped else call_args), **kwargs)  # type: ignore
         finally:
             stack.pop()
         calls[index][3] = arrays(out)
-        return tap(index, "out", out) if tapped else out  # type: ignore[misc]
+        return tap(index, "out", out, sub) if tapped else out  # type: ignore[misc]
 
     cls.__call__ = recording
     try:

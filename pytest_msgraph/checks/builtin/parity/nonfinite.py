@@ -2,10 +2,13 @@
 
 Runs only in the PYNATIVE_MODE variant, after a training step left a trained parameter
 NaN or infinite where the step before left them all finite. The step is run again
-eagerly from the weights it started from, with a forward and a backward hook on every
-sub-cell of what it trains (removed right after, and the weights the test's step left
-put back): each sub-cell's inputs and output in the forward, its output and input
-gradients in the backward, reduced to "all finite or not".
+eagerly from the weights it started from, with every sub-cell call recorded
+(``localise.record_calls``: ``Cell.__call__`` wrapped, put back right after) and its
+tensors passed through ``ops.HookBackward`` (``backward.gradient_tap``), and the weights
+the test's step left put back: each sub-cell call's inputs and output in the forward,
+its output and input gradients in the backward, reduced to "all finite or not". No hook
+is registered on a cell: on MindSpore 2.7.2 that makes the next GRAPH_MODE call of a
+grad compiled earlier compile again (measured), and a later test would train otherwise.
 
 The place is the first sub-cell whose forward output is non-finite from finite inputs;
 if the forward is finite, the innermost sub-cell whose input gradient is non-finite
@@ -16,15 +19,18 @@ reported as moving, with every place seen, never as one of them.
 """
 from __future__ import annotations
 
+import random
 from typing import Any, Callable, Optional
 
 import numpy as np
 
 from ....mindspore_side.context_guard import eagerly
 from ....mindspore_side.probes import cells_behind
+from .backward import gradient_tap
 from .cell_places import construct_of, public, user_place
-from .hooked import hook_every_cell
+from .localise import record_calls
 from .rerun import put_back
+from .unrepeatable import innermost
 
 RUNS = 3
 
@@ -36,9 +42,10 @@ def _finite(value: Any) -> bool:
             if not _finite(item):
                 return False
         elif hasattr(item, "asnumpy") and str(item.dtype).startswith(("Float", "BFloat", "Complex")):
-            array = item.asnumpy()
-            if not np.isfinite(array).all():
+            if not np.isfinite(item.asnumpy()).all():
                 return False
+        elif isinstance(item, np.ndarray) and item.dtype.kind in "fc" and not np.isfinite(item).all():
+            return False
     return True
 
 
@@ -56,34 +63,35 @@ def _tensors(ms: Any, value: Any) -> Any:
     return ms.Tensor(value) if isinstance(value, np.ndarray) else value
 
 
-def _place(log: list, paths: dict) -> Optional[tuple[str, str, Any]]:
-    """(phase, path, cell) of where the non-finite values start in one run's log, or None."""
-    for phase, cell, before, after in log:
-        if phase == "forward" and before and not after:
-            return phase, paths[id(cell)], cell
-    made = [cell for phase, cell, before, after in log if phase == "backward" and before and not after]
-    for cell in made:  # the innermost: none of its own sub-cells is one
-        inner = {id(sub) for _, sub in cell.cells_and_names() if sub is not cell}
-        if not any(id(other) in inner for other in made):
-            return "backward", paths[id(cell)], cell
-    return None
+def _place(calls: list, grads: dict, finite_in: dict) -> Optional[tuple[str, int]]:
+    """(phase, call index) of where the non-finite values start in one replay, or None: the innermost call, first in
+    call order, whose output is non-finite from finite inputs; else the innermost, first in backward order, whose
+    input gradients are non-finite while its output gradients are finite."""
+    forward = [i for i, call in enumerate(calls) if finite_in.get(i, True) and not _finite(call[3])]
+    if forward:
+        return "forward", min(innermost(calls, forward))
+    made = []
+    for index in range(len(calls)):
+        outs = [grads[key] for key in grads if key[:2] == (index, "out") and isinstance(key[2], int)]
+        ins = [grads[key] for key in grads if key[:2] == (index, "in") and isinstance(key[2], int)]
+        if any(g is not None for g in outs) and _finite(outs) and not _finite(ins):
+            made.append(index)
+    return ("backward", max(innermost(calls, made))) if made else None  # the last made: the first its backward runs
 
 
-def _hook(cells: list, log: list, kept: Optional[dict], wanted: set) -> Callable[[], None]:
-    """Install the recording hooks; returns what removes them and puts the cells' hook slots back as they were.
-    ``kept`` (for a repro script) gets the inputs, output and output gradient of the sub-cells whose ids are in
-    ``wanted`` (changed between runs), by id."""
-    def forward(cell: Any, inputs: Any, output: Any) -> None:
-        log.append(("forward", cell, _finite(inputs), _finite(output)))
-        if kept is not None and id(cell) in wanted:  # copies: a view's memory is written later (an LSTM's input)
-            kept[id(cell)] = {"inputs": _copied(inputs), "output": _copied(output)}
+def _tap(ms: Any, grads: dict, finite_in: dict, kept: Optional[dict], wanted: set) -> Callable[..., Any]:
+    """What marks each sub-cell call's tensors (``backward``'s tap: their gradients land in ``grads``), and notes
+    whether its inputs are finite as they come in. ``kept`` (for a repro script) gets numpy copies of the inputs of
+    the sub-cells whose ids are in ``wanted``, by id, with the call's index."""
+    mark = gradient_tap(ms, grads)
 
-    def backward(cell: Any, grad_in: Any, grad_out: Any) -> None:  # the gradients of its inputs, then of its output
-        log.append(("backward", cell, _finite(grad_out), _finite(grad_in)))
-        if kept is not None and id(cell) in kept:
-            kept[id(cell)]["grad_out"] = _copied(grad_out)
-
-    return hook_every_cell(cells, forward, backward)
+    def tap(index: int, side: str, values: Any, sub: Any) -> Any:
+        if side == "in":
+            finite_in[index] = _finite(values)
+            if kept is not None and id(sub) in wanted:  # copies: a view's memory is written later (an LSTM's input)
+                kept[id(sub)] = {"inputs": _copied(values), "index": index}
+        return mark(index, side, values, sub)
+    return tap
 
 
 def _words(ms: Any, place: tuple[str, str, Any], cells: list) -> dict[str, Any]:
@@ -104,14 +112,15 @@ def locate(ms: Any, probes: Any, cells: list, run: Callable[[], Any], trained: l
     replay (a repro)."""
     paths = {id(sub): public(name) for root in cells for name, sub in root.cells_and_names()}
     saved = [p.asnumpy().copy() for p in kept]
+    states = (np.random.get_state(), random.getstate())
     seen: list = []
-    log: list = []
     io: Optional[dict] = {} if subject is not None else None
     # A place is found only when a replay shows one an earlier replay showed: a replay keeps the inputs and weights
     # of those candidates alone (none in the first), not of every sub-cell of the network.
     wanted: set = set()
-    remove = _hook(cells, log, io, wanted)
     found = None
+    calls: list = []
+    grads: dict = {}
     try:
         with probes.paused(), eagerly(ms):
             for _ in range(RUNS):
@@ -122,10 +131,12 @@ def locate(ms: Any, probes: Any, cells: list, run: Callable[[], Any], trained: l
                                      for p in sub.get_parameters()}
                     wanted.clear()
                     wanted.update(id(sub) for sub in _named(cells, seen))
-                log.clear()
-                run()
-                place = _place(log, paths)
-                words = _words(ms, place, cells) if place else None
+                grads = {}
+                finite_in: dict = {}
+                calls = record_calls(ms, lambda *_: run(), (), states, _tap(ms, grads, finite_in, io, wanted))
+                place = _place(calls, grads, finite_in)
+                cell = calls[place[1]][0] if place else None
+                words = _words(ms, (place[0], paths.get(id(cell), type(cell).__name__), cell), cells) if place else None
                 if words is not None and words in seen:
                     found = words
                     break
@@ -133,11 +144,12 @@ def locate(ms: Any, probes: Any, cells: list, run: Callable[[], Any], trained: l
     except Exception:  # the step cannot run again here: say nothing rather than a guessed place
         return None
     finally:
-        remove()
+        np.random.set_state(states[0])
+        random.setstate(states[1])
         put_back(ms, kept, saved)
     if found is not None:
         if subject is not None and io is not None:
-            subject[:] = _tensors(ms, tuple(_subject(cells, found, io)))
+            subject[:] = _tensors(ms, tuple(_subject(cells, found, io, calls, grads)))
         return {**found, "runs": len(seen) + 1, "seen": [found]}
     return {"phase": None, "runs": len(seen), "seen": seen}
 
@@ -148,10 +160,10 @@ def _named(cells: list, places: list) -> list:
     return [sub for root in cells for name, sub in root.cells_and_names() if public(name) in paths]
 
 
-def _subject(cells: list, found: dict[str, Any], io: dict) -> list:
+def _subject(cells: list, found: dict[str, Any], io: dict, calls: list, grads: dict) -> list:
     """[cell, inputs, output gradient shaped as its output (None for a forward start), weights by name] of the place
-    found, as the last replay had them; [] when its backward hook did not run. A leaf of the output the backward
-    gave no gradient (an unused LSTM state) gets zeros: the gradients come in the order of the output's leaves."""
+    found, as the last replay had them; [] when its call was not recorded. An output tensor the backward gave no
+    gradient (an unused LSTM state) gets zeros."""
     cell = next((sub for root in cells for name, sub in root.cells_and_names() if public(name) == found["path"]),
                 None)
     seen = io.get(id(cell)) if cell is not None else None
@@ -160,17 +172,20 @@ def _subject(cells: list, found: dict[str, Any], io: dict) -> list:
     weights = {name: io["weights"][id(p)] for name, p in cell.parameters_and_names() if id(p) in io["weights"]}
     if found["phase"] == "forward":
         return [cell, tuple(seen["inputs"]), None, weights]
-    if "grad_out" not in seen:
+    index = seen["index"]
+    template = grads.get((index, "out", "template"), False)
+    if template is False:
         return []
-    given = list(seen["grad_out"] if isinstance(seen["grad_out"], (tuple, list)) else (seen["grad_out"],))
+    given = iter([grads.get((index, "out", k)) for k in range(len(calls[index][3]))])
+    outputs = iter(calls[index][3])
 
-    def shaped(value: Any) -> Any:
-        if isinstance(value, (tuple, list)):
-            return tuple(shaped(item) for item in value)
-        grad = given.pop(0) if given else None
-        return grad if grad is not None else value * 0
+    def shaped(template: Any) -> Any:
+        if isinstance(template, tuple):
+            return tuple(shaped(item) for item in template)
+        grad, value = next(given), next(outputs)
+        return grad if grad is not None else np.zeros_like(value)
 
-    return [cell, tuple(seen["inputs"]), shaped(seen["output"]), weights]
+    return [cell, tuple(seen["inputs"]), shaped(template), weights]
 
 
 def after_step(ms: Any, probes: Any, rerun: Any, step: Any, args: tuple, trained: list, before: list,

@@ -31,7 +31,7 @@ def first_unrepeatable(math: Any, first: tuple[list, dict], second: tuple[list, 
     forward = [i for i in range(len(calls)) if alike(arrays(list(calls[i][1])), arrays(list(calls_again[i][1])))
                and not alike(calls[i][3], calls_again[i][3])]
     if forward or any(not alike(a[3], b[3]) for a, b in zip(calls, calls_again)):
-        return min(_innermost(calls, forward), default=-1), "forward"
+        return min(innermost(calls, forward), default=-1), "forward"
     if _same_gradients(grads, grads_again, alike):
         return None
     backward = []
@@ -41,7 +41,7 @@ def first_unrepeatable(math: Any, first: tuple[list, dict], second: tuple[list, 
             continue  # a backward from a non-finite gradient: what it gives says nothing of its own kernel
         if alike(*_sides(outs)) and not alike(*_sides(ins)):
             backward.append(index)
-    return max(_innermost(calls, backward), default=-1), "backward"  # the last made is the first its backward runs
+    return max(innermost(calls, backward), default=-1), "backward"  # the last made is the first its backward runs
 
 
 def _caught(grads: dict, again: dict, index: int, side: str) -> list[tuple[Any, Any]]:
@@ -64,7 +64,7 @@ def _same_gradients(grads: dict, again: dict, alike: Callable[[list, list], bool
                (grads[key] is None or alike([grads[key]], [again[key]])) for key in keys)
 
 
-def _innermost(calls: list, found: list[int]) -> list[int]:
+def innermost(calls: list, found: list[int]) -> list[int]:
     """Those of ``found`` none of whose own calls (at any depth) is in ``found``."""
     return [i for i in found if not any(other != i and _inside(calls, other, i) for other in found)]
 
