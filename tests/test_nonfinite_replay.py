@@ -146,6 +146,53 @@ def test_a_network_over_16_mib_gets_its_nonfinite_start_from_weights_kept_on_dis
     assert not [p for p in temp.iterdir() if p.name.startswith("msgraph-weights-")]  # removed at the test's end
 
 
+COMPILED_LOOKALIKE = f'''
+import sys
+import numpy as np
+import pytest
+import mindspore as ms
+from mindspore import nn, Tensor
+
+sys.path.insert(0, {str(Path(__file__).parent / 'data')!r})
+from evidence_suite import HeadFirst
+
+
+def train():
+    ms.set_seed(0)
+    net = HeadFirst()
+    step = nn.TrainOneStepCell(nn.WithLossCell(net, nn.MSELoss()), nn.SGD(net.trainable_params(), 0.01))
+    x, y = Tensor(np.ones((2, 4), np.float32)), Tensor(np.zeros((2, 2), np.float32))
+    step.compile(x, y)
+    net.mid.on = False  # set again to the value it had: nothing changed since the compile
+    net.mid.note = "fine-tune"  # a new attribute construct never reads
+    step(x, y)
+    return [p.asnumpy().sum() for p in net.trainable_params()]
+
+
+@pytest.mark.both_modes
+def test_nothing_flipped_after_compile():
+    train()
+'''
+
+
+def test_attributes_set_after_an_explicit_compile_that_change_nothing_are_no_finding(pytester, run_pytest):
+    """The look-alike of the frozen switch above: after step.compile(), the switch is set to the value it had and an
+    attribute construct never reads is added. Truth without the plugin: the trained weights are the same in both
+    modes (a plain script per mode). With the plugin: no stale_attribute, no mode_parity finding, both pass."""
+    truth = pytester.path / "truth.py"
+    truth.write_text(COMPILED_LOOKALIKE + "\nms.set_context(mode=getattr(ms, sys.argv[1]))\nprint(train())\n")
+    sums = [subprocess.run([sys.executable, str(truth), mode], capture_output=True, text=True, check=True,
+                           timeout=300).stdout.strip().splitlines()[-1] for mode in ("GRAPH_MODE", "PYNATIVE_MODE")]
+    graph, eager = ([float(v) for v in line.strip("[]").replace("np.float32(", "").replace(")", "").split(",")]
+                    for line in sums)
+    assert len(graph) == 6 and all(abs(a - b) < 1e-5 for a, b in zip(graph, eager)), sums
+    truth.unlink()
+    pytester.makepyfile(test_compiled=COMPILED_LOOKALIKE)
+    run = run_pytest()
+    assert run.findings("stale_attribute") == [] and run.findings("mode_parity") == [], run.findings()
+    assert sorted(run.outcomes().values()) == ["passed", "passed"], run.stdout()[-2000:]
+
+
 def test_a_snapshot_keeps_small_weights_in_memory_and_large_ones_on_disk_until_discarded():
     import numpy as np
 
