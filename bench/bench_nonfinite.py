@@ -3,10 +3,11 @@
 The recipe: a conv backbone, a bidirectional ``nn.LSTM`` neck and a dense head,
 ``auto_mixed_precision(net, "O2")``, one ``nn.TrainOneStepCell`` step. MindSpore 2.10's
 float16 LSTM backward on CPU is non-finite, or finite and different from run to run, in
-PYNATIVE_MODE. After the mismatch, the PYNATIVE_MODE variant replays the step with hooks on
-every sub-cell until the place where non-finite values start shows twice (the
-``nonfinite`` experiment), and the GRAPH_MODE variant re-runs the call (repeatability, a
-host random state, the float32 reference). Each variant with ``mode_parity`` on is timed
+PYNATIVE_MODE. After the mismatch, the PYNATIVE_MODE variant replays the step (every
+sub-cell call recorded, gradients caught by ``ops.HookBackward``) until the place where
+non-finite values start shows twice (the ``nonfinite`` experiment), and the GRAPH_MODE
+variant re-runs the call (repeatability, a host random state, the float32 reference) and,
+when the twin found no non-finite start, replays the step's backward (``step_replay``). Each variant with ``mode_parity`` on is timed
 against the same variant with it off (``ms_allow``): the difference is what the experiments
 cost. Goal: at most 3 times the test's own time. ``--ms-check mode_parity=warn`` keeps the
 run green.
