@@ -291,3 +291,14 @@ def test_replays_that_all_stay_finite_are_said_as_such_not_as_a_moving_place():
                                                          {"phase": "backward", "path": "head", "cell": "Dense"}]},
                       "PYNATIVE_MODE")
     assert "moves from run to run" in moving and "backward of 'neck' (LSTM)" in moving
+
+
+def test_replays_that_went_non_finite_in_no_sub_cell_say_so_not_that_they_stayed_finite():
+    from pytest_msgraph.checks.builtin.parity.pairs import _started
+
+    said = _started({"phase": None, "runs": 3, "seen": [{"unplaced": True}, None, {"unplaced": True}]},
+                    "PYNATIVE_MODE")
+    assert "went non-finite in 2, but in no sub-cell call's" in said and "stayed finite" not in said, said
+    moving = _started({"phase": None, "runs": 2, "seen": [{"unplaced": True}, {"phase": "backward", "path": "",
+                                                                                "cell": "Loss"}]}, "PYNATIVE_MODE")
+    assert "no sub-cell call (non-finite); backward of Loss's own code (Loss)" in moving, moving

@@ -173,26 +173,28 @@ def test_where_non_finite_training_starts_is_found_by_replaying_the_step(pyteste
 
 
 def test_the_place_where_non_finite_values_start_is_the_innermost_that_makes_them():
+    import numpy as np
+
     from pytest_msgraph.checks.builtin.parity.nonfinite import _place
 
-    class Cell:
-        def __init__(self, *subs):
-            self.subs = subs
+    ok, nan = np.ones(2, np.float32), np.full(2, np.nan, np.float32)
 
-        def cells_and_names(self):
-            yield "", self
-            for i, sub in enumerate(self.subs):
-                for name, inner in sub.cells_and_names():
-                    yield f"{i}.{name}".rstrip("."), inner
+    def calls(leaf_out=ok, other_out=ok):
+        # [cell, argument copies, output arrays, ..., calling call]: net (0) calls parent (1), which calls leaf (2)
+        # and other (3).
+        return [["net", (ok,), {}, [ok], -1], ["parent", (ok,), {}, [other_out], 0],
+                ["leaf", (ok,), {}, [leaf_out], 1], ["other", (leaf_out,), {}, [other_out], 1]]
 
-    leaf, other = Cell(), Cell()
-    parent = Cell(leaf, other)
-    paths = {id(parent): "parent", id(leaf): "parent.0", id(other): "parent.1"}
-    # The forward first: a finite-in, non-finite-out call wins over any backward.
-    assert _place([("backward", leaf, True, False), ("forward", other, True, False)], paths)[:2] == \
-        ("forward", "parent.1")
-    # The backward: the innermost of the cells that turn a finite output gradient into non-finite input ones.
-    assert _place([("backward", parent, True, False), ("backward", leaf, True, False)], paths)[:2] == \
-        ("backward", "parent.0")
+    # The forward first: a finite-in, non-finite-out call wins over any backward; its parent, non-finite too, is not
+    # the innermost. Inputs are judged as they came in (finite_in, noted by the tap before the call).
+    assert _place(calls(other_out=nan), {(2, "out", 0): ok, (2, "in", 0): nan},
+                  {1: True, 2: True, 3: True}) == ("forward", 3)
+    # The backward: the innermost of the calls that turn a finite output gradient into non-finite input ones.
+    assert _place(calls(), {(1, "out", 0): ok, (1, "in", 0): nan, (2, "out", 0): ok, (2, "in", 0): nan},
+                  {1: True, 2: True, 3: True}) == ("backward", 2)
     # Non-finite coming in is carried, not made: no place.
-    assert _place([("forward", leaf, False, False), ("backward", other, False, False)], paths) is None
+    assert _place(calls(leaf_out=nan, other_out=nan), {(3, "out", 0): nan, (3, "in", 0): nan},
+                  {1: False, 2: False, 3: False}) is None
+    # The top call is never tapped: its inputs are judged by the copies taken at the call (a NaN batch is carried).
+    assert _place([["net", (nan,), {}, [nan], -1]], {}, {}) is None
+    assert _place([["net", (ok,), {}, [nan], -1]], {}, {}) == ("forward", 0)

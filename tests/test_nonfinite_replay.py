@@ -233,3 +233,75 @@ def test_weights_over_the_disk_cap_are_not_kept_and_the_finding_says_why(monkeyp
     assert over.why.startswith("not written to a temporary folder: 64 MiB, over the 32 MiB cap"), over.why
     assert snapshot.not_kept(0, over) == f"the weights before the first step were {over.why}"
     assert "compared by summary" in snapshot.not_kept(2, None)
+
+
+FUNCTIONAL = '''
+import numpy as np
+import pytest
+import mindspore as ms
+from mindspore import nn, ops, Tensor
+
+
+class SwitchLoss(nn.Cell):
+    """A loss with no sub-cells whose fine-tune switch turns on sqrt at 0: its own backward makes NaN."""
+    def __init__(self):
+        super().__init__()
+        self.on = False
+
+    def construct(self, pred, y):
+        d = pred - y
+        if self.on:
+            d = ops.sqrt(ops.square(d) * ops.zeros_like(d))
+        return (d * d).mean()
+
+
+def train(flip):
+    ms.set_seed(0)
+    net, loss_fn = nn.Dense(4, 2), SwitchLoss()
+    opt = nn.SGD(net.trainable_params(), 0.01)
+
+    def forward(x, y):  # the functional style: the model and the loss are both called from a function
+        return loss_fn(net(x), y)
+
+    grad_fn = ms.value_and_grad(forward, None, opt.parameters)
+    x, y = Tensor(np.ones((2, 4), np.float32)), Tensor(np.zeros((2, 2), np.float32))
+    for step in range(2):
+        if step == 1:
+            loss_fn.on = flip
+        loss, grads = grad_fn(x, y)
+        opt(grads)
+    return sum(int((~np.isfinite(p.asnumpy())).sum()) for p in net.trainable_params())
+
+
+@pytest.mark.both_modes
+def test_loss_switch_flipped():
+    train(True)
+
+
+@pytest.mark.both_modes
+def test_loss_switch_lookalike():
+    train(False)
+'''
+
+
+def test_a_functional_step_whose_loss_makes_the_nans_names_the_loss(pytester, run_pytest, tmp_path):
+    """value_and_grad of a function calling the model, then the loss: both are called from the function, not from a
+    Cell. The loss's switch, flipped after GRAPH_MODE compiled, turns on sqrt at 0 in PYNATIVE_MODE only, and the
+    loss's own backward makes the NaN. The replay watches the function's own Cell calls too and names the loss (the
+    top-level calls were not watched: "in no sub-cell call"). Truth by a plain script per mode; the look-alike, the
+    switch left off, gives no finding."""
+    script = tmp_path / "truth.py"
+    script.write_text(FUNCTIONAL + "\nimport sys\nms.set_context(mode=getattr(ms, sys.argv[1]))\n"
+                                   "print(train(True), train(False))\n")
+    counts = [subprocess.run([sys.executable, str(script), mode], capture_output=True, text=True, check=True,
+                             timeout=300).stdout.split()[-2:] for mode in ("GRAPH_MODE", "PYNATIVE_MODE")]
+    assert counts[0] == ["0", "0"] and int(counts[1][0]) > 0 and counts[1][1] == "0", counts
+    pytester.makepyfile(test_functional=FUNCTIONAL)
+    run = run_pytest()
+    [step] = [f for f in run.findings("mode_parity") if f.get("step")]
+    assert "lookalike" not in step["nodeid"] and step["evidence"] == "frozen_attribute", step["message"]
+    start = step["nonfinite_start"]
+    assert (start["phase"], start["path"], start["cell"]) == ("backward", "", "SwitchLoss"), step["message"]
+    assert "Non-finite values start in the backward of SwitchLoss's own code (SwitchLoss, construct at " \
+           "test_functional.py:" in step["message"], step["message"]
+    assert not [f for f in run.findings() if "lookalike" in f["nodeid"]]

@@ -51,3 +51,13 @@ def test_a_forward_that_parts_is_placed_at_the_innermost_call_whose_inputs_agree
 def test_recordings_of_different_calls_part_with_no_place():
     calls, grads = _recording()
     assert _first((calls, grads), (calls[:3], grads)) == (-1, "forward")
+
+
+
+def test_what_the_call_returned_is_compared_apart_and_places_nothing():
+    from pytest_msgraph.checks.builtin.parity.unrepeatable import returned_part
+
+    one, other = _recording(), _recording()
+    one[1]["returned"], other[1]["returned"] = [X, X], [X, X * 3]
+    assert _first(one, other) is None  # no call shows where: a weight gradient's owner is no evidence
+    assert returned_part(math, one[1], other[1], 1e-4, 1e-5) and not returned_part(math, one[1], one[1], 1e-4, 1e-5)

@@ -7,22 +7,23 @@ modes, never shows it. Runs only after a mismatch, with the probes paused, its c
 hidden from every budget, the numpy and Python random state put back, and every
 parameter restored after each run (the test sees nothing of it).
 
-1. The grad call runs again, twice, in PYNATIVE_MODE on copies of its inputs, from the random
+1. The grad call runs again, two to four times, in PYNATIVE_MODE on copies of its inputs, from the random
    state it had, with every Cell call recorded (``localise.record_calls``: arguments,
    the calling call). Each sub-cell call's tensor arguments and outputs pass through
    ``ops.HookBackward``, which hands over their gradients: the call's input and output
    gradients. Not a cell's ``register_backward_hook``: on MindSpore 2.7.2, registering
    one (even removed at once) makes the next GRAPH_MODE call of a compiled grad compile
    again, reading the Python attributes as they now are (measured), and the test would
-   train otherwise. When the two eager runs' gradients part, the eager side is not
-   repeatable and comparing it with the graph says nothing: the place is the innermost call,
-   first in backward order, whose output gradients agree between the two runs and input
-   gradients do not (an eager kernel that is not deterministic, MindSpore 2.10's CPU
-   float16 LSTM backward), and nothing runs in GRAPH_MODE.
+   train otherwise. When two eager runs part (their sub-cell calls' outputs, the gradients
+   caught, or the gradients the call returns), the eager side is not repeatable and
+   comparing it with the graph says nothing: the place is where they first part
+   (``unrepeatable``: forward or backward; an eager kernel that is not deterministic,
+   MindSpore 2.10's CPU float16 LSTM backward), and nothing runs in GRAPH_MODE.
 2. Descending by calls from the differentiated function: each call made from the current
    one, in call order, whose input gradients the eager run computed, has its backward
    run alone in GRAPH_MODE (``GradOperation`` from the recorded output gradient) on its
-   recorded arguments. The first whose input gradients part from the eager run's is
+   recorded arguments (not one whose recorded output gradient is non-finite: kernels treat
+   NaN as they like). The first whose input gradients part from the eager run's is
    descended into; a call none of whose calls parts is the place. A call whose gradients
    cannot be compared (the network's first layer: its input has no gradient) is looked
    through, never blamed.
@@ -40,7 +41,7 @@ from ....mindspore_side.context_guard import eagerly
 from .cell_places import construct_of, mindspores, user_place
 from .localise import record_calls
 from .rerun import arrays, fresh, put_back, same
-from .unrepeatable import EAGER_RUNS, first_unrepeatable
+from .unrepeatable import EAGER_RUNS, first_unrepeatable, returned_part
 
 
 def _template(value: Any) -> Any:
@@ -75,8 +76,9 @@ def gradient_tap(ms: Any, grads: dict) -> Callable[..., Any]:
         count = iter(range(1 << 30))
 
         def walk(value: Any) -> Any:
-            if isinstance(value, tuple):
-                return tuple(walk(item) for item in value)
+            if isinstance(value, tuple):  # a namedtuple stays one: the caller may read its fields
+                items = [walk(item) for item in value]
+                return type(value)(*items) if hasattr(value, "_fields") else tuple(items)
             return marked((index, side, next(count)), value) if hasattr(value, "asnumpy") else value
         return walk(values) if grads[(index, side, "template")] is not False else values
     return mark
@@ -147,7 +149,7 @@ def localise_backward(ms: Any, probes: Any, hidden: Callable[[], ContextManager[
     parts (later ones inherit it), and not for one whose eager runs disagree with each other or whose graph holds
     MindSpore random ops: a replay would part by design."""
     entry = grads_seen[max(grads_seen)]
-    if entry.get("eager_repeatable") is False or entry.get("random_ops") or any(
+    if entry.get("eager_repeatable") is False or entry.get("random_ops") or entry.get("graph_unread") or any(
             "diverges_at" in earlier for earlier in grads_seen.values()):
         return None
     cells = list(getattr(run, "cells", ()))
@@ -161,21 +163,29 @@ def localise_backward(ms: Any, probes: Any, hidden: Callable[[], ContextManager[
 
     def record() -> tuple[list, dict]:
         grads: dict = {}
+        returned: list = []  # what the grad call returns (weight gradients too): compared between the recordings
         try:
-            return record_calls(ms, lambda *copies: run(copies), args, states, gradient_tap(ms, grads)), grads
+            calls = record_calls(ms, lambda *copies: returned.append(run(copies)), args, states,
+                                 gradient_tap(ms, grads))
+            grads["returned"] = arrays(returned)
+            return calls, grads
         finally:
             put_back(ms, params, saved)
     try:
         with probes.paused(), hidden(), eagerly(ms):
             recorded.append(record())
-            moved = None
-            while moved is None and len(recorded) < EAGER_RUNS:
-                recorded.append(record())
+            moved, runs_made, returned_parted = None, 1, False
+            while moved is None and runs_made < EAGER_RUNS:
+                recorded[1:] = [record()]  # the first and the latest only: each holds every sub-cell's values
+                runs_made += 1
                 moved = first_unrepeatable(math, recorded[0], recorded[-1], rtol, atol)
+                returned_parted = returned_parted or returned_part(math, recorded[0][1], recorded[-1][1], rtol, atol)
+            if moved is None and returned_parted:  # only what it returned parts (weight gradients): no place shown
+                moved = (-1, "backward")
             calls, grads = recorded[0]
             if moved is not None:  # the eager side is not repeatable: comparing it with the graph says nothing
                 return _found(ms, cells, names, calls[moved[0]][0] if moved[0] >= 0 else None, moved[1], 0, [],
-                              len(recorded))
+                              runs_made)
             ms.set_context(mode=ms.GRAPH_MODE)
             while True:
                 for index in _candidates(calls, where, lambda i: _seen(calls, grads, i), skipped):
@@ -207,7 +217,7 @@ def localise_backward(ms: Any, probes: Any, hidden: Callable[[], ContextManager[
         random.setstate(states[1])
     if runs == 0:
         return None
-    return _found(ms, cells, names, calls[where][0] if where >= 0 else None, None, runs, skipped, len(recorded))
+    return _found(ms, cells, names, calls[where][0] if where >= 0 else None, None, runs, skipped, runs_made)
 
 
 def _found(ms: Any, cells: list, names: dict, cell: Any, unrepeatable: Optional[str], runs: int,
@@ -220,5 +230,5 @@ def _found(ms: Any, cells: list, names: dict, cell: Any, unrepeatable: Optional[
     if cell is not None:
         path, cell = user_place(ms, names.get(id(cell), type(cell).__name__), cell, cells)
         kind, place = _where(ms, cell)
-        said.update(path=path, cell=type(cell).__name__, kind="unrepeatable" if unrepeatable else kind, where=place)
+        said.update(path=path, cell=type(cell).__name__, kind=kind, where=place)
     return said

@@ -30,12 +30,14 @@ from ....mindspore_side.context_guard import eagerly
 from .rerun import arrays, fresh, put_back, same
 
 
-def record_calls(ms: Any, cell: Any, args: tuple, states: tuple, tap: Optional[Callable[..., Any]] = None) -> list:
+def record_calls(ms: Any, cell: Any, args: tuple, states: tuple, tap: Optional[Callable[..., Any]] = None,
+                 tap_top: bool = False) -> list:
     """Every Cell call of one PYNATIVE_MODE run: [cell, args, kwargs, output arrays, index of the calling call].
 
     ``tap(index, "in" or "out", values, the sub-cell)``, when given, may replace a sub-cell call's positional
     arguments before it runs and its output after (``backward`` marks them to catch their gradients); never a call
-    made from ``cell`` itself, whose arguments a grad finds its top cell by."""
+    made from ``cell`` itself, whose arguments a grad finds its top cell by, unless ``tap_top`` (what is
+    differentiated is a function, and the Cells it calls are its parts)."""
     calls: list = []
     stack = [-1]
     cls = ms.nn.Cell
@@ -45,7 +47,7 @@ def record_calls(ms: Any, cell: Any, args: tuple, states: tuple, tap: Optional[C
         index = len(calls)
         # Copies, taken before the call: a construct that writes into its inputs must not change what is replayed.
         calls.append([sub, fresh(call_args), dict(zip(kwargs, fresh(tuple(kwargs.values())))), [], stack[-1]])
-        tapped = tap is not None and stack[-1] >= 0
+        tapped = tap is not None and (stack[-1] >= 0 or tap_top)
         stack.append(index)
         try:
             out = previous(sub, *(tap(index, "in", call_args, sub) if tapped else call_args), **kwargs)  # type: ignore

@@ -112,7 +112,7 @@ class ModeParityCheck(ProbedCheck):
                 call["diverges_at"] = self.localise.localise(self.ms, self.probes, self.run.compiles_hidden, self.math,
                                                              cell, args, self.rtol, self.atol, subject)
                 call["repro"] = reproduce(self.session, self.run, subject, self.rtol, self.atol, top=cell)
-        self._record_step(cell, args, bool(call.get("random")))
+        self._record_step(cell, args, bool(call.get("random") or call.get("graph_unread")))  # may hold random ops
 
     def grads_computed(self, call: GradCall, named: Any) -> None:
         if call.nested:

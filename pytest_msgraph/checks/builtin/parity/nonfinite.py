@@ -66,8 +66,10 @@ def _tensors(ms: Any, value: Any) -> Any:
 def _place(calls: list, grads: dict, finite_in: dict) -> Optional[tuple[str, int]]:
     """(phase, call index) of where the non-finite values start in one replay, or None: the innermost call, first in
     call order, whose output is non-finite from finite inputs; else the innermost, first in backward order, whose
-    input gradients are non-finite while its output gradients are finite."""
-    forward = [i for i, call in enumerate(calls) if finite_in.get(i, True) and not _finite(call[3])]
+    input gradients are non-finite while its output gradients are finite. ``finite_in``: whether each tapped call's
+    inputs were finite as they came in; a call made from the differentiated function itself (never tapped) is
+    judged by the copies of its inputs taken then."""
+    forward = [i for i, call in enumerate(calls) if finite_in.get(i, _finite(call[1])) and not _finite(call[3])]
     if forward:
         return "forward", min(innermost(calls, forward))
     made = []
@@ -82,14 +84,14 @@ def _place(calls: list, grads: dict, finite_in: dict) -> Optional[tuple[str, int
 def _tap(ms: Any, grads: dict, finite_in: dict, kept: Optional[dict], wanted: set) -> Callable[..., Any]:
     """What marks each sub-cell call's tensors (``backward``'s tap: their gradients land in ``grads``), and notes
     whether its inputs are finite as they come in. ``kept`` (for a repro script) gets numpy copies of the inputs of
-    the sub-cells whose ids are in ``wanted``, by id, with the call's index."""
+    each call of the sub-cells whose ids are in ``wanted``, by the call's index."""
     mark = gradient_tap(ms, grads)
 
     def tap(index: int, side: str, values: Any, sub: Any) -> Any:
         if side == "in":
             finite_in[index] = _finite(values)
             if kept is not None and id(sub) in wanted:  # copies: a view's memory is written later (an LSTM's input)
-                kept[id(sub)] = {"inputs": _copied(values), "index": index}
+                kept[index] = _copied(values)
         return mark(index, side, values, sub)
     return tap
 
@@ -101,15 +103,18 @@ def _words(ms: Any, place: tuple[str, str, Any], cells: list) -> dict[str, Any]:
 
 
 def locate(ms: Any, probes: Any, cells: list, run: Callable[[], Any], trained: list, before: list,
-           kept: list, subject: Optional[list] = None) -> Optional[dict[str, Any]]:
-    """Run the step ``run()`` from the weights ``before`` of the ``trained`` parameters, with the hooks, until a place
-    shows twice.
+           kept: list, subject: Optional[list] = None, function: bool = False) -> Optional[dict[str, Any]]:
+    """Run the step ``run()`` from the weights ``before`` of the ``trained`` parameters, its calls recorded, until a
+    place shows twice.
 
-    {"phase", "path", "cell", "construct", "runs", "seen"} when it did ("phase" None when the places moved);
+    {"phase", "path", "cell", "construct", "runs", "seen"} when it did ("phase" None when the places moved; a
+    replay whose gradients went non-finite with no sub-cell call showing where is seen as {"unplaced": True}, one
+    whose gradients stayed finite as None);
     None when the step could not run again. ``kept`` (every parameter the replays may change: the trained ones,
     BatchNorm statistics, optimizer moments) is put back as the test's step left it, in every case. ``subject``,
     when given, gets [the cell named, its inputs, the gradient its output had, its weights by name] of the last
-    replay (a repro)."""
+    replay (a repro). ``function``: what ``run`` differentiates is a function, whose own Cell calls (a model, then a
+    loss) are watched too; a differentiated Cell's own call is not (its inputs are the grad's)."""
     paths = {id(sub): public(name) for root in cells for name, sub in root.cells_and_names()}
     saved = [p.asnumpy().copy() for p in kept]
     states = (np.random.get_state(), random.getstate())
@@ -121,6 +126,7 @@ def locate(ms: Any, probes: Any, cells: list, run: Callable[[], Any], trained: l
     found = None
     calls: list = []
     grads: dict = {}
+    place = None
     try:
         with probes.paused(), eagerly(ms):
             for _ in range(RUNS):
@@ -133,11 +139,15 @@ def locate(ms: Any, probes: Any, cells: list, run: Callable[[], Any], trained: l
                     wanted.update(id(sub) for sub in _named(cells, seen))
                 grads = {}
                 finite_in: dict = {}
-                calls = record_calls(ms, lambda *_: run(), (), states, _tap(ms, grads, finite_in, io, wanted))
+                result: list = []
+                calls = record_calls(ms, lambda *_, kept=result: kept.append(run()), (), states,
+                                     _tap(ms, grads, finite_in, io, wanted), tap_top=function)
                 place = _place(calls, grads, finite_in)
                 cell = calls[place[1]][0] if place else None
                 words = _words(ms, (place[0], paths.get(id(cell), type(cell).__name__), cell), cells) if place else None
-                if words is not None and words in seen:
+                if place is None and not _finite(result):
+                    words = {"unplaced": True}  # it went non-finite, in no sub-cell call's forward or input gradients
+                elif words is not None and words in seen:
                     found = words
                     break
                 seen.append(words)
@@ -149,30 +159,31 @@ def locate(ms: Any, probes: Any, cells: list, run: Callable[[], Any], trained: l
         put_back(ms, kept, saved)
     if found is not None:
         if subject is not None and io is not None:
-            subject[:] = _tensors(ms, tuple(_subject(cells, found, io, calls, grads)))
+            subject[:] = _tensors(ms, tuple(_subject(cells, found, io, calls, grads, place)))
         return {**found, "runs": len(seen) + 1, "seen": [found]}
     return {"phase": None, "runs": len(seen), "seen": seen}
 
 
 def _named(cells: list, places: list) -> list:
     """The sub-cells the places seen so far name (each place by its public path)."""
-    paths = {place["path"] for place in places if place}
+    paths = {place["path"] for place in places if place and "path" in place}
     return [sub for root in cells for name, sub in root.cells_and_names() if public(name) in paths]
 
 
-def _subject(cells: list, found: dict[str, Any], io: dict, calls: list, grads: dict) -> list:
+def _subject(cells: list, found: dict[str, Any], io: dict, calls: list, grads: dict, place: Any) -> list:
     """[cell, inputs, output gradient shaped as its output (None for a forward start), weights by name] of the place
-    found, as the last replay had them; [] when its call was not recorded. An output tensor the backward gave no
-    gradient (an unused LSTM state) gets zeros."""
+    found, from the call of the cell named that made (or holds) the last replay's place; [] when it was not recorded.
+    An output tensor the backward gave no gradient (an unused LSTM state) gets zeros."""
     cell = next((sub for root in cells for name, sub in root.cells_and_names() if public(name) == found["path"]),
                 None)
-    seen = io.get(id(cell)) if cell is not None else None
-    if cell is None or not seen:
+    index = place[1] if place else -1
+    while index >= 0 and not (index in io and calls[index][0] is cell):  # the place may be inside the cell named
+        index = calls[index][4]
+    if cell is None or index < 0:
         return []
     weights = {name: io["weights"][id(p)] for name, p in cell.parameters_and_names() if id(p) in io["weights"]}
     if found["phase"] == "forward":
-        return [cell, tuple(seen["inputs"]), None, weights]
-    index = seen["index"]
+        return [cell, tuple(io[index]), None, weights]
     template = grads.get((index, "out", "template"), False)
     if template is False:
         return []
@@ -185,7 +196,7 @@ def _subject(cells: list, found: dict[str, Any], io: dict, calls: list, grads: d
         grad, value = next(given), next(outputs)
         return grad if grad is not None else np.zeros_like(value)
 
-    return [cell, tuple(seen["inputs"]), shaped(template), weights]
+    return [cell, tuple(io[index]), shaped(template), weights]
 
 
 def after_step(ms: Any, probes: Any, rerun: Any, step: Any, args: tuple, trained: list, before: list,
@@ -202,4 +213,5 @@ def after_step(ms: Any, probes: Any, rerun: Any, step: Any, args: tuple, trained
     cells = cells_behind(fn)
     differentiate = rerun.eager_grad(ms, fn, None, trained)
     kept = list({id(p): p for root in cells for p in root.get_parameters()}.values()) + trained
-    return locate(ms, probes, cells, lambda: differentiate(rerun.fresh(inputs)), trained, before, kept, subject)
+    return locate(ms, probes, cells, lambda: differentiate(rerun.fresh(inputs)), trained, before, kept, subject,
+                  function=not isinstance(fn, ms.nn.Cell))

@@ -167,33 +167,38 @@ def _frozen_place(header: dict[str, Any]) -> str:
 
 def _parted_backward(entry: dict[str, Any], header: dict[str, Any]) -> str:
     """Where inside a grad call the modes part, found by its sub-cells' backward run alone (``backward.py``): the
-    place that experiment shows, else a frozen attribute's, else what was and was not compared."""
+    place that experiment shows, else a frozen attribute's, else what was and was not compared. Eager recordings that
+    part are said as such, and nothing else: the verdict convicts the eager side on them."""
     at = entry.get("diverges_at")
+    if at and at.get("unrepeatable"):
+        replays = f"{at['eager_runs']} eager replays from the same weights, inputs and random state"
+        if at["path"] is None:
+            return (f" {replays[0].upper()}{replays[1:]} part in the {at['phase']}, and no sub-cell call shows where "
+                    "they first do (" + ("they made other calls" if at["phase"] == "forward" else
+                                         "a weight gradient, the first layer or the differentiated function's own "
+                                         "code, which are not compared") + "): an eager kernel that is not "
+                    "deterministic.")
+        how = ("its inputs agree and its output parts" if at["phase"] == "forward" else
+               "its finite output gradients agree and its input gradients part")
+        return (f" The eager {at['phase']} of {_cell_named(at)}, {_code(at)}) is not deterministic: in {replays}, it "
+                f"is the innermost call, first in {at['phase']} order, where {how}.")
     if not at or (at["path"] is None and header.get("stale_places")):
         return _frozen_place(header)
     skipped = at.get("skipped") or 0
     runs = (f"{at['graph_runs']} sub-cell backward(s) run alone in GRAPH_MODE from the PYNATIVE_MODE run's inputs and "
             "output gradients" + (f"; {skipped} could not be compared: an input with no gradient (the first "
-                                  "layer), keyword or non-tensor arguments, an output with no gradient, or a backward "
-                                  "that does not run alone" if skipped else ""))
-    if at.get("unrepeatable"):
-        replays = f"{at['eager_runs']} eager replays from the same weights, inputs and random state"
-        if at["path"] is None:
-            return (f" {replays[0].upper()}{replays[1:]} part in the {at['phase']}, and no sub-cell call was found "
-                    "where they first do (the first layer and the differentiated function's own code are not "
-                    "compared): an eager kernel that is not deterministic.")
-        how = ("its inputs agree and its output parts" if at["phase"] == "forward" else
-               "its output gradients agree and its input gradients part")
-        return (f" The eager {at['phase']} of '{at['path']}' ({at['cell']}, construct at {at['where']}) is not "
-                f"deterministic: in {replays}, it is the innermost sub-cell call, first in {at['phase']} order, "
-                f"where {how}.")
+                                  "layer), keyword or non-tensor arguments, an output with no gradient, a non-finite "
+                                  "output gradient, or a backward that does not run alone" if skipped else ""))
     if at["path"] is None:
         return (f" No sub-cell's input gradients part when its backward runs alone ({runs}); weight gradients are not "
                 "compared this way. What differs is elsewhere: a cell not compared, the differentiated function's "
                 "own code, or state a replay does not see (a value read at compile time).")
-    what = f"its bprop at {at['where']}" if at["kind"] == "bprop" else f"construct at {at['where']}"
-    return (f" The modes part in the backward of '{at['path']}' ({at['cell']}, {what}): the innermost sub-cell call "
-            f"whose input gradients part when its backward runs alone ({runs}).")
+    return (f" The modes part in the backward of {_cell_named(at)}, {_code(at)}): the innermost sub-cell call whose "
+            f"input gradients part when its backward runs alone ({runs}).")
+
+
+def _code(at: dict[str, Any]) -> str:  # where the place's code is: its own bprop, or its construct
+    return f"its bprop at {at['where']}" if at.get("kind") == "bprop" else f"construct at {at['where']}"
 
 
 def _differing(graph: dict[str, Any], pynative: dict[str, Any], kind: str,
@@ -258,6 +263,11 @@ def _nonfinite_parameters(nonfinite: list[Any], side: Optional[str]) -> str:
             f"({', '.join(repr(path) for path in named)}) where the other side is finite.")
 
 
+def _cell_named(place: dict[str, Any]) -> str:
+    """A place as a finding names it ("'neck' (LSTM", or "Net's own code (Net" for a top cell), left open."""
+    return f"'{place['path']}' ({place['cell']}" if place["path"] else f"{place['cell']}'s own code ({place['cell']}"
+
+
 def _started(start: Optional[dict[str, Any]], side: Optional[str]) -> str:
     """Where the non-finite values start, as the eager experiment found it (``nonfinite.locate``), or ''."""
     if side not in (GRAPH, PYNATIVE):
@@ -270,14 +280,21 @@ def _started(start: Optional[dict[str, Any]], side: Optional[str]) -> str:
     if start["phase"] is None and not any(start["seen"]):
         return (f" Where they start was not found: the step replayed eagerly {start['runs']} times from the same "
                 "weights and inputs stayed finite each time (a nondeterministic op on that side).")
+    unplaced = sum(1 for p in start["seen"] if p and p.get("unplaced"))
+    if start["phase"] is None and all(p is None or p.get("unplaced") for p in start["seen"]):
+        return (f" Where they start was not found: the step replayed eagerly {start['runs']} times from the same "
+                f"weights and inputs went non-finite in {unplaced}, but in no sub-cell call's output or input "
+                "gradients (the differentiated function's own code, a weight gradient, or a call it makes that is "
+                "not a Cell).")
     if start["phase"] is None:
-        places = "; ".join(f"{p['phase']} of '{p['path']}' ({p['cell']})" if p else "no place (finite)"
+        places = "; ".join(("no sub-cell call (non-finite)" if p.get("unplaced") else
+                            f"{p['phase']} of {_cell_named(p)})") if p else "no place (finite)"
                            for p in start["seen"])
         return (f" Where they start moves from run to run: the step replayed eagerly {start['runs']} times from the "
                 f"same weights and inputs made them first in: {places} (a nondeterministic op on that side).")
     what = ("its forward output is non-finite from finite inputs" if start["phase"] == "forward" else
             "the gradient of its inputs is non-finite while the gradient of its output is finite: the backward of "
             "one of its ops made them")
-    return (f" Non-finite values start in the {start['phase']} of '{start['path']}' ({start['cell']}, construct at "
+    return (f" Non-finite values start in the {start['phase']} of {_cell_named(start)}, construct at "
             f"{start['construct']}): {what}, in {start['runs']} eager replays of the step from the same weights and "
             f"inputs, with every sub-cell's activations and gradients recorded.{sentence(start.get('repro'))}")

@@ -11,8 +11,9 @@ changes (optimizer moments, BatchNorm statistics) put back as the test's step le
   does for a grad call (sens 1, as ``TrainOneStepCell`` gives it; a loss-scale cell's
   scale is not applied): the innermost sub-cell whose input gradients part when its
   backward runs alone in GRAPH_MODE. Not run for a step whose graph holds MindSpore
-  random ops: a replay would part by design. Two eager replays of the backward that part
-  make the step's eager side unrepeatable (``eager_repeatable`` false), at the call named.
+  random ops, or whose graph could not be read (it may hold them): a replay would part by
+  design. Eager replays of the step that part (two to four are made) make its eager side
+  unrepeatable (``eager_repeatable`` false), at the call where they part.
 """
 from __future__ import annotations
 

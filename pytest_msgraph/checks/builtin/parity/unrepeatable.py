@@ -23,7 +23,9 @@ EAGER_RUNS = 4  # more runs when the first ones agree: a kernel that parts only 
 def first_unrepeatable(math: Any, first: tuple[list, dict], second: tuple[list, dict], rtol: Optional[float],
                        atol: Optional[float]) -> Optional[tuple[int, str]]:
     """None when the two recordings (calls, gradients by (call index, "in" or "out", position)) agree; else (index
-    of the call where they part, or -1 when no call shows it, and "forward" or "backward")."""
+    of the call where they part, or -1 when no call shows it, and "forward" or "backward"). What the call returned
+    (weight gradients) is compared apart (``returned_part``): a weight gradient's owner is no evidence of where, a
+    kernel that writes memory it does not own (MindSpore 2.10's float16 LSTM) changes another cell's."""
     (calls, grads), (calls_again, grads_again) = first, second
     if len(calls) != len(calls_again):
         return -1, "forward"
@@ -42,6 +44,11 @@ def first_unrepeatable(math: Any, first: tuple[list, dict], second: tuple[list, 
         if alike(*_sides(outs)) and not alike(*_sides(ins)):
             backward.append(index)
     return max(innermost(calls, backward), default=-1), "backward"  # the last made is the first its backward runs
+
+
+def returned_part(math: Any, first: dict, second: dict, rtol: Optional[float], atol: Optional[float]) -> bool:
+    """Whether what two recordings' grad calls returned (their gradients, under "returned") part."""
+    return not same(math, first.get("returned", []), second.get("returned", []), rtol, atol)
 
 
 def _caught(grads: dict, again: dict, index: int, side: str) -> list[tuple[Any, Any]]:
