@@ -7,10 +7,10 @@ PYNATIVE_MODE. After the mismatch, the PYNATIVE_MODE variant replays the step (e
 sub-cell call recorded, gradients caught by ``ops.HookBackward``) until the place where
 non-finite values start shows twice (the ``nonfinite`` experiment), and the GRAPH_MODE
 variant re-runs the call (repeatability, a host random state, the float32 reference) and,
-when the twin found no non-finite start, replays the step's backward (``step_replay``). Each variant with ``mode_parity`` on is timed
-against the same variant with it off (``ms_allow``): the difference is what the experiments
-cost. Goal: at most 3 times the test's own time. ``--ms-check mode_parity=warn`` keeps the
-run green.
+when the twin found no non-finite start, replays the step's backward (``step_replay``).
+Each variant with ``mode_parity`` on is timed against the same variant with it off
+(``ms_allow``): the difference is what the experiments cost. Goal: at most 3 times the
+test's own time. ``--ms-check mode_parity=warn`` keeps the run green.
 
 Usage: python bench/bench_nonfinite.py [--runs 3]
 """

@@ -22,8 +22,9 @@ parameter restored after each run (the test sees nothing of it).
 2. Descending by calls from the differentiated function: each call made from the current
    one, in call order, whose input gradients the eager run computed, has its backward
    run alone in GRAPH_MODE (``GradOperation`` from the recorded output gradient) on its
-   recorded arguments (not one whose recorded output gradient is non-finite: kernels treat
-   NaN as they like). The first whose input gradients part from the eager run's is
+   recorded arguments (not one whose recorded output gradient is non-finite: the CRNN-like
+   recipe's ReLU was blamed from the LSTM's NaN, though ReLU's backward alone treats NaN
+   alike in both modes). The first whose input gradients part from the eager run's is
    descended into; a call none of whose calls parts is the place. A call whose gradients
    cannot be compared (the network's first layer: its input has no gradient) is looked
    through, never blamed.
@@ -191,7 +192,7 @@ def localise_backward(ms: Any, probes: Any, hidden: Callable[[], ContextManager[
                 for index in _candidates(calls, where, lambda i: _seen(calls, grads, i), skipped):
                     seen = _seen(calls, grads, index) or {}
                     if not all(np.isfinite(g).all() for g in seen["grad_out"] if g.dtype.kind in "fc"):
-                        skipped.append(index)  # a backward from a non-finite gradient: kernels part by design
+                        skipped.append(index)  # a backward from a non-finite gradient says nothing of its own
                         continue
                     try:
                         eager, graph = seen["grad_in"], _graph_input_grads(ms, calls[index][0], calls[index][1], seen)
