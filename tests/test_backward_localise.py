@@ -120,3 +120,14 @@ def test_a_bprop_that_draws_from_numpy_is_the_place_and_a_clipping_bprop_is_not(
                         "test_gradient_noise_in_a_bprop[GRAPH_MODE]": "failed",
                         "test_a_clipping_bprop_lookalike[PYNATIVE_MODE]": "passed",
                         "test_a_clipping_bprop_lookalike[GRAPH_MODE]": "passed"}, outcomes
+
+
+def test_a_tapped_output_keeps_its_tuple_type():
+    """The tap rebuilds an output with its tensors marked: a namedtuple stays one (the caller reads its fields)."""
+    from collections import namedtuple
+
+    from pytest_msgraph.checks.builtin.parity.backward import _rebuilt
+
+    Out = namedtuple("Out", "logits aux")
+    assert _rebuilt(Out(1, 2), [3, 4]) == Out(3, 4) and type(_rebuilt(Out(1, 2), [3, 4])) is Out
+    assert type(_rebuilt((1, 2), [3, 4])) is tuple

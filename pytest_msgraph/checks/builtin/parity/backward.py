@@ -78,11 +78,20 @@ def gradient_tap(ms: Any, grads: dict) -> Callable[..., Any]:
 
         def walk(value: Any) -> Any:
             if isinstance(value, tuple):  # a namedtuple stays one: the caller may read its fields
-                items = [walk(item) for item in value]
-                return type(value)(*items) if hasattr(value, "_fields") else tuple(items)
+                return _rebuilt(value, [walk(item) for item in value])
             return marked((index, side, next(count)), value) if hasattr(value, "asnumpy") else value
         return walk(values) if grads[(index, side, "template")] is not False else values
     return mark
+
+
+def _rebuilt(value: tuple, items: list) -> tuple:
+    """``items`` in ``value``'s own tuple type: a namedtuple takes them as arguments, a plain tuple as one."""
+    if type(value) is tuple:
+        return tuple(items)
+    try:
+        return type(value)(*items)
+    except TypeError:  # a tuple subclass that takes an iterable
+        return type(value)(items)
 
 
 def _seen(calls: list, grads: dict, index: int) -> Optional[dict]:
