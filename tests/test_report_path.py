@@ -46,7 +46,9 @@ def test_node_ids_do_not_depend_on_how_the_report_path_is_spelled(pytester, run_
     (pytester.path / "reports").mkdir()
     for name, args in spellings.items():
         written = (pytester.path / args[-1].split("=")[-1]).resolve()
-        for run_args in (["-n", "2"], []):  # the placeholder exists when the workers start; the report, the 2nd time
+        # Under xdist each spelling (the workers get the path joined to its option); serially, once more for a
+        # relative path outside the rootdir, the spelling that moved it (the placeholder exists at the 2nd run).
+        for run_args in (["-n", "2"], []) if name == "space, relative, outside" else (["-n", "2"],):
             run = run_pytest(*run_args, *args, report=False, cache=True)
             assert _nodeids(written) == expected, (name, run_args, run.stdout())
             assert "rootdir: " + str(pytester.path) in run.stdout() and "configfile: tox.ini" in run.stdout()
