@@ -1,12 +1,12 @@
 """README's sample output is what README's first command prints: every line of it, in order.
 
-The command runs here as a user runs it after `pip install .`: without PyTorch (a stand-in
-`torch` package that is not there makes the torch examples skip, as they do in a user's
-venv) and without pytest-randomly (which `pip install .` does not pull in).
+The command runs in test_examples.py, once for the examples' findings and this sample, as a user
+runs it after `pip install .`: without PyTorch (a stand-in `torch` package that is not there makes
+the torch examples skip, as they do in a user's venv) and without pytest-randomly (which
+`pip install .` does not pull in).
 """
 import re
 import shlex
-import shutil
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,14 +36,11 @@ def test_the_first_command_runs_the_plugin_on_the_examples():
     assert arguments[0] == "examples" and "--ms-lint" in arguments
 
 
-def test_the_readme_sample_is_what_the_first_command_prints(pytester, monkeypatch):
-    shutil.copytree(ROOT / "examples", pytester.path / "examples", ignore=shutil.ignore_patterns("__pycache__", "ci"))
-    absent = pytester.path / "no-torch" / "torch"
-    absent.mkdir(parents=True)
-    (absent / "__init__.py").write_text('raise ModuleNotFoundError("No module named \'torch\'", name="torch")\n')
-    monkeypatch.setenv("PYTHONPATH", str(absent.parent))
-    result = pytester.runpytest_subprocess(*first_command_arguments(), "-p", "no:randomly")
-    printed = [normalised(line) for line in result.outlines]
+def sample_lines_printed(outlines: list[str]) -> None:
+    """Assert that README's sample is what a run of its first command printed (``outlines``): every line, in order.
+
+    test_examples.py makes that run once, for the examples' findings and for this."""
+    printed = [normalised(line) for line in outlines]
     sample = sample_lines()
     assert len(sample) > 20 and sample.count("...") >= 3
     at = 0
@@ -53,7 +50,7 @@ def test_the_readme_sample_is_what_the_first_command_prints(pytester, monkeypatc
         assert len(line) <= 160, f"README sample line over 160 characters: {line}"
         wanted = normalised(line)
         assert wanted in printed[at:], (f"README's sample line is not printed (in this order) by README's first "
-                                        f"command:\n{line}\n\nThe run printed:\n" + "\n".join(result.outlines))
+                                        f"command:\n{line}\n\nThe run printed:\n" + "\n".join(outlines))
         at = printed.index(wanted, at) + 1
     # The final line is the sample's last: the counts are the run's.
-    assert normalised(sample[-1]) == normalised(result.outlines[-1])
+    assert normalised(sample[-1]) == normalised(outlines[-1])

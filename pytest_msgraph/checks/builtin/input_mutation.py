@@ -134,8 +134,10 @@ class InputMutationCheck(ProbedCheck):
         self.calls += 1
         prints, mode, where = before
         now = self._fingerprints(args)
-        names = _argument_names(cell)
         changed = [key for key, print_before in prints.items() if now.get(key) != print_before]
+        if not changed:
+            return
+        names = _argument_names(cell)  # the construct's signature, read only for a write (~0.1 ms a call)
         tensors = [position for position, index in changed if index is None]
         for position, aliases in _by_tensor(tensors, args).items():  # one tensor passed as several arguments: once
             position, also = _written_one(cell, names, [position, *aliases])

@@ -16,10 +16,10 @@ fails the GRAPH_MODE test itself. What can only be compared later (a twin on ano
 xdist worker, a wrong eager side whose test already reported) is compared at the end
 of the session, on the controller, from the records.
 
-Not compared: calls whose compiled graph holds a random op (the modes draw different streams from one seed), and
-calls on a cell whose parameters the eager twin also used (a shared fixture). After a mismatch, experiments on copies
-say which side departs, where and why (``evidence``, ``rerun``, ``localise``, ``backward``, ``nonfinite``). A pair
-whose variants end differently gets one verdict from ``outcomes``, at the end of the session.
+Not compared: calls whose compiled graph holds a random op (the modes draw different streams from one seed), and calls
+on a cell whose parameters the eager twin also used (a shared fixture). After a mismatch, experiments on copies say
+which side departs, where and why (``evidence``, ``rerun``, ``localise``, ``backward``, ``nonfinite``); a pair whose
+variants end differently gets one verdict from ``outcomes``, at the session's end.
 """
 from __future__ import annotations
 
@@ -263,8 +263,7 @@ class ModeParityCheck(ProbedCheck):
         key = run.pair
         run.count(sum(len(entries) for entries in self.side.values()))
         if self._prints:
-            patterns = self.session.values_skip or ()
-            run.values = reported_values(self.side, lambda key: skipped(patterns, key))
+            run.values = reported_values(self.side, lambda name: skipped(self.session.values_skip or (), name))
         # Said, not passed over: their random streams differ between the modes by design (pairs.py skips them).
         run.count(sum(1 for call in self.side["calls"].values() if call.get("random")), unit=RANDOM_CALLS)
         if run.mode != run.variant:
@@ -288,7 +287,8 @@ class ModeParityCheck(ProbedCheck):
                     theirs = eager["params"][kind]
                     if index < len(theirs) and shares_parameters(self.params[kind][index], theirs[index]):
                         entry["shared"] = True
-            for found in differences(side, eager):
+            header["differed"] = bool(found_here := differences(side, eager))  # compared again at the end only then
+            for found in found_here:
                 if found["side"] == "GRAPH_MODE":
                     run.emit(found["message"], **found["details"])
         run.record({**header, "pair": key, "label": run.variant})
