@@ -65,8 +65,7 @@ mindcv = pytest.importorskip("mindcv")
 
 
 @pytest.mark.both_modes
-@pytest.mark.parametrize("name", ["resnet18", "mobilenet_v2_100"])
-@pytest.mark.parametrize("amp_level", ["O0", "O2"])
+@pytest.mark.parametrize("name, amp_level", [("resnet18", "O0"), ("resnet18", "O2"), ("mobilenet_v2_100", "O2")])
 def test_train_step(name, amp_level):
     net = mindcv.create_model(name, num_classes=4, pretrained=False)
     loss = nn.SoftmaxCrossEntropyWithLogits(sparse=True, reduction="mean")
@@ -87,7 +86,7 @@ def test_mindcv_models_raise_no_false_alarm_in_float32_and_under_o2(pytester, ru
     assert set(run.outcomes().values()) == {"passed"}, run.stdout()[-3000:]
     assert run.findings("mixed_precision") == []
     assert run.findings("recompile") == []  # one train-step graph per test: no recompile either
-    assert run.report["examined"]["mixed_precision"]["training steps"] >= 8
+    assert run.report["examined"]["mixed_precision"]["training steps"] >= 6
 
 
 MANY_BATCHNORMS = '''

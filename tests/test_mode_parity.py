@@ -125,7 +125,7 @@ def test_frozen_numpy_randomness_is_a_finding_on_the_graph_variant(serial):
     assert message.startswith("Noisy call 2, output: GRAPH_MODE differs from PYNATIVE_MODE: max abs diff ")
     assert "4 of 4 elements beyond rtol=0.0001, atol=1e-05); first at index (0,):" in message
     assert ("The GRAPH_MODE side is the wrong one: re-run eagerly from another numpy and Python random state, the call "
-            "gives other values (and the same from the same state): it draws from that state, which GRAPH_MODE froze "
+            "gives other values (and the same twice from each state): it draws from that state, which GRAPH_MODE froze "
             "into the graph at compile time." in message), message
     assert set(finding["difference"]) >= {"max_abs", "max_rel", "index", "graph", "pynative"}
 

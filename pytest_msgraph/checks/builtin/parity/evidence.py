@@ -44,7 +44,7 @@ def judged(diff: dict[str, Any], entry: dict[str, Any], header: dict[str, Any]) 
                                            "runs the code as it now reads")
     if entry.get("host_random"):
         return GRAPH, "host_random", ("re-run eagerly from another numpy and Python random state, the call gives other "
-                                      "values (and the same from the same state): it draws from that state, which "
+                                      "values (and the same twice from each state): it draws from that state, which "
                                       "GRAPH_MODE froze into the graph at compile time")
     if header.get("written") and entry.get("eager_on_graph_inputs"):
         return PYNATIVE, "eager_write", ("re-run eagerly on unwritten copies of the GRAPH_MODE side's inputs, the call "

@@ -219,8 +219,8 @@ class ModeParityCheck(ProbedCheck):
         """After a mismatch with the eager twin's entry, the experiments that say which side departs and why.
 
         ``run(copies)`` makes the call again on copies of ``args``. Recorded on the entry: ``eager_repeatable``
-        (two eager runs from one random state agree), ``host_random`` (a run from another numpy and Python random
-        state differs), ``eager_on_graph_inputs`` (an eager run agrees with this GRAPH_MODE side's ``out``: the
+        (two eager runs from one random state agree), ``host_random`` (two from another numpy and Python random state
+        agree, and differ), ``eager_on_graph_inputs`` (an eager run agrees with this GRAPH_MODE side's ``out``: the
         modes compute alike on the same inputs) and, when the eager run wrote into its copies,
         ``graph_on_eager_writes`` (GRAPH_MODE on the written copies gives the eager run's values: the write is
         what differs). True when the graph side departs from the twin (a mismatch)."""
@@ -237,10 +237,11 @@ class ModeParityCheck(ProbedCheck):
         # re-runs would differ by design, and say nothing of the call.
         done = None if entry.get("random_ops") else self.rerun.eager_runs(self.ms, self.probes, run, args, params)
         if done is not None:
-            (first, again, shifted), written = done
+            (first, again, shifted, shifted_again), written = done
             same = lambda a, b: self.rerun.same(self.math, a, b, self.rtol, self.atol)  # noqa: E731
             entry["eager_repeatable"] = same(first, again)
-            entry["host_random"] = entry["eager_repeatable"] and not same(first, shifted)
+            entry["host_random"] = (entry["eager_repeatable"] and same(shifted, shifted_again)
+                                    and not same(first, shifted))
             entry["eager_on_graph_inputs"] = same(first, self.rerun.arrays(out))
             if written is not None and not entry["eager_on_graph_inputs"]:
                 graph = self.rerun.graph_run(self.ms, self.probes, self.run.compiles_hidden, run, written, params)
@@ -260,7 +261,6 @@ class ModeParityCheck(ProbedCheck):
         discard(self._first_weights)  # its folder, when the weights went to disk
         header = causes_header(run, self.rtol, self.atol)
         side = {"nodeid": run.nodeid, "header": header, **self.side}
-        key = run.pair
         run.count(sum(len(entries) for entries in self.side.values()))
         if self._prints:
             run.values = reported_values(self.side, lambda name: skipped(self.session.values_skip or (), name))
@@ -275,13 +275,13 @@ class ModeParityCheck(ProbedCheck):
                          "starts each variant in its mode.",
                      ran_in=run.mode, labelled=run.variant)
         if run.variant == "PYNATIVE_MODE":
-            self._waiting[key] = {**side, "params": self.params}
-        elif key in self._waiting or self._last_pair[0] == key:
+            self._waiting[run.pair] = {**side, "params": self.params}
+        elif run.pair in self._waiting or self._last_pair[0] == run.pair:
             # Both sides ran here: compare now, so a mismatch on the graph side fails this GRAPH_MODE test.
             # A wrong eager side names a test that reported already: the end of the session fails it.
             header["compared"] = True
-            eager = self._waiting.pop(key) if key in self._waiting else self._last_pair[1]
-            self._last_pair = (key, eager)
+            eager = self._waiting.pop(run.pair) if run.pair in self._waiting else self._last_pair[1]
+            self._last_pair = (run.pair, eager)
             for kind in KINDS:
                 for index, entry in side[kind].items():
                     theirs = eager["params"][kind]
@@ -291,10 +291,10 @@ class ModeParityCheck(ProbedCheck):
             for found in found_here:
                 if found["side"] == "GRAPH_MODE":
                     run.emit(found["message"], **found["details"])
-        run.record({**header, "pair": key, "label": run.variant})
+        run.record({**header, "pair": run.pair, "label": run.variant})
         for kind in KINDS:
             for index, entry in self.side[kind].items():
-                run.record({"kind": kind, "index": index, "pair": key, "label": run.variant, **entry})
+                run.record({"kind": kind, "index": index, "pair": run.pair, "label": run.variant, **entry})
 
     def compare(self, records: list, emit) -> None:
         compare_records(records, emit)

@@ -1,9 +1,9 @@
-"""After a mismatch, three experiments in one: the call run three times in PYNATIVE_MODE on copies of the GRAPH_MODE
+"""After a mismatch, three experiments in one: the call run four times in PYNATIVE_MODE on copies of the GRAPH_MODE
 side's inputs.
 
 Do two eager runs from the same random state agree (is the eager side repeatable)?
-Does a third, from another numpy and Python random state, give other values (then the
-call draws from that state, which GRAPH_MODE froze at compile time)? Does the first
+Do two more, from another numpy and Python random state, agree with each other and give
+other values (then the call draws from that state, which GRAPH_MODE froze at compile time)? Does the first
 agree with GRAPH_MODE's own output (then the modes compute alike on the same inputs,
 and what differs is what the call received: an eager write into an input, say)?
 
@@ -57,11 +57,14 @@ def _fresh(value: Any) -> Any:
     return value
 
 
-def eager_runs(ms: Any, probes: Any, run: Callable[[tuple], Any], args: tuple,
-               params: list) -> Optional[tuple[list, Optional[tuple]]]:
-    """Three eager runs of ``run(copies of args)`` from the same weights: the first two from the same numpy and
-    Python random state, the third from another. (their outputs as arrays, the first run's copies when it wrote into
-    them, else None); None when they could not run.
+def eager_runs(ms: Any, probes: Any, run: Callable[[tuple], Any], args: tuple, params: list,
+               shifts: tuple = (False, False, True, True)) -> Optional[tuple[list, Optional[tuple]]]:
+    """Eager runs of ``run(copies of args)`` from the same weights, one per ``shifts``: from the test's numpy and
+    Python random state (False), or from another (True): by default two of each, so that a call which draws from
+    that state shows it in two pairs of runs that agree within and part between. With one run from the other
+    state, a kernel that is not deterministic (MindSpore 2.10's CPU float16 LSTM backward) mimicked it once in a
+    ten-pair run of tests/test_evidence.py: GRAPH_MODE convicted of a host draw it does not make. (their outputs as
+    arrays, the first run's copies when it wrote into them, else None); None when they could not run.
 
     ``params`` are the parameters the run may change (BatchNorm statistics): put back after each.
     """
@@ -71,7 +74,7 @@ def eager_runs(ms: Any, probes: Any, run: Callable[[tuple], Any], args: tuple,
     copies: list = []
     try:
         with probes.paused(), eagerly(ms):
-            for shifted in (False, False, True):
+            for shifted in shifts:
                 np.random.set_state(states[0])
                 random.setstate(states[1])
                 if shifted:  # another state: a construct that draws from it gives other values
@@ -136,7 +139,7 @@ def float32_reference(ms: Any, probes: Any, math: Any, cells: list, run: Callabl
     if not all("data" in leaf for leaf in twin_leaves):
         return None
     with in_float32(cells):
-        done = eager_runs(ms, probes, run, args, params)
+        done = eager_runs(ms, probes, run, args, params, shifts=(False,))
     if done is None:
         return None
     reference = done[0][0]
