@@ -222,8 +222,7 @@ class ModeParityCheck(ProbedCheck):
         (two eager runs from one random state agree), ``host_random`` (two from another numpy and Python random state
         agree, and differ), ``eager_on_graph_inputs`` (an eager run agrees with this GRAPH_MODE side's ``out``: the
         modes compute alike on the same inputs) and, when the eager run wrote into its copies,
-        ``graph_on_eager_writes`` (GRAPH_MODE on the written copies gives the eager run's values: the write is
-        what differs). True when the graph side departs from the twin (a mismatch)."""
+        ``graph_on_eager_writes`` (GRAPH_MODE on the written copies gives the eager values). True on a mismatch."""
         twin = self._twin_of(kind, index)
         if twin is None:
             return False
@@ -235,10 +234,11 @@ class ModeParityCheck(ProbedCheck):
             return False
         # MindSpore's random ops draw anew at every eager run, whatever the random state (measured on 2.10): two
         # re-runs would differ by design, and say nothing of the call.
-        done = None if entry.get("random_ops") else self.rerun.eager_runs(self.ms, self.probes, run, args, params)
+        same = lambda a, b: self.rerun.same(self.math, a, b, self.rtol, self.atol)  # noqa: E731
+        done = None if entry.get("random_ops") else self.rerun.eager_runs(self.ms, self.probes, run, args, params,
+                                                                          same=same)
         if done is not None:
             (first, again, shifted, shifted_again), written = done
-            same = lambda a, b: self.rerun.same(self.math, a, b, self.rtol, self.atol)  # noqa: E731
             entry["eager_repeatable"] = same(first, again)
             entry["host_random"] = (entry["eager_repeatable"] and same(shifted, shifted_again)
                                     and not same(first, shifted))

@@ -58,7 +58,8 @@ def _fresh(value: Any) -> Any:
 
 
 def eager_runs(ms: Any, probes: Any, run: Callable[[tuple], Any], args: tuple, params: list,
-               shifts: tuple = (False, False, True, True)) -> Optional[tuple[list, Optional[tuple]]]:
+               shifts: tuple = (False, False, True, True),
+               same: Optional[Callable[[Any, Any], bool]] = None) -> Optional[tuple[list, Optional[tuple]]]:
     """Eager runs of ``run(copies of args)`` from the same weights, one per ``shifts``: from the test's numpy and
     Python random state (False), or from another (True): by default two of each, so that a call which draws from
     that state shows it in two pairs of runs that agree within and part between. With one run from the other
@@ -66,15 +67,20 @@ def eager_runs(ms: Any, probes: Any, run: Callable[[tuple], Any], args: tuple, p
     ten-pair run of tests/test_evidence.py: GRAPH_MODE convicted of a host draw it does not make. (their outputs as
     arrays, the first run's copies when it wrote into them, else None); None when they could not run.
 
-    ``params`` are the parameters the run may change (BatchNorm statistics): put back after each.
+    ``params`` are the parameters the run may change (BatchNorm statistics): put back after each. With ``same``,
+    the fourth run is made only when it can decide: the first two agree and the third parts from them; else the
+    third stands in for it (it then decides nothing either way).
     """
     saved = [p.asnumpy().copy() for p in params]
     states = (np.random.get_state(), random.getstate())
-    runs = []
+    runs: list = []
     copies: list = []
     try:
         with probes.paused(), eagerly(ms):
             for shifted in shifts:
+                if same is not None and len(runs) == 3 and (not same(runs[0], runs[1]) or same(runs[0], runs[2])):
+                    runs.append(runs[2])
+                    break
                 np.random.set_state(states[0])
                 random.setstate(states[1])
                 if shifted:  # another state: a construct that draws from it gives other values
