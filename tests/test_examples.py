@@ -4,7 +4,6 @@ One run of README's first command, as a user runs it after ``pip install .`` (no
 serves both: the findings of every example, and every line of README's sample output, in order. The examples
 that need PyTorch run once more, alone, with it (``test_the_torch_examples_with_torch``).
 """
-import importlib.metadata
 import importlib.util
 import shutil
 from pathlib import Path
@@ -17,7 +16,6 @@ from test_readme_sample import first_command_arguments, sample_lines_printed
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 TORCH_EXAMPLES = ("test_torch_parity.py", "test_porting_init_and_bprop.py")
-README_RELEASE = "2.10.0"  # README's sample comes from a run on it; tests/release-tests.txt runs this file on 2.7.2 too
 
 
 def _copied_examples(pytester) -> None:
@@ -43,8 +41,7 @@ def test_examples_pass_and_every_graph_mode_bug_is_caught(pytester, monkeypatch)
     result = pytester.runpytest_subprocess(*first_command_arguments(), "-p", "no:randomly")
     run = Run(result, pytester.path / "msgraph-report.json")
     assert run.ret == 0, run.stdout()
-    if importlib.metadata.version("mindspore") == README_RELEASE:  # the release the sample was printed on
-        sample_lines_printed(result.outlines)
+    sample_lines_printed(result.outlines)  # on every tested release: measured alike on 2.7.2 and 2.10.0
     assert ": inactive (" not in run.stdout()  # every check ran, on every tested MindSpore (tox ms27 ... ms210)
     outcomes, findings = _without_examples_prefix(run)
     xfailed = sorted(k for k, v in outcomes.items() if v == "xfailed")
