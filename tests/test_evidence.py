@@ -302,3 +302,18 @@ def test_replays_that_went_non_finite_in_no_sub_cell_say_so_not_that_they_stayed
     moving = _started({"phase": None, "runs": 2, "seen": [{"unplaced": True}, {"phase": "backward", "path": "",
                                                                                 "cell": "Loss"}]}, "PYNATIVE_MODE")
     assert "no sub-cell call (non-finite); backward of Loss's own code (Loss)" in moving, moving
+
+def test_a_host_draw_needs_two_agreeing_runs_from_the_other_random_state():
+    # rerun's verdicts on the eager re-runs, with values standing for their outputs (equal means alike).
+    from pytest_msgraph.checks.builtin.parity.rerun import fourth_decides, verdicts
+    same = lambda a, b: a == b  # noqa: E731
+    drawn = {"eager_repeatable": True, "host_random": True}
+    assert verdicts([1, 1, 2, 2], same) == drawn  # repeats, and the other state gives other values twice
+    # Agree, agree, part, part from each other: a kernel that is not deterministic, not a draw.
+    assert verdicts([1, 1, 2, 3], same) == {"eager_repeatable": True, "host_random": False}
+    assert verdicts([1, 1, 2], same)["host_random"] is False  # one run from the other state proves nothing
+    assert verdicts([1, 2, 3, 3], same) == {"eager_repeatable": False, "host_random": False}
+    assert verdicts([1, 1, 1, 1], same) == {"eager_repeatable": True, "host_random": False}
+    # The fourth run is made only where it can decide.
+    assert fourth_decides([1, 1, 2], same)
+    assert not fourth_decides([1, 1, 1], same) and not fourth_decides([1, 2, 3], same)

@@ -1,7 +1,7 @@
 """The plugin's markers: declared, validated at collection, and read by the other modules."""
 from __future__ import annotations
 
-import unittest
+import sys
 import warnings
 from typing import Any, Iterator, Optional
 
@@ -170,7 +170,8 @@ def allowed_checks(item: pytest.Item) -> set[str]:
 
 def check_unittest_class(collector: pytest.Collector, obj: object, both_modes: str) -> None:
     """A unittest.TestCase cannot be parametrized, so both_modes cannot split it: say so, never run it silently once."""
-    if not (isinstance(obj, type) and issubclass(obj, unittest.TestCase)):
+    unittest = sys.modules.get("unittest")  # not imported at start-up: a module that defines a TestCase imported it
+    if unittest is None or not (isinstance(obj, type) and issubclass(obj, unittest.TestCase)):
         return
     where = f"{collector.nodeid}::{obj.__name__}"
     advice = ("write it as a pytest test function or plain class (both_modes splits those), or parametrize "

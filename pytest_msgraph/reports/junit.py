@@ -14,13 +14,15 @@ a test function's items, and every warn-policy finding in the testcase's
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from ..checks.findings import split_fix
 from ..core.files import replace_atomically
 from .outcomes import first_line
+
+if TYPE_CHECKING:  # imported where a report is annotated: most sessions write none (3 ms at start-up)
+    import xml.etree.ElementTree as ET
 
 PROPERTY_TEXT = 300  # characters of a finding in a property; the JSON report has the whole text
 
@@ -66,6 +68,8 @@ def annotate(path: str, failures: dict[str, str], warnings: dict[str, list[dict[
     """Rewrite the JUnit XML: late ``failures`` ({nodeid: text}), the warn-policy findings of each
     test (``warnings``) in its system-out, and the findings only the end of the session made
     (``properties``) as its properties. Returns how many testcases changed."""
+    import xml.etree.ElementTree as ET
+
     tree = ET.parse(path)
     wanted = {testcase_address(nodeid): nodeid for nodeid in {*failures, *warnings, *properties}}
     changed = 0
@@ -91,6 +95,8 @@ def annotate(path: str, failures: dict[str, str], warnings: dict[str, list[dict[
 def _fail(suite: ET.Element, case: ET.Element, text: str) -> None:
     if any(case.find(tag) is not None for tag in ("failure", "error", "skipped")):
         return
+    import xml.etree.ElementTree as ET
+
     failure = ET.SubElement(case, "failure", message=first_line(text))
     failure.text = text
     suite.set("failures", str(int(suite.get("failures", "0")) + 1))
@@ -98,6 +104,8 @@ def _fail(suite: ET.Element, case: ET.Element, text: str) -> None:
 
 def _add_property(case: ET.Element, name: str, value: str) -> None:
     properties = case.find("properties")
+    import xml.etree.ElementTree as ET
+
     if properties is None:
         properties = ET.Element("properties")
         case.insert(0, properties)  # the schema wants properties first
@@ -106,6 +114,8 @@ def _add_property(case: ET.Element, name: str, value: str) -> None:
 
 def _add_output(case: ET.Element, findings: list[dict[str, Any]]) -> None:
     text = "\n".join(f"msgraph [{f['check']}] {f['message']}" for f in findings)
+    import xml.etree.ElementTree as ET
+
     out = case.find("system-out")
     if out is None:
         out = ET.SubElement(case, "system-out")

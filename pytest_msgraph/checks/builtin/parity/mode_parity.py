@@ -238,10 +238,9 @@ class ModeParityCheck(ProbedCheck):
         done = None if entry.get("random_ops") else self.rerun.eager_runs(self.ms, self.probes, run, args, params,
                                                                           same=same)
         if done is not None:
-            (first, again, shifted, shifted_again), written = done
-            entry["eager_repeatable"] = same(first, again)
-            entry["host_random"] = (entry["eager_repeatable"] and same(shifted, shifted_again)
-                                    and not same(first, shifted))
+            runs, written = done
+            entry.update(self.rerun.verdicts(runs, same))
+            first = runs[0]
             entry["eager_on_graph_inputs"] = same(first, self.rerun.arrays(out))
             if written is not None and not entry["eager_on_graph_inputs"]:
                 graph = self.rerun.graph_run(self.ms, self.probes, self.run.compiles_hidden, run, written, params)

@@ -68,8 +68,7 @@ def eager_runs(ms: Any, probes: Any, run: Callable[[tuple], Any], args: tuple, p
     arrays, the first run's copies when it wrote into them, else None); None when they could not run.
 
     ``params`` are the parameters the run may change (BatchNorm statistics): put back after each. With ``same``,
-    the fourth run is made only when it can decide: the first two agree and the third parts from them; else the
-    third stands in for it (it then decides nothing either way).
+    the fourth run is made only when it can decide (``fourth_decides``). What the runs show: ``verdicts``.
     """
     saved = [p.asnumpy().copy() for p in params]
     states = (np.random.get_state(), random.getstate())
@@ -78,8 +77,7 @@ def eager_runs(ms: Any, probes: Any, run: Callable[[tuple], Any], args: tuple, p
     try:
         with probes.paused(), eagerly(ms):
             for shifted in shifts:
-                if same is not None and len(runs) == 3 and (not same(runs[0], runs[1]) or same(runs[0], runs[2])):
-                    runs.append(runs[2])
+                if same is not None and len(runs) == 3 and not fourth_decides(runs, same):
                     break
                 np.random.set_state(states[0])
                 random.setstate(states[1])
@@ -97,6 +95,22 @@ def eager_runs(ms: Any, probes: Any, run: Callable[[tuple], Any], args: tuple, p
     before, after = arrays(list(args)), arrays(list(copies[0]))
     wrote = len(before) != len(after) or any(a.shape != b.shape or not (a == b).all() for a, b in zip(before, after))
     return runs, copies[0] if wrote else None
+
+
+def fourth_decides(runs: list, same: Callable[[Any, Any], bool]) -> bool:
+    """Whether a fourth run can change what three say: only when the first two agree (the eager side repeats) and
+    the third, from the other random state, parts from them. Otherwise the call is not a host draw already."""
+    return same(runs[0], runs[1]) and not same(runs[0], runs[2])
+
+
+def verdicts(runs: list, same: Callable[[Any, Any], bool]) -> dict[str, bool]:
+    """What ``eager_runs``' runs (the default shifts: two from the test's random state, then one or two from
+    another) show. ``eager_repeatable``: the first two agree. ``host_random``: they do, and the two from the other
+    state agree with each other and part from them (one run from another state is not enough: a kernel that is not
+    deterministic parts once by chance)."""
+    repeatable = same(runs[0], runs[1])
+    drawn = len(runs) == 4 and repeatable and same(runs[2], runs[3]) and not same(runs[0], runs[2])
+    return {"eager_repeatable": repeatable, "host_random": drawn}
 
 
 def graph_run(ms: Any, probes: Any, hidden: Any, run: Callable[[tuple], Any], args: tuple,
