@@ -32,7 +32,7 @@ from pathlib import Path
 
 from bench_both_modes import CASES, NETWORK, junit_times
 from bench_cost import BASELINE, GOAL, STYLES, STYLES_SOURCE, compiled_like_an_install, measured
-from decide import median_interval
+from decide import decided, median_interval
 
 import pytest_msgraph.checks.builtin as builtin
 from pytest_msgraph.checks.frame import Check
@@ -155,7 +155,7 @@ def main() -> None:
             off = suite_off(root, style, options.steps)
             ratio = 1 + (statistics.median(fixed) + pairs * statistics.median(steps)) / off
             low, high = 1 + (low_f + pairs * low_s) / off, 1 + (high_f + pairs * high_s) / off
-            said = "met" if high <= GOAL else "not met" if low > GOAL else "not decided"
+            said = decided(low, high, GOAL) or "not decided"
             print(f"{number}. {style} ({STYLES[style]}, {options.steps} steps, both variants): every check on minus "
                   f"every check off, in one process, {options.rounds} rounds: median "
                   f"{milliseconds(steps)} per test pair; per variant: " + "; ".join(

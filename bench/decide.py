@@ -35,5 +35,10 @@ def verdict(values: list[float], goal: float, level: float = 0.95) -> str:
     if interval is None:
         return f"goal <= {goal:g}: not decided by {len(values)} pair(s): a {level:.0%} interval needs 6 or more"
     low, high, coverage = interval
-    said = ("met" if high <= goal else "not met" if low > goal else f"not decided by {len(values)} pairs")
+    said = decided(low, high, goal) or f"not decided by {len(values)} pairs"
     return f"goal <= {goal:g}: {said} ({coverage:.1%} interval of the median: {low:.3f}-{high:.3f})"
+
+
+def decided(low: float, high: float, goal: float) -> Optional[str]:
+    """"met" when the whole interval is at or under ``goal``, "not met" when all of it is over, else None."""
+    return "met" if high <= goal else "not met" if low > goal else None

@@ -30,3 +30,9 @@ def test_the_verdict_rests_on_the_whole_interval():
     wide = decide.verdict([0.92, 0.95, 0.97, 1.0, 1.01, 1.03, 1.05], 1.02)
     assert wide.startswith("goal <= 1.02: not decided by 7 pairs") and "0.920-1.050" in wide
     assert "not decided by 5 pair(s)" in decide.verdict([1.0] * 5, 1.02)
+
+
+def test_decided_says_nothing_where_the_interval_straddles_the_goal():
+    assert decide.decided(0.99, 1.02, 1.02) == "met"
+    assert decide.decided(1.021, 1.2, 1.02) == "not met"
+    assert decide.decided(0.99, 1.03, 1.02) is None

@@ -303,6 +303,7 @@ def test_replays_that_went_non_finite_in_no_sub_cell_say_so_not_that_they_stayed
                                                                                 "cell": "Loss"}]}, "PYNATIVE_MODE")
     assert "no sub-cell call (non-finite); backward of Loss's own code (Loss)" in moving, moving
 
+
 def test_a_host_draw_needs_two_agreeing_runs_from_the_other_random_state():
     # rerun's verdicts on the eager re-runs, with values standing for their outputs (equal means alike).
     from pytest_msgraph.checks.builtin.parity.rerun import fourth_decides, verdicts

@@ -95,33 +95,34 @@ def annotate(path: str, failures: dict[str, str], warnings: dict[str, list[dict[
 def _fail(suite: ET.Element, case: ET.Element, text: str) -> None:
     if any(case.find(tag) is not None for tag in ("failure", "error", "skipped")):
         return
-    import xml.etree.ElementTree as ET
-
-    failure = ET.SubElement(case, "failure", message=first_line(text))
+    failure = _child(case, "failure", message=first_line(text))
     failure.text = text
     suite.set("failures", str(int(suite.get("failures", "0")) + 1))
 
 
 def _add_property(case: ET.Element, name: str, value: str) -> None:
     properties = case.find("properties")
-    import xml.etree.ElementTree as ET
-
     if properties is None:
-        properties = ET.Element("properties")
+        properties = case.makeelement("properties", {})
         case.insert(0, properties)  # the schema wants properties first
-    ET.SubElement(properties, "property", name=name, value=value)
+    _child(properties, "property", name=name, value=value)
 
 
 def _add_output(case: ET.Element, findings: list[dict[str, Any]]) -> None:
     text = "\n".join(f"msgraph [{f['check']}] {f['message']}" for f in findings)
-    import xml.etree.ElementTree as ET
-
     out = case.find("system-out")
     if out is None:
-        out = ET.SubElement(case, "system-out")
+        out = _child(case, "system-out")
         out.text = text
     else:
         out.text = f"{out.text or ''}\n{text}"
+
+
+def _child(parent: ET.Element, tag: str, **attributes: str) -> ET.Element:
+    """A new element appended to ``parent`` (what ``ET.SubElement`` does, without importing ElementTree here)."""
+    child = parent.makeelement(tag, attributes)
+    parent.append(child)
+    return child
 
 
 def _replace(path: Path, tree: "ET.ElementTree[ET.Element]") -> None:
