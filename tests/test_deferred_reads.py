@@ -23,7 +23,7 @@ class Tensor:
     def asnumpy(self):
         if self.error:
             raise self.error
-        return self.value
+        return list(self.value) if isinstance(self.value, list) else self.value  # a new array at each read
 
     def _item(self):
         return self.value
@@ -120,3 +120,18 @@ def test_a_callback_that_keeps_more_is_read_in_the_same_flush(setup):
     reads.later(owner, lambda: reads.later(owner, lambda: ran.append("kept by a read")))
     reads.flush()
     assert ran == ["kept by a read"] and len(reads) == 0
+
+
+def test_a_kept_tensor_the_test_reads_is_taken_from_the_tests_read(setup):
+    """One read, not two: the callback gets the very array the test's asnumpy returned, for that tensor only; any
+    other tensor, or a read outside the test's, is read anew."""
+    cls, reads, owner = setup
+    out, other = cls([1.0]), cls([2.0])
+    got = []
+    reads.later(owner, lambda: got.extend([reads.array_of(out), reads.array_of(other)]), [out, other])
+    mine = out.asnumpy()
+    assert got[0] is mine and got[1] == [2.0]
+    assert reads.array_of(out) == [1.0] and reads.array_of(out) is not mine  # the test's read is over
+    reads.later(owner, lambda: got.append(reads.array_of(out)))
+    assert float(cls(4.0)) == 4.0  # _item gives a scalar, not the array: nothing to take
+    assert got[2] == [1.0] and got[2] is not mine and owner.failed == []

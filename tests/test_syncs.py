@@ -32,11 +32,15 @@ ATTRIBUTES = ("dtype", "shape", "nbytes", "size", "ndim")
 # its call (two syncs); mode_parity reads the trained parameters at the end of a step (in the same sync as the
 # second), and what it kept of the step first: the gradients, a train-step call's loss. A top-level call's outputs
 # wait once to be dispatched (cell_calls.deferred_error: a kernel that fails lazily is the call's failure, not a
-# check's crash). What an eval call returns is read later, with the test's own reads.
+# check's crash). What an eval call returns is read later, with the test's own reads: when the test reads the output
+# itself, mode_parity takes the array the test's read returned, and reads nothing more.
 EXPECTED = {
     "test_train_one_step": (3, {"values.py": 5 + 1, "input_mutation.py": 2 + 2}),  # 5 parameters, the loss; x and y
     "test_functional": (1, {"values.py": 5 + 5}),  # the 5 parameters the optimizer trained, their 5 gradients
     "test_eval_loop": (3, {"input_mutation.py": 1 + 1}),  # x, before and after
+    # The same reads: the output's values are the test's read. The fourth event asks that output's dtype, after the
+    # test's read (its op has run: no wait, but the probe cannot tell).
+    "test_eval_reading_each": (4, {"input_mutation.py": 1 + 1}),
 }
 
 SUITE = '''
@@ -95,6 +99,17 @@ def test_eval_loop(syncs):
     with syncs():
         outs = [net(x) for _ in range(STEPS)]
     assert np.isfinite(outs[-1].asnumpy()).all()
+
+
+@pytest.mark.both_modes
+def test_eval_reading_each(syncs):
+    net = SmallCNN()
+    net.set_train(False)
+    x, _ = data()
+    net(x).asnumpy()
+    with syncs():
+        maxima = [float(net(x).asnumpy().max()) for _ in range(STEPS)]
+    assert np.isfinite(maxima).all()
 '''
 
 # Records the plugin's reads inside ``with syncs():``, each with the probe event it was made in. Its wrappers go
@@ -205,7 +220,7 @@ def test_the_syncs_per_pynative_step_are_pinned(pytester, run_pytest):
     run = run_pytest()
     assert run.ret == 0, run.stdout()
     found = _per_step(pytester)
-    assert len(found) == 6, found
+    assert len(found) == 8, found
     for style, expected in EXPECTED.items():
         syncs, reads, raw = found[f"{style}[PYNATIVE_MODE]"]
         assert (syncs, reads) == expected, (style, raw[:12])

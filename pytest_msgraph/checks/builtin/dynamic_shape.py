@@ -17,6 +17,7 @@ import os
 from typing import Any, Optional
 
 from ...core.signatures import mode_mismatches, show, signature, value_dependent_groups
+from ...core.tensors import is_tensor
 from ...mindspore_side.cell_config import base_attributes, digest
 from ...mindspore_side.probes import GRAPH
 from ..findings import TestRun
@@ -38,30 +39,57 @@ class ShapeRecorder:
 
     def __init__(self, run: Optional[TestRun]) -> None:
         self._run = run  # None when dynamic_shape is off for this test
-        self._calls: dict = {}
+        self._shapes = ShapeLog()
 
     def record(self, name: str, value: Any, inputs: Any = ()) -> None:
         """Record ``value``'s shapes under ``name``; ``inputs`` are what it was computed from."""
         if self._run is None:
             return
         self._run.count(unit="values recorded with ms_shapes", check="dynamic_shape")
-        _record(self._run, self._calls, name, inputs, value)
+        self._shapes.record(self._run, name, inputs, value)
 
 
-def _record(run: TestRun, calls: dict, name: str, inputs: Any, output: Any, config: Any = None) -> None:
-    inputs_sig = signature(inputs, keep_values=True)
-    if config is not None:
-        # A cell built differently (parametrized num_classes, hidden size) is another group:
-        # its output shape may differ with the same inputs, and that is not a dynamic shape.
-        inputs_sig = {"args": inputs_sig, "cell": config}
-    key = (name, json.dumps(inputs_sig, sort_keys=True))
-    seen = calls.setdefault(key, {"count": 0, "outputs": set()})
-    call, seen["count"] = seen["count"], seen["count"] + 1
-    output_sig = signature(output, keep_values=False)
-    output_key = json.dumps(output_sig, sort_keys=True)
-    if call < _CALLS_KEPT or output_key not in seen["outputs"]:
-        seen["outputs"].add(output_key)
-        run.record({"name": name, "inputs": inputs_sig, "output": output_sig, "call": call}, check="dynamic_shape")
+def _quick(values: Any) -> Optional[tuple]:
+    """The shapes and dtypes of a tensor or a tuple of tensors, as a dict key; None for anything else."""
+    if is_tensor(values):
+        return (tuple(values.shape), values.dtype)
+    if type(values) is tuple and all(is_tensor(value) for value in values):
+        return tuple((tuple(value.shape), value.dtype) for value in values)
+    return None
+
+
+class ShapeLog:
+    """One test's calls by name and input signature, and the output signatures each gave."""
+
+    def __init__(self) -> None:
+        self._calls: dict = {}
+        # (name, config, quick key) -> (signature, its JSON): a loop's calls of one shape are worked out once
+        # (the signatures and their JSON took 0.02 ms of each call, measured on the small CNN of tests/data).
+        self._known: dict = {}
+
+    def _signature(self, name: str, config: Any, value: Any, keep_values: bool) -> tuple:
+        quick = _quick(value)
+        known = self._known.get((name, config, keep_values, quick)) if quick is not None else None
+        if known is None:
+            sig = signature(value, keep_values=keep_values)
+            if keep_values and config is not None:
+                # A cell built differently (parametrized num_classes, hidden size) is another group:
+                # its output shape may differ with the same inputs, and that is not a dynamic shape.
+                sig = {"args": sig, "cell": config}
+            known = (sig, json.dumps(sig, sort_keys=True))
+            if quick is not None:
+                self._known[(name, config, keep_values, quick)] = known
+        return known
+
+    def record(self, run: TestRun, name: str, inputs: Any, output: Any, config: Any = None) -> None:
+        inputs_sig, inputs_key = self._signature(name, config, inputs, keep_values=True)
+        seen = self._calls.setdefault((name, inputs_key), {"count": 0, "outputs": set()})
+        call, seen["count"] = seen["count"], seen["count"] + 1
+        output_sig, output_key = self._signature(name, None, output, keep_values=False)
+        if call < _CALLS_KEPT or output_key not in seen["outputs"]:
+            seen["outputs"].add(output_key)
+            run.record({"name": name, "inputs": inputs_sig, "output": output_sig, "call": call},
+                       check="dynamic_shape")
 
 
 def _variants_text(variants: list) -> str:
@@ -86,7 +114,7 @@ class DynamicShapeCheck(ProbedCheck):
 
     def reset(self) -> None:
         self.cell_calls = 0
-        self._calls: dict = {}
+        self._shapes = ShapeLog()
         self._configs: dict = {}  # id(cell) -> (cell, its configuration), for this test
         self.dynamic_graphs: dict = {}  # graph id -> (cell name, roots, lines)
 
@@ -94,7 +122,7 @@ class DynamicShapeCheck(ProbedCheck):
         if failed is not None:
             return
         self.cell_calls += 1
-        _record(self.run, self._calls, type(cell).__name__, args, out, self._configuration(cell))
+        self._shapes.record(self.run, type(cell).__name__, args, out, self._configuration(cell))
         if self.probes.mode() == GRAPH:
             self._inspect(cell)
 

@@ -17,7 +17,9 @@ happens anyway:
   (directly or through the Tensor's own methods). A read made inside MindSpore or inside
   the plugin does not run them: it may come in the middle of MindSpore's own work (a
   compile, a grad's forward being recorded), where a callback's own op (a bfloat16 value
-  is cast to float32 to be read) would be recorded into it;
+  is cast to float32 to be read) would be recorded into it. A callback that wants the
+  tensor the test's ``asnumpy`` just read takes the array that read returned
+  (``array_of``), before the test's code goes on: one read, not two;
 * a check reads at once anyway (``flush``: mode_parity before a step's parameters);
 * the test ends (``flush``, before any check reports);
 * too much is held: ``MAX_PENDING`` callbacks or ``MAX_BYTES`` of tensors, which bounds
@@ -64,6 +66,7 @@ class DeferredReads:
         self._uncounted: Sequence = ()  # the newest callback's tensors, counted when the next one comes
         self._flushing = False
         self._installed = False
+        self._read_now: Optional[tuple] = None  # (tensor, array) of the test's own asnumpy, while it flushes
 
     def __len__(self) -> int:
         return len(self._pending)
@@ -76,6 +79,14 @@ class DeferredReads:
         self._uncounted = tensors
         if len(self._pending) >= MAX_PENDING or self._bytes >= MAX_BYTES:
             self.flush()
+
+    def array_of(self, tensor: Any) -> Any:
+        """``tensor.asnumpy()``; during the flush a test's own ``asnumpy`` of ``tensor`` set off, the array that
+        read returned (the same values: nothing ran in between)."""
+        held = self._read_now
+        if held is not None and held[0] is tensor:
+            return held[1]
+        return tensor.asnumpy()
 
     def flush(self) -> None:
         """Run every pending callback, in the order they came (a callback may queue more)."""
@@ -109,7 +120,7 @@ class DeferredReads:
         self._installed = True
         for name in READS:
             if hasattr(self._tensor_cls, name):  # a release without it: its reads wait for the test's end
-                setattr(self._tensor_cls, name, self._watched(getattr(self._tensor_cls, name)))
+                setattr(self._tensor_cls, name, self._watched(getattr(self._tensor_cls, name), name == "asnumpy"))
         for name in in_place_methods(self._tensor_cls):
             setattr(self._tensor_cls, name, self._before_write(getattr(self._tensor_cls, name)))
 
@@ -121,14 +132,18 @@ class DeferredReads:
             return write(tensor, *args, **kwargs)
         return watched_write
 
-    def _watched(self, read: Callable) -> Callable:
+    def _watched(self, read: Callable, gives_array: bool) -> Callable:
         def watched_read(tensor, *args, **kwargs):
             __tracebackhide__ = True
             # The test's read first: an error PyNative deferred (the test's own) reaches the test as it would
             # without the plugin, and the queue is drained by the time the checks read.
             value = read(tensor, *args, **kwargs)
             if self._pending:
-                self._on_user_read()
+                self._read_now = (tensor, value) if gives_array and not (args or kwargs) else None
+                try:
+                    self._on_user_read()
+                finally:
+                    self._read_now = None
             return value
         return watched_read
 

@@ -8,13 +8,11 @@ Each variant of a mode pair (both start from the same seed) records, in order:
 * the trained parameters after every optimizer call and every train-step call
   (``nn.TrainOneStepCell``, ``Model.train``).
 
-GRAPH_MODE's i-th of each is compared with PYNATIVE_MODE's i-th, with tolerances by
-dtype (``pairs`` words each difference by its cause and says which side is
-wrong). The PYNATIVE_MODE variant runs first: when the GRAPH_MODE variant ends in the
-process that ran its twin, they are compared at once, and a mismatch on the graph side
-fails the GRAPH_MODE test itself. What can only be compared later (a twin on another
-xdist worker, a wrong eager side whose test already reported) is compared at the end
-of the session, on the controller, from the records.
+GRAPH_MODE's i-th of each is compared with PYNATIVE_MODE's i-th, with tolerances by dtype (``pairs`` words
+each difference by its cause and says which side is wrong). The PYNATIVE_MODE variant runs first: when the
+GRAPH_MODE variant ends in the process that ran its twin, they are compared at once, and a mismatch on the graph
+side fails the GRAPH_MODE test itself. What can only be compared later (a twin on another xdist worker, a wrong
+eager side whose test already reported) is compared at the end of the session, on the controller, from the records.
 
 Not compared: calls whose compiled graph holds a random op (the modes draw different streams from one seed), and calls
 on a cell whose parameters the eager twin also used (a shared fixture). After a mismatch, experiments on copies say
@@ -24,14 +22,14 @@ variants end differently gets one verdict from ``outcomes``, at the session's en
 from __future__ import annotations
 
 import importlib
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from ....mindspore_side.probes import GradCall, cells_behind, closure_values
 from ...findings import TestRun
 from ..probed import ProbedCheck
 from . import records
 from .pairs import differences
-from .records import KINDS, causes_header, compare_records, flatten, refs, semantics, shares_parameters, tolerances
+from .records import KINDS, CellFacts, causes_header, compare_records, flatten, refs, shares_parameters, tolerances
 from .repro import reproduce
 from .snapshot import Snapshot, discard, not_kept, wanted
 from .values import encoded, records_values, reported_values, skipped
@@ -72,9 +70,10 @@ class ModeParityCheck(ProbedCheck):
         self._located = False  # where non-finite values start is found once per test
         self._referenced = False  # the experiments on a graph step that parts run once per test
         self._prints = records_values(self.run.item, self.session.values_skip)  # fingerprints, for the report
+        self._cells = CellFacts()
 
     def _leaves(self, named: Any, finite: Optional[list] = None) -> list:
-        return encoded(self.ms, self.math, self.budget, named, finite, self._prints)
+        return encoded(self.ms, self.math, self.budget, named, finite, self._prints, self.probes.reads.array_of)
 
     def _record(self, entry: dict, named: Any, tensors: list) -> None:
         """``entry["leaves"]``: read now on the graph side; on the eager side, when a read happens anyway
@@ -96,17 +95,18 @@ class ModeParityCheck(ProbedCheck):
             return
         flat: list = []
         flatten(out, "", flat)
-        call: dict[str, Any] = {"cell": type(cell).__name__, "semantics": semantics(cell),
+        cell_semantics, cell_refs = self._cells.of(cell)
+        call: dict[str, Any] = {"cell": type(cell).__name__, "semantics": cell_semantics,
                                 "location": self.probes.user_location()}
         self._record(call, flat, [value for _, value in flat if hasattr(value, "asnumpy")])
-        self.params["calls"].append(refs(cell.get_parameters()))
+        self.params["calls"].append(cell_refs)
         if self.probes.mode() == "GRAPH_MODE" and records.random_ops(call, self.probes.graphs.facts(cell)):
             call["random"] = True
         calls[index] = call
         rerun = lambda copies: cell(*copies)  # on copies: the test's own tensors stay as they are
         rerun.cells = [cell]  # type: ignore[attr-defined]  # what it runs, for the float32 reference
         if not call.get("random") and self._check_eager_side("calls", index, call, rerun, args,
-                                                             list(cell.get_parameters()), out):
+                                                             lambda: list(cell.get_parameters()), out):
             if call.get("eager_repeatable") is not False and cell.name_cells():  # find the layer where they part
                 subject: list = []
                 call["diverges_at"] = self.localise.localise(self.ms, self.probes, self.run.compiles_hidden, self.math,
@@ -130,7 +130,7 @@ class ModeParityCheck(ProbedCheck):
             values = closure_values(call.graph_fn)
             grad = self.rerun.eager_grad(self.ms, call.fn, values.get("grad_position"), values.get("weights"))
             grad.cells = cells_behind(call.fn)
-            if self._check_eager_side("grads", index, entry, grad, call.args, params, [value for _, value in named]):
+            if self._check_eager_side("grads", index, entry, grad, call.args, lambda: params, [v for _, v in named]):
                 entry.update(self.backward.entry_keys(self.ms, self.probes, self.run.compiles_hidden, self.math,
                                                       grads, grad, call.args, self.rtol, self.atol))
 
@@ -210,19 +210,18 @@ class ModeParityCheck(ProbedCheck):
         if index == 0:
             return self._first_weights.arrays() if self._first_weights is not None else None
         leaves = self.side["steps"][index - 1]["leaves"]
-        if not all("data" in leaf for leaf in leaves):
-            return None
-        return [self.math.decode(leaf).copy() for leaf in leaves]
+        return [self.math.decode(leaf).copy() for leaf in leaves] if all("data" in leaf for leaf in leaves) else None
 
-    def _check_eager_side(self, kind: str, index: int, entry: dict, run: Any, args: tuple, params: list,
-                          out: Any) -> bool:
+    def _check_eager_side(self, kind: str, index: int, entry: dict, run: Any, args: tuple,
+                          parameters: Callable[[], list], out: Any) -> bool:
         """After a mismatch with the eager twin's entry, the experiments that say which side departs and why.
 
         ``run(copies)`` makes the call again on copies of ``args``. Recorded on the entry: ``eager_repeatable``
         (two eager runs from one random state agree), ``host_random`` (two from another numpy and Python random state
         agree, and differ), ``eager_on_graph_inputs`` (an eager run agrees with this GRAPH_MODE side's ``out``: the
-        modes compute alike on the same inputs) and, when the eager run wrote into its copies,
-        ``graph_on_eager_writes`` (GRAPH_MODE on the written copies gives the eager values). True on a mismatch."""
+        modes compute alike on the same inputs) and, when the eager run wrote into its copies, ``graph_on_eager_writes``
+        (GRAPH_MODE on the written copies gives the eager values). True on a mismatch. ``parameters()``: what the
+        re-runs may change, listed only after a mismatch (a list per call costs)."""
         twin = self._twin_of(kind, index)
         if twin is None:
             return False
@@ -232,6 +231,7 @@ class ModeParityCheck(ProbedCheck):
         mismatch = differences(mine, theirs)
         if not mismatch or mismatch[0]["side"] != "GRAPH_MODE":
             return False
+        params = parameters()
         # MindSpore's random ops draw anew at every eager run, whatever the random state (measured on 2.10): two
         # re-runs would differ by design, and say nothing of the call.
         same = lambda a, b: self.rerun.same(self.math, a, b, self.rtol, self.atol)  # noqa: E731

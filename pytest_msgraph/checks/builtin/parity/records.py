@@ -27,6 +27,21 @@ def refs(parameters: Any) -> list:
     return [weakref.ref(p) for p in parameters]
 
 
+class CellFacts:
+    """A top-level cell's semantics and parameter references, worked out at its first call in a test and not at
+    each (0.07 ms a call on the small CNN of tests/data, measured): one object per test. Held by weak reference, so
+    a cell freed and another made at its address is worked out anew."""
+
+    def __init__(self) -> None:
+        self._known: dict[int, tuple] = {}
+
+    def of(self, cell: Any) -> tuple[list[str], list]:
+        known = self._known.get(id(cell))
+        if known is None or known[0]() is not cell:
+            known = self._known[id(cell)] = (weakref.ref(cell), semantics(cell), refs(cell.get_parameters()))
+        return known[1], known[2]
+
+
 def shares_parameters(refs: list, other: list) -> bool:
     alive = {id(p) for p in (r() for r in other) if p is not None}
     return any((p := r()) is not None and id(p) in alive for r in refs)

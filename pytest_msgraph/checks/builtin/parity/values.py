@@ -14,21 +14,23 @@ left them). A copy made by an op would cost a CPU step more than the read does
 from __future__ import annotations
 
 import fnmatch
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import numpy as np
 
 from ....core.fingerprints import fingerprint
 
 
-def encoded(ms: Any, math: Any, budget: list, named: Any, finite: Optional[list] = None, prints: bool = False) -> list:
+def encoded(ms: Any, math: Any, budget: list, named: Any, finite: Optional[list] = None, prints: bool = False,
+            read: Callable[[Any], Any] = lambda tensor: tensor.asnumpy()) -> list:
     """The leaves of ``named`` [(path, value)], encoded within ``budget``; ``finite`` (when given) gets, per
-    tensor, whether all its values are finite; ``prints``: each tensor's fingerprint too (for the report)."""
+    tensor, whether all its values are finite; ``prints``: each tensor's fingerprint too (for the report);
+    ``read(tensor)``: its values (``DeferredReads.array_of`` takes them from the test's own read)."""
     leaves = []
     for path, value in named:
         if hasattr(value, "asnumpy"):
             dtype = str(value.dtype)
-            array = value.astype(ms.float32).asnumpy() if dtype == "BFloat16" else value.asnumpy()
+            array = value.astype(ms.float32).asnumpy() if dtype == "BFloat16" else read(value)
             if finite is not None:
                 finite.append(array.dtype.kind not in "fc" or bool(np.isfinite(array).all()))
             leaves.append({"path": path, **math.encode(array, dtype, budget)})
