@@ -68,6 +68,7 @@ atexit.register(lambda: open("handlers.json", "w").write(json.dumps(
 
 def one_run(root: Path) -> dict:
     """{mode: (microseconds per top-level call, {check: microseconds per call})} for one process."""
+    (root / "handlers.json").unlink(missing_ok=True)  # never the figures of the run before
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
                            "test_style.py"], cwd=root, capture_output=True, text=True)
     if done.returncode != 0:

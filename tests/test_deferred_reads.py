@@ -135,3 +135,18 @@ def test_a_kept_tensor_the_test_reads_is_taken_from_the_tests_read(setup):
     reads.later(owner, lambda: got.append(reads.array_of(out)))
     assert float(cls(4.0)) == 4.0  # _item gives a scalar, not the array: nothing to take
     assert got[2] == [1.0] and got[2] is not mine and owner.failed == []
+
+
+def test_a_callbacks_own_read_does_not_take_the_tests_array_from_the_next_callback(setup):
+    cls, reads, owner = setup
+    out, other = cls([1.0]), cls([2.0])
+    got = []
+
+    def reads_another():
+        reads.later(owner, lambda: None)  # something pending while it reads: its read goes through the watch
+        got.append(other.asnumpy())
+
+    reads.later(owner, reads_another)
+    reads.later(owner, lambda: got.append(reads.array_of(out)))
+    mine = out.asnumpy()
+    assert got[0] == [2.0] and got[1] is mine and owner.failed == []

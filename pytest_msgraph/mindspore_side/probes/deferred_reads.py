@@ -139,11 +139,12 @@ class DeferredReads:
             # without the plugin, and the queue is drained by the time the checks read.
             value = read(tensor, *args, **kwargs)
             if self._pending:
-                self._read_now = (tensor, value) if gives_array and not (args or kwargs) else None
+                # Put back after: a callback's own read (of another tensor) comes through here in the middle of a flush.
+                held, self._read_now = self._read_now, (tensor, value) if gives_array and not (args or kwargs) else None
                 try:
                     self._on_user_read()
                 finally:
-                    self._read_now = None
+                    self._read_now = held
             return value
         return watched_read
 

@@ -73,7 +73,7 @@ class ModeParityCheck(ProbedCheck):
         self._cells = CellFacts()
 
     def _leaves(self, named: Any, finite: Optional[list] = None) -> list:
-        return encoded(self.ms, self.math, self.budget, named, finite, self._prints, self.probes.reads.array_of)
+        return encoded(self.ms, self.math, self.budget, named, finite, self._prints, read=self.probes.reads.array_of)
 
     def _record(self, entry: dict, named: Any, tensors: list) -> None:
         """``entry["leaves"]``: read now on the graph side; on the eager side, when a read happens anyway

@@ -21,8 +21,8 @@ import numpy as np
 from ....core.fingerprints import fingerprint
 
 
-def encoded(ms: Any, math: Any, budget: list, named: Any, finite: Optional[list] = None, prints: bool = False,
-            read: Callable[[Any], Any] = lambda tensor: tensor.asnumpy()) -> list:
+def encoded(ms: Any, math: Any, budget: list, named: Any, finite: Optional[list] = None, prints: bool = False, *,
+            read: Callable[[Any], Any]) -> list:
     """The leaves of ``named`` [(path, value)], encoded within ``budget``; ``finite`` (when given) gets, per
     tensor, whether all its values are finite; ``prints``: each tensor's fingerprint too (for the report);
     ``read(tensor)``: its values (``DeferredReads.array_of`` takes them from the test's own read)."""
